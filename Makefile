@@ -1,0 +1,46 @@
+# Denoise: the two commands that matter are `make run` and `make test`.
+# Both install the missing system packages first (Debian/Ubuntu, apt), then build.
+
+SWIFT      ?= swift
+APT_PKGS   := libopenblas-dev libncurses-dev tmux
+MODEL      ?= Models/e2e
+RELEASE    := $(SWIFT) build -c release
+BIN        := .build/release/denoise
+
+.PHONY: all setup build release run test bench clean
+
+all: release
+
+# Installs only what is missing; a fresh machine has no package lists, so update first.
+setup:
+	@missing=""; \
+	for p in $(APT_PKGS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing missing system packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null || \
+	  { echo "make: could not install$$missing; install them by hand" >&2; exit 1; }; \
+	fi
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(RELEASE) --product denoise
+
+run: release
+	$(BIN) play --model $(MODEL)
+
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	DENOISE_BIN=$(CURDIR)/.build/debug/denoise ./Tests/e2e.sh
+
+bench: release
+	$(BIN) bench --model $(MODEL)
+
+clean:
+	rm -rf .build

@@ -1,0 +1,36 @@
+// Wide-character ncurses for Swift.
+//
+// SwiftPM drops the -D_XOPEN_SOURCE that pkg-config would add, which hides the
+// wide-character API (cchar_t, setcchar, wadd_wch, wget_wch); defining
+// NCURSES_WIDECHAR before the include brings it back. Macros and globals that do
+// not import into Swift 6 (A_BOLD, ACS_*, stdscr, LINES, COLS) are exposed as
+// static inline functions.
+#ifndef DENOISE_CNCURSES_SHIM_H
+#define DENOISE_CNCURSES_SHIM_H
+
+#define NCURSES_WIDECHAR 1
+#include <locale.h>
+#include <wchar.h>
+#include <ncursesw/curses.h>
+
+static inline WINDOW *dn_stdscr(void) { return stdscr; }
+static inline int dn_lines(void) { return LINES; }
+static inline int dn_cols(void) { return COLS; }
+static inline attr_t dn_a_bold(void) { return A_BOLD; }
+static inline attr_t dn_a_reverse(void) { return A_REVERSE; }
+static inline attr_t dn_a_underline(void) { return A_UNDERLINE; }
+static inline attr_t dn_a_dim(void) { return A_DIM; }
+static inline attr_t dn_a_normal(void) { return A_NORMAL; }
+static inline int dn_key_f(int n) { return KEY_F(n); }
+static inline int dn_color_pair(int n) { return (int)COLOR_PAIR(n); }
+static inline int dn_key_resize(void) { return KEY_RESIZE; }
+
+/// Writes one wide character with attributes and a colour pair at (y, x).
+static inline int dn_put_wch(int y, int x, wchar_t ch, attr_t attrs, short pair) {
+    cchar_t cell;
+    wchar_t text[2] = { ch, 0 };
+    setcchar(&cell, text, attrs, pair, NULL);
+    return mvwadd_wch(stdscr, y, x, &cell);
+}
+
+#endif

@@ -1,0 +1,81 @@
+/// One position's rounding: the nearest word to a latent vector, how far it is, and by how much
+/// it beat the runner-up (squared L2 distances in embedding space).
+public struct RoundedToken: Sendable, Equatable, Codable {
+    public var id: Int32
+    public var text: String
+    /// Squared L2 distance from the vector to the nearest word's embedding.
+    public var distance: Float
+    /// Second-nearest distance minus nearest distance: small means "could flip".
+    public var margin: Float
+
+    public init(id: Int32, text: String, distance: Float, margin: Float) {
+        self.id = id; self.text = text; self.distance = distance; self.margin = margin
+    }
+}
+
+/// A word and its squared distance, for the inspector's top-k list.
+public struct Candidate: Sendable, Equatable, Codable {
+    public var text: String
+    public var distance: Float
+    public init(text: String, distance: Float) { self.text = text; self.distance = distance }
+}
+
+/// The classifier's belief about one field: its most likely value (or "none") and probability.
+public struct FieldGuess: Sendable, Equatable, Codable {
+    public var field: String
+    public var value: String
+    public var probability: Float
+    public init(field: String, value: String, probability: Float) {
+        self.field = field; self.value = value; self.probability = probability
+    }
+}
+
+/// Everything the playground, traces and the CLI show about one reverse step. Immutable and
+/// `Sendable`: the engine's queue makes it, the UI thread reads it.
+///
+/// Step k (1...K) is the k-th call of the denoiser. `t`, `alphaBar`, `sigma` and `snrDB` describe
+/// the noise level of that call's input latent x_t (original, not respaced, time index);
+/// `xt` is the rounding of the latent the step produced (x_{t-1}), `x0` the rounding of the
+/// denoiser's raw prediction x0-hat (before clamping). Step 0 is the starting Gaussian noise:
+/// it has no prediction (`x0` is empty) and `t` is the first step's time.
+public struct StepSnapshot: Sendable, Codable {
+    public var step: Int
+    public var totalSteps: Int
+    public var t: Int
+    public var alphaBar: Double
+    public var sigma: Double
+    public var snrDB: Double
+    public var xt: [RoundedToken]
+    public var x0: [RoundedToken]
+    /// Top-k nearest words of x0-hat for every position (x_t at step 0), nearest first.
+    public var candidates: [[Candidate]]
+    /// Positions whose x0-hat rounding (x_t at step 0) differs from the previous step's.
+    public var changed: [Int]
+    /// p(field=value | x_t) for every active control, keyed "field=value".
+    public var scores: [String: Float]
+    /// The classifier's most likely value of every field (empty without a classifier).
+    public var fieldGuesses: [FieldGuess]
+    /// L2 norm of the change guidance made to the latent at this step (0 when unguided).
+    public var guidanceNorm: Float
+    public var clamped: Bool
+
+    public init(step: Int, totalSteps: Int, t: Int, alphaBar: Double, sigma: Double, snrDB: Double,
+                xt: [RoundedToken], x0: [RoundedToken], candidates: [[Candidate]], changed: [Int],
+                scores: [String: Float], fieldGuesses: [FieldGuess], guidanceNorm: Float,
+                clamped: Bool) {
+        self.step = step; self.totalSteps = totalSteps; self.t = t; self.alphaBar = alphaBar
+        self.sigma = sigma; self.snrDB = snrDB; self.xt = xt; self.x0 = x0
+        self.candidates = candidates; self.changed = changed; self.scores = scores
+        self.fieldGuesses = fieldGuesses; self.guidanceNorm = guidanceNorm; self.clamped = clamped
+    }
+
+    /// The tokens that read as the current sentence: the prediction, or the latent at step 0.
+    public var sentenceTokens: [RoundedToken] { x0.isEmpty ? xt : x0 }
+
+    /// Mean rounding distance of the sentence tokens.
+    public var meanDistance: Float {
+        let tokens = sentenceTokens
+        guard !tokens.isEmpty else { return 0 }
+        return tokens.reduce(0) { $0 + $1.distance } / Float(tokens.count)
+    }
+}

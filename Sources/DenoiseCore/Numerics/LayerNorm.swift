@@ -1,0 +1,61 @@
+// Layer normalisation over the last dimension C, for N rows:
+//   y = (x - mean) * rstd * gamma + beta,  rstd = 1 / sqrt(var + eps)
+// The forward pass keeps mean and rstd per row for the backward pass.
+
+public enum LayerNorm {
+    public static let epsilon: Float = 1e-5
+
+    public static func forward(
+        out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>?,
+        rstd: UnsafeMutablePointer<Float>?,
+        inp: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        rows: Int, channels c: Int
+    ) {
+        let invC = 1 / Float(c)
+        for r in 0..<rows {
+            let x = inp + r * c
+            let y = out + r * c
+            var m: Float = 0
+            for i in 0..<c { m += x[i] }
+            m *= invC
+            var v: Float = 0
+            for i in 0..<c { let d = x[i] - m; v += d * d }
+            v *= invC
+            let s = 1 / (v + epsilon).squareRoot()
+            for i in 0..<c { y[i] = (x[i] - m) * s * gamma[i] + beta[i] }
+            mean?[r] = m
+            rstd?[r] = s
+        }
+    }
+
+    public static func backward(
+        dinp: UnsafeMutablePointer<Float>, dgamma: UnsafeMutablePointer<Float>,
+        dbeta: UnsafeMutablePointer<Float>,
+        dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+        rows: Int, channels c: Int
+    ) {
+        let invC = 1 / Float(c)
+        for r in 0..<rows {
+            let x = inp + r * c, dy = dout + r * c, dx = dinp + r * c
+            let m = mean[r], s = rstd[r]
+            // Two reductions: mean of dxhat, and mean of dxhat * xhat.
+            var sumD: Float = 0, sumDX: Float = 0
+            for i in 0..<c {
+                let xhat = (x[i] - m) * s
+                let dxhat = dy[i] * gamma[i]
+                sumD += dxhat
+                sumDX += dxhat * xhat
+            }
+            sumD *= invC
+            sumDX *= invC
+            for i in 0..<c {
+                let xhat = (x[i] - m) * s
+                let dxhat = dy[i] * gamma[i]
+                dbeta[i] += dy[i]
+                dgamma[i] += dy[i] * xhat
+                dx[i] += (dxhat - sumD - xhat * sumDX) * s
+            }
+        }
+    }
+}

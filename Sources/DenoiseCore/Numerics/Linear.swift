@@ -1,0 +1,42 @@
+// Linear layer: out[N, outDim] = inp[N, inDim] @ W[inDim, outDim] + b[outDim].
+// W is stored input-major (row i holds the weights from input i), so the forward pass is one
+// plain GEMM and the weight gradient is inp^T @ dout. Backward passes accumulate (+=) into
+// their gradient buffers, as in llm.c; the trainer zeroes them once per iteration.
+
+public enum Linear {
+    public static func forward(
+        out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        rows: Int, inDim: Int, outDim: Int
+    ) {
+        if let bias {
+            for r in 0..<rows { (out + r * outDim).update(from: bias, count: outDim) }
+        }
+        BLAS.gemm(m: rows, n: outDim, k: inDim,
+                  a: inp, lda: inDim, b: weight, ldb: outDim,
+                  beta: bias == nil ? 0 : 1, c: out, ldc: outDim)
+    }
+
+    /// `dinp` may be nil when the input needs no gradient (the first layer fed by data).
+    public static func backward(
+        dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>,
+        dbias: UnsafeMutablePointer<Float>?,
+        dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        rows: Int, inDim: Int, outDim: Int
+    ) {
+        if let dinp {
+            BLAS.gemm(transB: true, m: rows, n: inDim, k: outDim,
+                      a: dout, lda: outDim, b: weight, ldb: outDim,
+                      beta: 1, c: dinp, ldc: inDim)
+        }
+        BLAS.gemm(transA: true, m: inDim, n: outDim, k: rows,
+                  a: inp, lda: inDim, b: dout, ldb: outDim,
+                  beta: 1, c: dweight, ldc: outDim)
+        if let dbias {
+            for r in 0..<rows {
+                let row = dout + r * outDim
+                for j in 0..<outDim { dbias[j] += row[j] }
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+// Row-wise softmax over the last dimension, numerically stable (max subtracted).
+
+public enum Softmax {
+    public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+                               rows: Int, columns c: Int) {
+        for r in 0..<rows {
+            let x = inp + r * c, y = out + r * c
+            var m = -Float.infinity
+            for i in 0..<c where x[i] > m { m = x[i] }
+            var sum: Float = 0
+            for i in 0..<c { let e = expf(x[i] - m); y[i] = e; sum += e }
+            let inv = 1 / sum
+            for i in 0..<c { y[i] *= inv }
+        }
+    }
+
+    /// dx_i = y_i * (dy_i - sum_j y_j dy_j), accumulated into dinp.
+    public static func backward(dinp: UnsafeMutablePointer<Float>, out: UnsafePointer<Float>,
+                                dout: UnsafePointer<Float>, rows: Int, columns c: Int) {
+        for r in 0..<rows {
+            let y = out + r * c, dy = dout + r * c, dx = dinp + r * c
+            var dot: Float = 0
+            for i in 0..<c { dot += y[i] * dy[i] }
+            for i in 0..<c { dx[i] += y[i] * (dy[i] - dot) }
+        }
+    }
+}

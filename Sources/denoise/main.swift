@@ -1,0 +1,2 @@
+import DenoiseCore
+print("denoise: under construction")
