@@ -24,7 +24,7 @@ public enum MeanSquaredError {
 
 /// Cross-entropy of a softmax over logits against integer targets, averaged over rows.
 public enum CrossEntropy {
-    /// `probs` receives the softmax (rows x classes); `dlogits` (may alias probs) receives
+    /// `dlogits` (may alias `logits`) receives
     /// weight * (p - onehot) / rows. Returns weight * mean(-log p[target]).
     @discardableResult
     public static func forwardBackward(
@@ -35,12 +35,13 @@ public enum CrossEntropy {
         let scale = weight / Float(rows)
         for r in 0..<rows {
             let x = logits + r * v, g = dlogits + r * v
+            let target = Int(targets[r])
+            let targetLogit = x[target]  // read before g (which may alias x) is overwritten
             var m = -Float.infinity
             for i in 0..<v where x[i] > m { m = x[i] }
             var sum: Float = 0
             for i in 0..<v { let e = expf(x[i] - m); g[i] = e; sum += e }
-            let target = Int(targets[r])
-            total += Double(logf(sum) + m - x[target])
+            total += Double(logf(sum) + m - targetLogit)
             let inv = scale / sum
             for i in 0..<v { g[i] *= inv }
             g[target] -= scale

@@ -1,0 +1,92 @@
+import Foundation
+
+/// The Diffusion-LM denoiser f(x_t, t) -> x0-hat, with its embedding table and rounding head.
+///
+///   embedding  [V, D]  E: word vectors; also the tied rounding head's weight
+///   head.bias  [V]     logits(x) = x . E_v + b_v
+///   trunk      TransformerBody over x_t (D -> H)
+///   out        [B, L, D] = W2 tanh(W1 trunk + b1) + b2
+public final class Denoiser {
+    public let config: ModelConfig
+    public let params: ParameterSet
+    public let body: TransformerBody
+    let embedding, headBias, outW1, outB1, outW2, outB2: Int
+
+    public static func layout(_ c: ModelConfig) -> [(String, [Int])] {
+        [("embedding", [c.vocabSize, c.embeddingDim]), ("head.bias", [c.vocabSize])]
+            + TransformerBody.layout(c.body)
+            + [("out.w1", [c.hiddenSize, c.hiddenSize]), ("out.b1", [c.hiddenSize]),
+               ("out.w2", [c.hiddenSize, c.embeddingDim]), ("out.b2", [c.embeddingDim])]
+    }
+
+    /// A model with all-zero parameters (to be loaded or initialised).
+    public init(config: ModelConfig) {
+        self.config = config
+        params = ParameterSet(layout: Self.layout(config))
+        body = TransformerBody(shape: config.body, params: params, diffusionSteps: config.diffusionSteps)
+        embedding = params.offset("embedding"); headBias = params.offset("head.bias")
+        outW1 = params.offset("out.w1"); outB1 = params.offset("out.b1")
+        outW2 = params.offset("out.w2"); outB2 = params.offset("out.b2")
+    }
+
+    /// A randomly initialised model.
+    public convenience init(config: ModelConfig, seed: UInt64) {
+        self.init(config: config)
+        var rng = RandomSource(seed: seed)
+        params.initialise(rng: &rng)
+    }
+
+    public var parameterCount: Int { params.count }
+    public var embeddingOffset: Int { embedding }
+    public var headBiasOffset: Int { headBias }
+
+    /// Buffers for up to `batch` sequences; allocate once, reuse for every call.
+    public final class Workspace {
+        public let batch: Int
+        let trunk: TransformerBody.Activations
+        let outPre, outAct: FloatBuffer
+        public let output: FloatBuffer          // [B, L, D]: x0-hat
+        let dOutAct, dOutPre, dTrunk: FloatBuffer
+
+        public init(config c: ModelConfig, batch: Int) {
+            self.batch = batch
+            let n = batch * c.sequenceLength
+            trunk = .init(shape: c.body, batch: batch)
+            outPre = FloatBuffer(count: n * c.hiddenSize); outAct = FloatBuffer(count: n * c.hiddenSize)
+            output = FloatBuffer(count: n * c.embeddingDim)
+            dOutAct = FloatBuffer(count: n * c.hiddenSize); dOutPre = FloatBuffer(count: n * c.hiddenSize)
+            dTrunk = FloatBuffer(count: n * c.hiddenSize)
+        }
+    }
+
+    /// x0-hat for `batch` latents x [B, L, D] at original time indices `timesteps` [B];
+    /// the result lands in `ws.output`. `weights` is `params.values` or a buffer of the same
+    /// layout (the EMA weights).
+    public func forward(weights w: UnsafePointer<Float>, x: UnsafePointer<Float>, timesteps: UnsafePointer<Int32>,
+                        batch: Int, workspace ws: Workspace) {
+        let c = config, n = batch * c.sequenceLength
+        body.forward(params: w, x: x, timesteps: timesteps, batch: batch, acts: ws.trunk)
+        Linear.forward(out: ws.outPre.pointer, inp: ws.trunk.output.pointer, weight: w + outW1, bias: w + outB1,
+                       rows: n, inDim: c.hiddenSize, outDim: c.hiddenSize)
+        Tanh.forward(out: ws.outAct.pointer, inp: ws.outPre.pointer, count: n * c.hiddenSize)
+        Linear.forward(out: ws.output.pointer, inp: ws.outAct.pointer, weight: w + outW2, bias: w + outB2,
+                       rows: n, inDim: c.hiddenSize, outDim: c.embeddingDim)
+    }
+
+    /// Back-propagates d loss / d output after `forward`; accumulates parameter gradients into
+    /// `grads` and the latent's gradient into `dx` (when given).
+    public func backward(weights w: UnsafePointer<Float>, grads g: UnsafeMutablePointer<Float>,
+                         dOutput: UnsafePointer<Float>, x: UnsafePointer<Float>, batch: Int,
+                         workspace ws: Workspace, dx: UnsafeMutablePointer<Float>?) {
+        let c = config, n = batch * c.sequenceLength, h = c.hiddenSize
+        ws.dOutAct.pointer.update(repeating: 0, count: n * h)
+        Linear.backward(dinp: ws.dOutAct.pointer, dweight: g + outW2, dbias: g + outB2, dout: dOutput,
+                        inp: ws.outAct.pointer, weight: w + outW2, rows: n, inDim: h, outDim: c.embeddingDim)
+        ws.dOutPre.pointer.update(repeating: 0, count: n * h)
+        Tanh.backward(dinp: ws.dOutPre.pointer, out: ws.outAct.pointer, dout: ws.dOutAct.pointer, count: n * h)
+        ws.dTrunk.pointer.update(repeating: 0, count: n * h)
+        Linear.backward(dinp: ws.dTrunk.pointer, dweight: g + outW1, dbias: g + outB1, dout: ws.dOutPre.pointer,
+                        inp: ws.trunk.output.pointer, weight: w + outW1, rows: n, inDim: h, outDim: h)
+        body.backward(params: w, grads: g, dOutput: ws.dTrunk.pointer, x: x, batch: batch, acts: ws.trunk, dx: dx)
+    }
+}

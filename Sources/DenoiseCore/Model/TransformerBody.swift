@@ -1,0 +1,243 @@
+import Foundation
+
+/// The shared trunk of the denoiser and the classifier: a small pre-LayerNorm transformer
+/// encoder over a sequence of low-dimensional vectors, conditioned on the diffusion time.
+///
+/// Shapes, for B sequences of length L, input width D, hidden H, FFN width F:
+///   x       [B, L, D]  input latents
+///   h0      [B, L, H]  = W2 tanh(W1 x + b1) + b2 + position[l] + time(t_b)
+///   time(t) [B, H]     = Wt2 SiLU(Wt1 sinusoid(t) + bt1) + bt2
+///   block   h <- h + proj(attention(LN1(h)));  h <- h + fc2(GELU(fc1(LN2(h))))
+///   out     [B, L, H]  = LN_final(h_N)
+/// Parameters are read through offsets into a flat buffer, so the same trunk runs on the live
+/// weights or on their EMA copy.
+public struct TransformerBody: Sendable {
+    public struct Shape: Sendable, Equatable {
+        public var inputDim, length, hidden, layers, heads, ffn: Int
+    }
+
+    struct Block: Sendable {
+        var ln1Gamma, ln1Beta, qkvWeight, qkvBias, projWeight, projBias: Int
+        var ln2Gamma, ln2Beta, fc1Weight, fc1Bias, fc2Weight, fc2Bias: Int
+    }
+
+    public let shape: Shape
+    let inW1, inB1, inW2, inB2, position, timeW1, timeB1, timeW2, timeB2, finalGamma, finalBeta: Int
+    let blocks: [Block]
+    /// Time indices are scaled to 0..<1000 before the sinusoid, whatever T is.
+    let timeScale: Float
+
+    public static func layout(_ s: Shape, prefix p: String = "") -> [(String, [Int])] {
+        let h = s.hidden
+        var out: [(String, [Int])] = [
+            ("\(p)in.w1", [s.inputDim, h]), ("\(p)in.b1", [h]), ("\(p)in.w2", [h, h]), ("\(p)in.b2", [h]),
+            ("\(p)position", [s.length, h]),
+            ("\(p)time.w1", [h, h]), ("\(p)time.b1", [h]), ("\(p)time.w2", [h, h]), ("\(p)time.b2", [h]),
+        ]
+        for i in 0..<s.layers {
+            let b = "\(p)blocks.\(i)."
+            out += [
+                (b + "ln1.gamma", [h]), (b + "ln1.beta", [h]),
+                (b + "qkv.w", [h, 3 * h]), (b + "qkv.b", [3 * h]),
+                (b + "proj.w", [h, h]), (b + "proj.b", [h]),
+                (b + "ln2.gamma", [h]), (b + "ln2.beta", [h]),
+                (b + "fc1.w", [h, s.ffn]), (b + "fc1.b", [s.ffn]),
+                (b + "fc2.w", [s.ffn, h]), (b + "fc2.b", [h]),
+            ]
+        }
+        out += [("\(p)final.gamma", [h]), ("\(p)final.beta", [h])]
+        return out
+    }
+
+    public init(shape: Shape, params: ParameterSet, prefix p: String = "", diffusionSteps: Int) {
+        self.shape = shape
+        func o(_ n: String) -> Int { params.offset(p + n) }
+        inW1 = o("in.w1"); inB1 = o("in.b1"); inW2 = o("in.w2"); inB2 = o("in.b2")
+        position = o("position")
+        timeW1 = o("time.w1"); timeB1 = o("time.b1"); timeW2 = o("time.w2"); timeB2 = o("time.b2")
+        finalGamma = o("final.gamma"); finalBeta = o("final.beta")
+        blocks = (0..<shape.layers).map { i in
+            let b = "blocks.\(i)."
+            return Block(ln1Gamma: o(b + "ln1.gamma"), ln1Beta: o(b + "ln1.beta"),
+                         qkvWeight: o(b + "qkv.w"), qkvBias: o(b + "qkv.b"),
+                         projWeight: o(b + "proj.w"), projBias: o(b + "proj.b"),
+                         ln2Gamma: o(b + "ln2.gamma"), ln2Beta: o(b + "ln2.beta"),
+                         fc1Weight: o(b + "fc1.w"), fc1Bias: o(b + "fc1.b"),
+                         fc2Weight: o(b + "fc2.w"), fc2Bias: o(b + "fc2.b"))
+        }
+        timeScale = 1000 / Float(diffusionSteps)
+    }
+
+    /// Activations for up to `batch` sequences, allocated once and reused every call.
+    public final class Activations {
+        public let batch: Int
+        let timeFeatures, timePre, timeAct, timeEmbedding: FloatBuffer
+        let inPre, inAct: FloatBuffer
+        let residual: FloatBuffer          // (layers + 1) x [B, L, H]
+        let ln1, ln1Mean, ln1Rstd, qkv, att, attOut, mid, ln2, ln2Mean, ln2Rstd, fcPre, fcAct: FloatBuffer
+        public let output: FloatBuffer     // [B, L, H]
+        let finalMean, finalRstd: FloatBuffer
+        // Backward scratch.
+        let dResidual, dMid, dLN, dAttOut, dQKV, dFcAct, dFcPre, attScratch, dInAct, dInPre: FloatBuffer
+        let dTimeEmbedding, dTimeAct, dTimePre: FloatBuffer
+
+        public init(shape s: Shape, batch: Int) {
+            self.batch = batch
+            let n = batch * s.length, h = s.hidden, layers = s.layers
+            timeFeatures = FloatBuffer(count: batch * h); timePre = FloatBuffer(count: batch * h)
+            timeAct = FloatBuffer(count: batch * h); timeEmbedding = FloatBuffer(count: batch * h)
+            inPre = FloatBuffer(count: n * h); inAct = FloatBuffer(count: n * h)
+            residual = FloatBuffer(count: (layers + 1) * n * h)
+            ln1 = FloatBuffer(count: layers * n * h); ln1Mean = FloatBuffer(count: layers * n)
+            ln1Rstd = FloatBuffer(count: layers * n); qkv = FloatBuffer(count: layers * n * 3 * h)
+            att = FloatBuffer(count: layers * batch * s.heads * s.length * s.length)
+            attOut = FloatBuffer(count: layers * n * h); mid = FloatBuffer(count: layers * n * h)
+            ln2 = FloatBuffer(count: layers * n * h); ln2Mean = FloatBuffer(count: layers * n)
+            ln2Rstd = FloatBuffer(count: layers * n)
+            fcPre = FloatBuffer(count: layers * n * s.ffn); fcAct = FloatBuffer(count: layers * n * s.ffn)
+            output = FloatBuffer(count: n * h)
+            finalMean = FloatBuffer(count: n); finalRstd = FloatBuffer(count: n)
+            dResidual = FloatBuffer(count: n * h); dMid = FloatBuffer(count: n * h)
+            dLN = FloatBuffer(count: n * h); dAttOut = FloatBuffer(count: n * h)
+            dQKV = FloatBuffer(count: n * 3 * h); dFcAct = FloatBuffer(count: n * s.ffn)
+            dFcPre = FloatBuffer(count: n * s.ffn); attScratch = FloatBuffer(count: s.length * s.length)
+            dInAct = FloatBuffer(count: n * h); dInPre = FloatBuffer(count: n * h)
+            dTimeEmbedding = FloatBuffer(count: batch * h); dTimeAct = FloatBuffer(count: batch * h)
+            dTimePre = FloatBuffer(count: batch * h)
+        }
+    }
+
+    /// Sinusoidal features of t (cosines then sines), as in improved DDPM.
+    func sinusoid(_ t: Int32, into out: UnsafeMutablePointer<Float>) {
+        let half = shape.hidden / 2
+        let scaled = Float(t) * timeScale
+        for i in 0..<half {
+            let freq = expf(-logf(10_000) * Float(i) / Float(half))
+            out[i] = cosf(scaled * freq)
+            out[half + i] = sinf(scaled * freq)
+        }
+    }
+
+    /// Runs the trunk on `batch` sequences; the result is in `acts.output`.
+    public func forward(params w: UnsafePointer<Float>, x: UnsafePointer<Float>, timesteps: UnsafePointer<Int32>,
+                        batch: Int, acts a: Activations) {
+        precondition(batch <= a.batch, "activations allocated for \(a.batch) sequences, asked for \(batch)")
+        let s = shape, h = s.hidden, l = s.length, n = batch * l, f = s.ffn
+        for b in 0..<batch { sinusoid(timesteps[b], into: a.timeFeatures.pointer + b * h) }
+        Linear.forward(out: a.timePre.pointer, inp: a.timeFeatures.pointer, weight: w + timeW1, bias: w + timeB1,
+                       rows: batch, inDim: h, outDim: h)
+        SiLU.forward(out: a.timeAct.pointer, inp: a.timePre.pointer, count: batch * h)
+        Linear.forward(out: a.timeEmbedding.pointer, inp: a.timeAct.pointer, weight: w + timeW2, bias: w + timeB2,
+                       rows: batch, inDim: h, outDim: h)
+
+        let res0 = a.residual.pointer
+        Linear.forward(out: a.inPre.pointer, inp: x, weight: w + inW1, bias: w + inB1, rows: n, inDim: s.inputDim, outDim: h)
+        Tanh.forward(out: a.inAct.pointer, inp: a.inPre.pointer, count: n * h)
+        Linear.forward(out: res0, inp: a.inAct.pointer, weight: w + inW2, bias: w + inB2, rows: n, inDim: h, outDim: h)
+        for b in 0..<batch {
+            let te = a.timeEmbedding.pointer + b * h
+            for p in 0..<l {
+                let row = res0 + (b * l + p) * h, pos = w + position + p * h
+                for j in 0..<h { row[j] += pos[j] + te[j] }
+            }
+        }
+
+        for (i, blk) in blocks.enumerated() {
+            let resIn = a.residual.pointer + i * n * h, resOut = a.residual.pointer + (i + 1) * n * h
+            let ln1 = a.ln1.pointer + i * n * h, qkv = a.qkv.pointer + i * n * 3 * h
+            let att = a.att.pointer + i * batch * s.heads * l * l
+            let attOut = a.attOut.pointer + i * n * h, mid = a.mid.pointer + i * n * h
+            let ln2 = a.ln2.pointer + i * n * h
+            let fcPre = a.fcPre.pointer + i * n * f, fcAct = a.fcAct.pointer + i * n * f
+            LayerNorm.forward(out: ln1, mean: a.ln1Mean.pointer + i * n, rstd: a.ln1Rstd.pointer + i * n,
+                              inp: resIn, gamma: w + blk.ln1Gamma, beta: w + blk.ln1Beta, rows: n, channels: h)
+            Linear.forward(out: qkv, inp: ln1, weight: w + blk.qkvWeight, bias: w + blk.qkvBias, rows: n, inDim: h, outDim: 3 * h)
+            Attention.forward(out: attOut, att: att, qkv: qkv, batch: batch, length: l, channels: h, heads: s.heads)
+            Linear.forward(out: mid, inp: attOut, weight: w + blk.projWeight, bias: w + blk.projBias, rows: n, inDim: h, outDim: h)
+            for j in 0..<(n * h) { mid[j] += resIn[j] }
+            LayerNorm.forward(out: ln2, mean: a.ln2Mean.pointer + i * n, rstd: a.ln2Rstd.pointer + i * n,
+                              inp: mid, gamma: w + blk.ln2Gamma, beta: w + blk.ln2Beta, rows: n, channels: h)
+            Linear.forward(out: fcPre, inp: ln2, weight: w + blk.fc1Weight, bias: w + blk.fc1Bias, rows: n, inDim: h, outDim: f)
+            GELU.forward(out: fcAct, inp: fcPre, count: n * f)
+            Linear.forward(out: resOut, inp: fcAct, weight: w + blk.fc2Weight, bias: w + blk.fc2Bias, rows: n, inDim: f, outDim: h)
+            for j in 0..<(n * h) { resOut[j] += mid[j] }
+        }
+        LayerNorm.forward(out: a.output.pointer, mean: a.finalMean.pointer, rstd: a.finalRstd.pointer,
+                          inp: a.residual.pointer + s.layers * n * h, gamma: w + finalGamma, beta: w + finalBeta,
+                          rows: n, channels: h)
+    }
+
+    /// Back-propagates `dOutput` (gradient of the loss w.r.t. `acts.output`) after a `forward`
+    /// with the same arguments. Accumulates weight gradients into `grads` (same layout as the
+    /// parameters; guidance, which wants only the input gradient, passes a scratch buffer) and
+    /// the input gradient into `dx` when given.
+    public func backward(params w: UnsafePointer<Float>, grads g: UnsafeMutablePointer<Float>,
+                         dOutput: UnsafePointer<Float>, x: UnsafePointer<Float>, batch: Int,
+                         acts a: Activations, dx: UnsafeMutablePointer<Float>?) {
+        let s = shape, h = s.hidden, l = s.length, n = batch * l, f = s.ffn
+        let dres = a.dResidual.pointer, dmid = a.dMid.pointer, dln = a.dLN.pointer
+        dres.update(repeating: 0, count: n * h)
+        LayerNorm.backward(dinp: dres, dgamma: g + finalGamma, dbeta: g + finalBeta, dout: dOutput,
+                           inp: a.residual.pointer + s.layers * n * h, gamma: w + finalGamma,
+                           mean: a.finalMean.pointer, rstd: a.finalRstd.pointer, rows: n, channels: h)
+        for i in stride(from: s.layers - 1, through: 0, by: -1) {
+            let blk = blocks[i]
+            let resIn = a.residual.pointer + i * n * h
+            let ln1 = a.ln1.pointer + i * n * h, qkv = a.qkv.pointer + i * n * 3 * h
+            let att = a.att.pointer + i * batch * s.heads * l * l
+            let attOut = a.attOut.pointer + i * n * h, mid = a.mid.pointer + i * n * h
+            let ln2 = a.ln2.pointer + i * n * h
+            let fcPre = a.fcPre.pointer + i * n * f, fcAct = a.fcAct.pointer + i * n * f
+            // resOut = mid + fc2(GELU(fc1(LN2(mid))))
+            dmid.update(from: dres, count: n * h)
+            a.dFcAct.pointer.update(repeating: 0, count: n * f)
+            Linear.backward(dinp: a.dFcAct.pointer, dweight: g + blk.fc2Weight, dbias: g + blk.fc2Bias,
+                            dout: dres, inp: fcAct, weight: w + blk.fc2Weight, rows: n, inDim: f, outDim: h)
+            a.dFcPre.pointer.update(repeating: 0, count: n * f)
+            GELU.backward(dinp: a.dFcPre.pointer, inp: fcPre, dout: a.dFcAct.pointer, count: n * f)
+            dln.update(repeating: 0, count: n * h)
+            Linear.backward(dinp: dln, dweight: g + blk.fc1Weight, dbias: g + blk.fc1Bias,
+                            dout: a.dFcPre.pointer, inp: ln2, weight: w + blk.fc1Weight, rows: n, inDim: h, outDim: f)
+            LayerNorm.backward(dinp: dmid, dgamma: g + blk.ln2Gamma, dbeta: g + blk.ln2Beta, dout: dln,
+                               inp: mid, gamma: w + blk.ln2Gamma, mean: a.ln2Mean.pointer + i * n,
+                               rstd: a.ln2Rstd.pointer + i * n, rows: n, channels: h)
+            // mid = resIn + proj(attention(qkv(LN1(resIn))))
+            dres.update(from: dmid, count: n * h)
+            a.dAttOut.pointer.update(repeating: 0, count: n * h)
+            Linear.backward(dinp: a.dAttOut.pointer, dweight: g + blk.projWeight, dbias: g + blk.projBias,
+                            dout: dmid, inp: attOut, weight: w + blk.projWeight, rows: n, inDim: h, outDim: h)
+            a.dQKV.pointer.update(repeating: 0, count: n * 3 * h)
+            Attention.backward(dqkv: a.dQKV.pointer, scratch: a.attScratch.pointer, dout: a.dAttOut.pointer,
+                               qkv: qkv, att: att, batch: batch, length: l, channels: h, heads: s.heads)
+            dln.update(repeating: 0, count: n * h)
+            Linear.backward(dinp: dln, dweight: g + blk.qkvWeight, dbias: g + blk.qkvBias,
+                            dout: a.dQKV.pointer, inp: ln1, weight: w + blk.qkvWeight, rows: n, inDim: h, outDim: 3 * h)
+            LayerNorm.backward(dinp: dres, dgamma: g + blk.ln1Gamma, dbeta: g + blk.ln1Beta, dout: dln,
+                               inp: resIn, gamma: w + blk.ln1Gamma, mean: a.ln1Mean.pointer + i * n,
+                               rstd: a.ln1Rstd.pointer + i * n, rows: n, channels: h)
+        }
+        // h0 = in.w2 tanh(in.w1 x + b1) + b2 + position + time
+        let dte = a.dTimeEmbedding.pointer
+        dte.update(repeating: 0, count: batch * h)
+        for b in 0..<batch {
+            for p in 0..<l {
+                let row = dres + (b * l + p) * h, dpos = g + position + p * h, dt = dte + b * h
+                for j in 0..<h { dpos[j] += row[j]; dt[j] += row[j] }
+            }
+        }
+        a.dInAct.pointer.update(repeating: 0, count: n * h)
+        Linear.backward(dinp: a.dInAct.pointer, dweight: g + inW2, dbias: g + inB2, dout: dres,
+                        inp: a.inAct.pointer, weight: w + inW2, rows: n, inDim: h, outDim: h)
+        a.dInPre.pointer.update(repeating: 0, count: n * h)
+        Tanh.backward(dinp: a.dInPre.pointer, out: a.inAct.pointer, dout: a.dInAct.pointer, count: n * h)
+        Linear.backward(dinp: dx, dweight: g + inW1, dbias: g + inB1, dout: a.dInPre.pointer,
+                        inp: x, weight: w + inW1, rows: n, inDim: s.inputDim, outDim: h)
+        a.dTimeAct.pointer.update(repeating: 0, count: batch * h)
+        Linear.backward(dinp: a.dTimeAct.pointer, dweight: g + timeW2, dbias: g + timeB2, dout: dte,
+                        inp: a.timeAct.pointer, weight: w + timeW2, rows: batch, inDim: h, outDim: h)
+        a.dTimePre.pointer.update(repeating: 0, count: batch * h)
+        SiLU.backward(dinp: a.dTimePre.pointer, inp: a.timePre.pointer, dout: a.dTimeAct.pointer, count: batch * h)
+        Linear.backward(dinp: nil, dweight: g + timeW1, dbias: g + timeB1, dout: a.dTimePre.pointer,
+                        inp: a.timeFeatures.pointer, weight: w + timeW1, rows: batch, inDim: h, outDim: h)
+    }
+}

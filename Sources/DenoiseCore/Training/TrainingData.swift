@@ -1,0 +1,56 @@
+import Foundation
+
+/// Training sentences as padded id rows, split into a training part and a fixed held-out part.
+///
+/// The split is by a stable hash of the sentence text (FNV-1a 64 % 100 < heldOutPercent), so it
+/// never depends on file order and the same sentence is always on the same side.
+public struct TrainingData: Sendable {
+    public static let heldOutRule = "fnv1a64(sentence) % 100 < heldOutPercent"
+
+    public let vocabulary: Vocabulary
+    public let length: Int
+    /// [trainCount * length] ids.
+    public let trainIDs: [Int32]
+    public let trainCount: Int
+    public let trainSentences: [[String]]
+    public let heldOutSentences: [[String]]
+    public let droppedTooLong: Int
+
+    public static func fnv1a(_ text: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    public static func isHeldOut(_ text: String, percent: Int) -> Bool { fnv1a(text) % 100 < UInt64(percent) }
+
+    /// Tokenises `examples`, splits off the held-out part, builds the vocabulary from the training
+    /// part (or uses `vocabulary` when given, for resuming) and encodes sentences that fit.
+    public init(examples: [CorpusExample], length: Int, minCount: Int, heldOutPercent: Int,
+                vocabulary given: Vocabulary? = nil) throws {
+        var train = [[String]](), heldOut = [[String]]()
+        for ex in examples {
+            let tokens = Tokenizer.tokenize(ex.text)
+            if tokens.isEmpty { continue }
+            if Self.isHeldOut(ex.text, percent: heldOutPercent) { heldOut.append(tokens) } else { train.append(tokens) }
+        }
+        let vocab = given ?? Vocabulary(sentences: train, minCount: minCount)
+        var ids = [Int32](), kept = [[String]]()
+        var dropped = 0
+        for s in train {
+            guard let row = vocab.encode(s, length: length) else { dropped += 1; continue }
+            ids += row
+            kept.append(s)
+        }
+        guard !kept.isEmpty else {
+            throw DenoiseError.invalid("no training sentence fits in \(length - 2) tokens (the corpus may be empty)")
+        }
+        vocabulary = vocab
+        self.length = length
+        trainIDs = ids
+        trainCount = kept.count
+        trainSentences = kept
+        heldOutSentences = heldOut
+        droppedTooLong = dropped
+    }
+}

@@ -1,0 +1,76 @@
+import DenoiseCore
+
+/// Everything the playground remembers that is not the engine's: which overlay is open, which
+/// position is inspected, the chosen speed, the status line. Owned by the main thread, changed
+/// only by `Reducer.reduce`, so every key's effect is a pure function a test can call.
+public struct AppState: Sendable, Equatable {
+    /// What sits on top of the main screen and receives the keys.
+    public enum Overlay: Sendable, Equatable {
+        case none
+        case help
+        case menu(MenuKind, selected: Int)
+        case prompt(Prompt)
+    }
+
+    /// Play speeds offered by + and -, in steps per second.
+    public static let speeds: [Double] = [1, 2, 5, 10, 20, 50, 100]
+
+    public var overlay: Overlay = .none
+    /// The position shown in the inspector.
+    public var inspected = 0
+    public var speedIndex = 4
+    public var status: Status?
+    /// Show the other branch's sentence above the strip.
+    public var compare = false
+    /// Settings of the branch being prepared in the branch menu (nil outside it).
+    public var draft: ChainSettings?
+    public var themeName: String
+    /// Theme names found in the themes folder, for `t`.
+    public var themes: [String]
+    /// False under NO_COLOR or on a colourless terminal: themes cannot be cycled.
+    public var colorsEnabled: Bool
+    /// Draw with ASCII glyphs (non-UTF-8 locale).
+    public var ascii: Bool
+    /// State of the generator behind `s` (new seed); injectable so tests are deterministic.
+    public var seedState: UInt64
+
+    public init(themeName: String = "default", themes: [String] = [], colorsEnabled: Bool = true,
+                ascii: Bool = false, seedState: UInt64 = 0x5EED) {
+        self.themeName = themeName; self.themes = themes; self.colorsEnabled = colorsEnabled
+        self.ascii = ascii; self.seedState = seedState
+    }
+
+    public var speed: Double { Self.speeds[speedIndex] }
+}
+
+/// One line for the status bar.
+public struct Status: Sendable, Equatable {
+    public var text: String
+    public var isError: Bool
+    public init(_ text: String, isError: Bool = false) { self.text = text; self.isError = isError }
+}
+
+/// A one-line text entry on the status line.
+public struct Prompt: Sendable, Equatable {
+    public var kind: PromptKind
+    public var input: String
+    public init(_ kind: PromptKind, input: String = "") { self.kind = kind; self.input = input }
+}
+
+public enum PromptKind: Sendable, Equatable {
+    case jump
+    case inspect
+    case seed
+    case length
+    case infill
+    case guidanceWeight
+}
+
+public enum MenuKind: Sendable, Equatable {
+    /// `b`: edit the settings of a new branch, then continue.
+    case branch
+    /// `c`: fields of the classifier, length, infill, guidance weight.
+    case controls
+    /// The values of one field.
+    case values(field: String)
+}

@@ -1,0 +1,106 @@
+import DenoiseCore
+
+/// One line of a menu; lines without an action are information only and cannot be selected.
+struct MenuItem: Equatable {
+    var label: String
+    var value: String
+    var shortcut: Character?
+    var action: MenuAction?
+}
+
+enum MenuAction: Equatable {
+    case confirmBranch
+    case openControls
+    case chooseField(String)
+    case setControl(field: String, value: String?)
+    case clearControls
+    case prompt(PromptKind)
+    case toggleClamp
+}
+
+/// The menus' contents, computed from the settings being edited so the state holds only which
+/// menu is open and which line is selected.
+enum Menus {
+    static func title(_ kind: MenuKind, step: Int) -> String {
+        switch kind {
+        case .branch: return "branch from step \(step)"
+        case .controls: return "controls (a change branches from step \(step))"
+        case .values(let field): return field
+        }
+    }
+
+    static func items(_ kind: MenuKind, settings: ChainSettings, summary: ModelSummary) -> [MenuItem] {
+        switch kind {
+        case .branch:
+            return [
+                MenuItem(label: "continue", value: "make the branch", shortcut: nil, action: .confirmBranch),
+                MenuItem(label: "controls", value: Describe.controls(settings), shortcut: "c", action: .openControls),
+                MenuItem(label: "seed", value: "\(settings.seed)", shortcut: "s", action: .prompt(.seed)),
+                MenuItem(label: "clamp", value: settings.clamp ? "on" : "off", shortcut: "x", action: .toggleClamp),
+            ]
+        case .controls:
+            var items: [MenuItem] = []
+            if summary.fields.isEmpty {
+                items.append(MenuItem(label: "no classifier in this model", value: "", shortcut: nil, action: nil))
+            }
+            for (i, field) in summary.fields.enumerated() {
+                let current = settings.controls.first { $0.field == field.name }?.value ?? "-"
+                let shortcut: Character? = i < 9 ? Character(String(i + 1)) : nil
+                items.append(MenuItem(label: field.name, value: current, shortcut: shortcut,
+                                      action: .chooseField(field.name)))
+            }
+            items.append(MenuItem(label: "length", value: settings.length.map { "\($0) tokens" } ?? "free",
+                                  shortcut: "l", action: .prompt(.length)))
+            items.append(MenuItem(label: "infill", value: settings.infill ?? "off", shortcut: "i",
+                                  action: .prompt(.infill)))
+            if !summary.fields.isEmpty {
+                items.append(MenuItem(label: "guidance weight", value: Describe.trimmed(Double(settings.guidance.weight)),
+                                      shortcut: "w", action: .prompt(.guidanceWeight)))
+            }
+            if !settings.controls.isEmpty || settings.length != nil || settings.infill != nil {
+                items.append(MenuItem(label: "clear all", value: "", shortcut: "0", action: .clearControls))
+            }
+            return items
+        case .values(let field):
+            let values = summary.fields.first { $0.name == field }?.values ?? []
+            var items = [MenuItem(label: "none", value: "no control on \(field)", shortcut: "0",
+                                  action: .setControl(field: field, value: nil))]
+            for (i, value) in values.enumerated() {
+                let shortcut: Character? = i < 9 ? Character(String(i + 1)) : nil
+                items.append(MenuItem(label: value, value: "", shortcut: shortcut,
+                                      action: .setControl(field: field, value: value)))
+            }
+            return items
+        }
+    }
+
+    /// The selectable line nearest `index` moving by `delta` (wrapping); info lines are skipped.
+    static func move(_ items: [MenuItem], from index: Int, by delta: Int) -> Int {
+        guard items.contains(where: { $0.action != nil }) else { return index }
+        var i = index
+        repeat {
+            i = (i + delta + items.count) % items.count
+        } while items[i].action == nil
+        return i
+    }
+
+    static func firstSelectable(_ items: [MenuItem]) -> Int {
+        items.firstIndex { $0.action != nil } ?? 0
+    }
+}
+
+extension PromptKind {
+    /// The question on the prompt line.
+    func label(engine: EngineState?, summary: ModelSummary) -> String {
+        let steps = engine?.snapshot.totalSteps ?? engine?.settings.steps ?? 0
+        let length = engine?.snapshot.sentenceTokens.count ?? summary.sequenceLength
+        switch self {
+        case .jump: return "go to step (0-\(steps)):"
+        case .inspect: return "inspect position (0-\(max(0, length - 1))):"
+        case .seed: return "seed for the branch:"
+        case .length: return "length in tokens (1-\(max(1, summary.sequenceLength - 2)), empty = free):"
+        case .infill: return "infill template (_ = free token, empty = off):"
+        case .guidanceWeight: return "guidance weight (0 = off):"
+        }
+    }
+}

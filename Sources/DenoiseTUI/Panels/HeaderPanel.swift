@@ -1,0 +1,41 @@
+import DenoiseCore
+
+/// The top line: model, seed, step, noise level, play state, clamping, branch.
+enum HeaderPanel {
+    static func draw(_ frame: inout Frame, _ rect: Rect, _ c: PanelContext) {
+        let s = c.snapshot, e = c.engine, g = c.glyphs
+        let model = "\(c.summary.name) (\(Describe.count(c.summary.parameterCount)))"
+        let play = e.playing ? "\(g.playing) playing \(Describe.speed(e.stepsPerSecond))/s" : "\(g.paused) paused"
+        let playShort = e.playing ? "\(g.playing) \(Describe.speed(e.stepsPerSecond))/s" : "\(g.paused) paused"
+        let clamp = "clamp \(e.settings.clamp ? "on" : "off")"
+        let branch = e.branches.count > 1 ? "branch \(e.branchIndex + 1) of \(e.branches.count)" : "branch \(e.branchIndex + 1)"
+        let branchShort = e.branches.count > 1 ? "br \(e.branchIndex + 1)/\(e.branches.count)" : "br \(e.branchIndex + 1)"
+        let step = "step \(s.step)/\(s.totalSteps)"
+        let seed = "seed \(e.settings.seed)"
+        let t = "t=\(s.t)/\(c.summary.diffusionSteps)"
+        let sep = " \(g.separator) "
+        let candidates = [
+            (["denoise", model, seed, step, t, play, clamp, branch], true),
+            ([model, seed, step, t, play, clamp, branch], true),
+            ([model, seed, step, t, playShort, clamp, branchShort], false),
+            ([c.summary.name, seed, step, "t=\(s.t)", playShort, clamp, branchShort], false),
+        ]
+        frame.fill(rect, role: .header)
+        let line = candidates.map { " " + $0.0.joined(separator: sep) }.first { $0.count <= rect.width }
+            ?? " " + candidates.last!.0.joined(separator: sep)
+        frame.put(line, x: rect.x, y: rect.y, role: .header, bold: true, limit: rect.width)
+        if e.playing, let range = line.range(of: g.playing) {
+            let x = rect.x + line.distance(from: line.startIndex, to: range.lowerBound)
+            frame.restyle(x: x, y: rect.y, width: g.playing.count, role: .header, bold: true)
+        }
+    }
+
+    /// Before the engine's first state: the model name and a waiting note.
+    static func drawWaiting(_ frame: inout Frame, _ layout: Layout, summary: ModelSummary) {
+        frame.fill(layout.header, role: .header)
+        frame.put(" denoise \(frame.glyphs.separator) \(summary.name) (\(Describe.count(summary.parameterCount)))",
+                  x: 0, y: 0, role: .header, bold: true, limit: layout.width)
+        let note = "waiting for the engine\(frame.glyphs.ellipsis)"
+        frame.put(note, x: max(0, (layout.width - note.count) / 2), y: layout.height / 2, role: .dim)
+    }
+}

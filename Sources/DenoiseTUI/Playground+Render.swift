@@ -1,0 +1,67 @@
+import DenoiseCore
+
+/// What every panel draws from: the UI state, the newest engine state and what was derived
+/// from its history once per frame.
+struct PanelContext {
+    let state: AppState
+    let engine: EngineState
+    let snapshot: StepSnapshot
+    let summary: ModelSummary
+    let digest: HistoryDigest
+    /// The inspected position, clamped to the sequence.
+    let inspected: Int
+    let glyphs: Glyphs
+
+    /// Relative rounding margin below which a token counts as uncertain: the runner-up word is
+    /// within 15 % of the nearest one's distance (scale-free, so it works at every noise level).
+    static let uncertainMargin: Float = 0.15
+
+    func isUncertain(_ token: RoundedToken) -> Bool {
+        let second = token.distance + token.margin
+        return second > 0 && token.margin / second < Self.uncertainMargin
+    }
+
+    /// Lower-cased words of the active controls' values: tokens spelling them are "guided".
+    var guidedWords: Set<String> {
+        Set(engine.settings.controls.flatMap { $0.value.lowercased().split(separator: " ").map(String.init) })
+    }
+}
+
+extension Playground {
+    /// Builds the whole screen off-screen: what `denoise play` shows, what the snapshot tests
+    /// compare and what `denoise bench` times. Pure: no terminal, no I/O.
+    public static func renderFrame(state: AppState, engineState: EngineState?, summary: ModelSummary,
+                                   width: Int, height: Int) -> Frame {
+        var frame = Frame(width: width, height: height, glyphs: state.ascii ? .ascii : .unicode)
+        guard let layout = Layout(width: width, height: height) else {
+            OverlayPanels.drawTooSmall(&frame)
+            return frame
+        }
+        guard let engine = engineState, !engine.history.isEmpty,
+              engine.current >= 0, engine.current < engine.history.count else {
+            HeaderPanel.drawWaiting(&frame, layout, summary: summary)
+            FooterPanel.draw(&frame, layout.footer)
+            return frame
+        }
+        let snapshot = engine.snapshot
+        let length = snapshot.sentenceTokens.count
+        let context = PanelContext(
+            state: state, engine: engine, snapshot: snapshot, summary: summary,
+            digest: HistoryDigest(engine), inspected: max(0, min(state.inspected, length - 1)),
+            glyphs: frame.glyphs)
+        HeaderPanel.draw(&frame, layout.header, context)
+        TokenStripPanel.draw(&frame, layout.strip, context)
+        NoisePanel.draw(&frame, layout.noise, context)
+        ControlsPanel.draw(&frame, layout.controls, context)
+        RoundingPanel.draw(&frame, layout.rounding, context)
+        InspectorPanel.draw(&frame, layout.inspector, context)
+        FooterPanel.drawStatus(&frame, layout.status, context)
+        FooterPanel.draw(&frame, layout.footer)
+        switch state.overlay {
+        case .help: OverlayPanels.drawHelp(&frame, layout)
+        case .menu(let kind, let selected): OverlayPanels.drawMenu(&frame, layout, context, kind: kind, selected: selected)
+        case .none, .prompt: break
+        }
+        return frame
+    }
+}

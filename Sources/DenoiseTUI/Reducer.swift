@@ -1,0 +1,328 @@
+import Foundation
+import DenoiseCore
+
+/// The whole behaviour of the keys as one pure function: (state, command) -> (state, effects).
+/// It never touches the terminal, the engine or the file system; the driver carries out the
+/// effects. `engine` is the newest published engine state (nil until the first one arrives).
+public enum Reducer {
+    public static func reduce(_ state: AppState, _ command: Command, engine: EngineState?,
+                              summary: ModelSummary) -> (AppState, [Effect]) {
+        var reduction = Reduction(state: state, engine: engine, summary: summary)
+        reduction.state.status = nil
+        reduction.apply(command)
+        return (reduction.state, reduction.effects)
+    }
+
+    /// The generator behind `s`: SplitMix64, cut to five digits so a seed is easy to read out.
+    static func nextSeed(_ state: inout UInt64, avoiding current: UInt64?) -> UInt64 {
+        while true {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            let seed = (z ^ (z >> 31)) % 100_000
+            if seed != current { return seed }
+        }
+    }
+}
+
+/// One command's worth of work: the state being built and the effects collected.
+private struct Reduction {
+    var state: AppState
+    let engine: EngineState?
+    let summary: ModelSummary
+    var effects: [Effect] = []
+
+    init(state: AppState, engine: EngineState?, summary: ModelSummary) {
+        self.state = state; self.engine = engine; self.summary = summary
+    }
+
+    private var sequenceLength: Int {
+        let count = engine?.snapshot.sentenceTokens.count ?? 0
+        return count > 0 ? count : summary.sequenceLength
+    }
+
+    private mutating func say(_ text: String, error: Bool = false) {
+        state.status = Status(text, isError: error)
+    }
+
+    private mutating func send(_ request: EngineRequest) { effects.append(.send(request)) }
+
+    /// Moving by hand stops playback first, so the step the user asked for is the one shown.
+    private mutating func sendPausing(_ request: EngineRequest) {
+        if engine?.playing == true { send(.pause) }
+        send(request)
+    }
+
+    mutating func apply(_ command: Command) {
+        if command == .quit { effects.append(.quit); return }
+        if command == .toggleHelp || command == .dismiss || command == .accept { return overlayKey(command) }
+        switch command {
+        case .menuMove, .menuShortcut, .promptInsert, .promptBackspace: return overlayKey(command)
+        default: break
+        }
+        if command == .cycleTheme { return cycleTheme() }
+        guard let engine else { return say("waiting for the engine…") }
+        let snapshot = engine.snapshot
+        switch command {
+        case .stepForward:
+            if snapshot.step >= snapshot.totalSteps {
+                say("last step (\(snapshot.totalSteps)): b branches from here, s starts a new seed")
+            } else {
+                sendPausing(.stepForward)
+            }
+        case .stepBack:
+            if snapshot.step == 0 { say("already at step 0: pure noise") } else { sendPausing(.stepBack) }
+        case .toStart:
+            sendPausing(.toStart)
+        case .toEnd:
+            sendPausing(.toEnd)
+        case .togglePlay:
+            if engine.playing {
+                send(.pause)
+            } else if snapshot.step >= snapshot.totalSteps {
+                say("last step (\(snapshot.totalSteps)): Home goes back to the start")
+            } else {
+                send(.play(stepsPerSecond: state.speed))
+            }
+        case .faster, .slower:
+            let delta = command == .faster ? 1 : -1
+            state.speedIndex = min(max(state.speedIndex + delta, 0), AppState.speeds.count - 1)
+            if engine.playing { send(.play(stepsPerSecond: state.speed)) }
+            say("speed \(Describe.speed(state.speed)) steps/s")
+        case .jumpPrompt:
+            state.overlay = .prompt(Prompt(.jump))
+        case .inspectPrompt:
+            state.overlay = .prompt(Prompt(.inspect))
+        case .branchMenu:
+            state.draft = engine.settings
+            state.overlay = .menu(.branch, selected: 0)
+        case .controlMenu:
+            state.draft = nil
+            openMenu(.controls)
+        case .toggleClamp:
+            edit("clamp \(engine.settings.clamp ? "off" : "on")") { $0.clamp.toggle() }
+        case .reseed:
+            let seed = Reducer.nextSeed(&state.seedState, avoiding: engine.settings.seed)
+            send(.reseed(seed))
+            say("new chain from noise, seed \(seed)")
+        case .inspectNext, .inspectPrevious:
+            let n = sequenceLength
+            guard n > 0 else { return }
+            let delta = command == .inspectNext ? 1 : -1
+            state.inspected = (min(state.inspected, n - 1) + delta + n) % n
+        case .nextBranch, .previousBranch:
+            switchBranch(by: command == .nextBranch ? 1 : -1)
+        case .toggleCompare:
+            if engine.branches.count < 2 && !state.compare {
+                say("only one branch so far: b makes one, then B compares them")
+            } else {
+                state.compare.toggle()
+            }
+        case .export:
+            effects.append(.export)
+        default:
+            break
+        }
+    }
+
+    private mutating func cycleTheme() {
+        guard state.colorsEnabled else {
+            return say("colours are off (NO_COLOR or a terminal without colours)")
+        }
+        guard state.themes.count > 1 else { return say("no other theme in the themes folder") }
+        let index = state.themes.firstIndex(of: state.themeName) ?? -1
+        effects.append(.loadTheme(state.themes[(index + 1) % state.themes.count]))
+    }
+
+    private mutating func switchBranch(by delta: Int) {
+        guard let engine, engine.branches.count > 1 else {
+            return say("only one branch so far: b branches from the current step")
+        }
+        let branches = engine.branches
+        let here = branches.firstIndex { $0.index == engine.branchIndex } ?? 0
+        let target = branches[(here + delta + branches.count) % branches.count]
+        send(.selectBranch(target.index))
+        say("branch \(target.index + 1) of \(branches.count)")
+    }
+
+    // MARK: Overlays
+
+    private mutating func overlayKey(_ command: Command) {
+        switch (state.overlay, command) {
+        case (.help, .toggleHelp), (.help, .dismiss), (.help, .accept):
+            state.overlay = .none
+        case (.none, .toggleHelp):
+            state.overlay = .help
+        case (.menu(let kind, _), .dismiss):
+            leaveMenu(kind)
+        case (.menu(let kind, let selected), .accept):
+            let items = menuItems(kind)
+            if items.indices.contains(selected), let action = items[selected].action { perform(action) }
+        case (.menu(let kind, let selected), .menuMove(let delta)):
+            state.overlay = .menu(kind, selected: Menus.move(menuItems(kind), from: selected, by: delta))
+        case (.menu(let kind, _), .menuShortcut(let key)):
+            if let item = menuItems(kind).first(where: { $0.shortcut == key && $0.action != nil }),
+               let action = item.action {
+                perform(action)
+            }
+        case (.prompt(let prompt), .dismiss):
+            leavePrompt(prompt.kind)
+        case (.prompt(let prompt), .accept):
+            leavePrompt(prompt.kind)
+            accept(prompt)
+        case (.prompt(var prompt), .promptInsert(let c)):
+            if prompt.input.count < 200, !(c.asciiValue.map { $0 < 32 || $0 == 127 } ?? false) {
+                prompt.input.append(c)
+            }
+            state.overlay = .prompt(prompt)
+        case (.prompt(var prompt), .promptBackspace):
+            if !prompt.input.isEmpty { prompt.input.removeLast() }
+            state.overlay = .prompt(prompt)
+        default:
+            break
+        }
+    }
+
+    /// The settings the open menu edits: the branch draft, or the shown branch's settings.
+    private var editedSettings: ChainSettings {
+        state.draft ?? engine?.settings ?? ChainSettings()
+    }
+
+    private func menuItems(_ kind: MenuKind) -> [MenuItem] {
+        Menus.items(kind, settings: editedSettings, summary: summary)
+    }
+
+    private mutating func openMenu(_ kind: MenuKind, selected: Int? = nil) {
+        state.overlay = .menu(kind, selected: selected ?? Menus.firstSelectable(menuItems(kind)))
+    }
+
+    private mutating func leaveMenu(_ kind: MenuKind) {
+        switch kind {
+        case .values(let field):
+            let index = menuItems(.controls).firstIndex { $0.action == .chooseField(field) }
+            openMenu(.controls, selected: index)
+        case .controls where state.draft != nil:
+            openMenu(.branch, selected: 1)
+        case .controls, .branch:
+            state.draft = nil
+            state.overlay = .none
+        }
+    }
+
+    /// Where a closed prompt returns to: the menu it came from, or the main screen.
+    private mutating func leavePrompt(_ kind: PromptKind) {
+        switch kind {
+        case .jump, .inspect:
+            state.overlay = .none
+        case .seed:
+            openMenu(.branch, selected: 2)
+        case .length, .infill, .guidanceWeight:
+            openMenu(.controls)
+        }
+    }
+
+    private mutating func perform(_ action: MenuAction) {
+        switch action {
+        case .confirmBranch:
+            guard let draft = state.draft else { return }
+            let step = engine?.snapshot.step ?? 0
+            send(.branch(draft))
+            state.draft = nil
+            state.overlay = .none
+            say("new branch from step \(step): \(Describe.controls(draft)), seed \(draft.seed), clamp \(draft.clamp ? "on" : "off")")
+        case .openControls:
+            openMenu(.controls)
+        case .chooseField(let field):
+            let current = editedSettings.controls.first { $0.field == field }?.value
+            let items = Menus.items(.values(field: field), settings: editedSettings, summary: summary)
+            let index = items.firstIndex { $0.action == .setControl(field: field, value: current) } ?? 0
+            state.overlay = .menu(.values(field: field), selected: index)
+        case .setControl(let field, let value):
+            let description = value.map { "\(field)=\($0)" } ?? "no control on \(field)"
+            edit(description) { settings in
+                settings.controls.removeAll { $0.field == field }
+                if let value { settings.controls.append(ControlTarget(field: field, value: value)) }
+            }
+        case .clearControls:
+            edit("controls cleared") { $0.controls = []; $0.length = nil; $0.infill = nil }
+        case .prompt(let kind):
+            state.overlay = .prompt(Prompt(kind, input: prefill(kind)))
+        case .toggleClamp:
+            state.draft?.clamp.toggle()
+        }
+    }
+
+    private func prefill(_ kind: PromptKind) -> String {
+        let settings = editedSettings
+        switch kind {
+        case .length: return settings.length.map(String.init) ?? ""
+        case .infill: return settings.infill ?? ""
+        case .guidanceWeight: return Describe.trimmed(Double(settings.guidance.weight))
+        case .jump, .inspect, .seed: return ""
+        }
+    }
+
+    /// Applies a settings change: inside the branch menu it edits the draft and returns there;
+    /// otherwise it branches from the current step at once.
+    private mutating func edit(_ description: String, _ change: (inout ChainSettings) -> Void) {
+        if var draft = state.draft {
+            change(&draft)
+            state.draft = draft
+            state.overlay = .menu(.branch, selected: 0)
+        } else if let engine {
+            var settings = engine.settings
+            change(&settings)
+            send(.branch(settings))
+            state.overlay = .none
+            say("new branch from step \(engine.snapshot.step): \(description)")
+        }
+    }
+
+    // MARK: Prompts
+
+    private mutating func accept(_ prompt: Prompt) {
+        let input = prompt.input.trimmingCharacters(in: .whitespaces)
+        let maxLength = max(1, summary.sequenceLength - 2)
+        switch prompt.kind {
+        case .jump:
+            let steps = engine?.snapshot.totalSteps ?? 0
+            guard let step = Int(input), (0...steps).contains(step) else {
+                return say("not a step: \"\(input)\" (expected 0-\(steps))", error: true)
+            }
+            sendPausing(.jump(to: step))
+        case .inspect:
+            let n = sequenceLength
+            guard let position = Int(input), (0..<n).contains(position) else {
+                return say("not a position: \"\(input)\" (expected 0-\(n - 1))", error: true)
+            }
+            state.inspected = position
+        case .seed:
+            guard let seed = UInt64(input) else {
+                return say("not a seed: \"\(input)\" (expected a whole number ≥ 0)", error: true)
+            }
+            state.draft?.seed = seed
+        case .length:
+            if input.isEmpty || input == "free" { return edit("free length") { $0.length = nil } }
+            guard let length = Int(input), (1...maxLength).contains(length) else {
+                return say("not a length: \"\(input)\" (expected 1-\(maxLength), or empty for free)", error: true)
+            }
+            edit("length \(length)") { $0.length = length }
+        case .infill:
+            if input.isEmpty || input == "off" { return edit("infill off") { $0.infill = nil } }
+            let words = input.split(separator: " ")
+            guard words.contains("_") else {
+                return say("an infill template needs at least one _ (a free token), e.g. \"_ _ is a _ restaurant .\"", error: true)
+            }
+            guard words.count <= maxLength else {
+                return say("infill template has \(words.count) tokens; at most \(maxLength) fit", error: true)
+            }
+            edit("infill \"\(input)\"") { $0.infill = input }
+        case .guidanceWeight:
+            guard let weight = Float(input), weight.isFinite, weight >= 0, weight <= 100 else {
+                return say("not a weight: \"\(input)\" (expected a number from 0 to 100)", error: true)
+            }
+            edit("guidance weight \(Describe.trimmed(Double(weight)))") { $0.guidance.weight = weight }
+        }
+    }
+}

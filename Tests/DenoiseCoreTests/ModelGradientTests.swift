@@ -1,0 +1,60 @@
+import Testing
+@testable import DenoiseCore
+
+/// Tiny models and corpora shared by the tests.
+enum Fixtures {
+    static let sentences = [
+        "the golden palace is a cheap italian restaurant .",
+        "the eagle is a coffee shop near the river .",
+        "blue spice serves french food in the city centre .",
+        "the mill is a family friendly pub .",
+        "aromi is an expensive chinese restaurant near the bakers .",
+        "the phoenix is a cheap pub by the river .",
+    ]
+
+    static func data(length: Int = 12) throws -> TrainingData {
+        try TrainingData(examples: sentences.map { CorpusExample(text: $0, meaning: nil) }, length: length,
+                         minCount: 1, heldOutPercent: 0)
+    }
+
+    static func config(vocab: Int, length: Int = 12) -> ModelConfig {
+        ModelConfig(vocabSize: vocab, sequenceLength: length, embeddingDim: 4, hiddenSize: 16, layers: 2, heads: 2,
+                    ffnSize: 24, diffusionSteps: 50)
+    }
+}
+
+@Suite struct ModelGradientTests {
+    /// The whole training loss (denoiser, tied head, prior, embedding paths) against finite
+    /// differences on a tiny model: covers the trunk, the output projection and every term.
+    @Test func fullTrainingLoss() throws {
+        let data = try Fixtures.data()
+        let config = Fixtures.config(vocab: data.vocabulary.count)
+        let model = Denoiser(config: config, seed: 3)
+        var options = TrainOptions()
+        options.batchSize = 3
+        let trainer = Trainer(model: model, data: data, options: options)
+        // Fix the batch to one that holds t = 0 (the clean-mean target) and a noisy t.
+        var rng = trainer.rng
+        for seed in UInt64(0)..<500 {
+            trainer.rng = RandomSource(seed: seed)
+            _ = trainer.lossAndGradients()
+            if (0..<3).contains(where: { trainer.timesteps[$0] == 0 }) { rng = RandomSource(seed: seed); break }
+        }
+        trainer.rng = rng
+        _ = trainer.lossAndGradients()
+        let analytic = trainer.grads.array
+        let values = model.params.values.pointer
+        let loss: () -> Double = {
+            trainer.rng = rng
+            return Double(trainer.lossAndGradients().total)
+        }
+        var worstByTensor = [String: Float]()
+        for spec in model.params.specs {
+            let indices = GradientCheck.sample(spec.count, limit: 6).map { $0 + spec.offset }
+            let e = GradientCheck(epsilon: 1e-2).worstError(values: values, analytic: analytic, indices: indices, loss: loss)
+            worstByTensor[spec.name] = e
+        }
+        let worst = worstByTensor.max { $0.value < $1.value }!
+        #expect(worst.value < 0.05, "worst tensor \(worst.key): relative error \(worst.value); all: \(worstByTensor.sorted { $0.key < $1.key })")
+    }
+}
