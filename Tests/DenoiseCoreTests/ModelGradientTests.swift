@@ -38,7 +38,7 @@ enum Fixtures {
         for seed in UInt64(0)..<500 {
             trainer.rng = RandomSource(seed: seed)
             _ = trainer.lossAndGradients()
-            if (0..<3).contains(where: { trainer.timesteps[$0] == 0 }) { rng = RandomSource(seed: seed); break }
+            if (0..<3).contains(where: { trainer.timestep($0) == 0 }) { rng = RandomSource(seed: seed); break }
         }
         trainer.rng = rng
         _ = trainer.lossAndGradients()

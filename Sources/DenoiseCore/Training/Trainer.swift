@@ -34,6 +34,7 @@ public struct LossParts: Sendable, Equatable {
     public var prior: Float = 0
     public var total: Float { mse + roundingCE + outputCE + prior }
     public var gradientNorm: Float = 0
+    public init() {}
 }
 
 /// Trains the embedding and the denoiser with the Diffusion-LM loss (DESIGN section 3):
@@ -43,121 +44,82 @@ public struct LossParts: Sendable, Equatable {
 ///        + w_out CE(head(f(x_t, t)), w)  + |sqrt(abar_{T-1}) x0|^2
 ///
 /// with means over elements, gradients into E through every term, AdamW with warm-up and cosine
-/// decay, gradient clipping, and an EMA of the weights. Every buffer is allocated in `init`; an
-/// iteration allocates nothing.
+/// decay, gradient clipping, and an EMA of the weights.
+///
+/// Parallelism is data-parallel: the batch is split into one shard per core, each shard's
+/// forward and backward run on its own thread with single-threaded BLAS and its own buffers,
+/// and the shard gradients are summed in a fixed order. The random draws (sentences, times,
+/// noise) are made on the calling thread first, so a run is deterministic for a given seed and
+/// worker count. Every buffer is allocated in `init`; an iteration allocates nothing.
 public final class Trainer {
     public let model: Denoiser
     public let data: TrainingData
     public let options: TrainOptions
     public let schedule: NoiseSchedule
-    public let grads: FloatBuffer
     public let ema: FloatBuffer
     public let optimizer: AdamW
     public internal(set) var iteration = 0
     public var rng: RandomSource
+    let workers: [TrainWorker]
 
-    let ws: Denoiser.Workspace
-    let ids: UnsafeMutablePointer<Int32>
-    let timesteps: UnsafeMutablePointer<Int32>
-    let mu0, x0, xt, dx0, dmu0, dOut, dxt, logits: FloatBuffer
-    let sqrtAlphaBar, sqrtOneMinusAlphaBar: [Float]
-    let sigma0: Float
-    let priorScale: Float
+    /// Gradients of the last `lossAndGradients` (worker 0's buffer holds the sum).
+    public var grads: FloatBuffer { workers[0].grads }
 
-    public init(model: Denoiser, data: TrainingData, options: TrainOptions) {
+    public init(model: Denoiser, data: TrainingData, options: TrainOptions, workers requested: Int = 0) {
         self.model = model
         self.data = data
         self.options = options
-        let c = model.config, b = options.batchSize, n = b * c.sequenceLength, d = c.embeddingDim
-        schedule = NoiseSchedule(sqrtSteps: c.diffusionSteps)
-        grads = model.params.makeSibling()
+        schedule = NoiseSchedule(sqrtSteps: model.config.diffusionSteps)
         ema = model.params.makeSibling()
         ema.copy(from: model.params.values)
         optimizer = AdamW(count: model.params.count)
         rng = RandomSource(seed: options.seed &+ 0x5EED)
-        ws = Denoiser.Workspace(config: c, batch: b)
-        ids = .allocate(capacity: n); ids.initialize(repeating: 0, count: n)
-        timesteps = .allocate(capacity: b); timesteps.initialize(repeating: 0, count: b)
-        mu0 = FloatBuffer(count: n * d); x0 = FloatBuffer(count: n * d); xt = FloatBuffer(count: n * d)
-        dx0 = FloatBuffer(count: n * d); dmu0 = FloatBuffer(count: n * d); dOut = FloatBuffer(count: n * d)
-        dxt = FloatBuffer(count: n * d); logits = FloatBuffer(count: n * c.vocabSize)
-        sqrtAlphaBar = schedule.alphaBars.map { Float($0.squareRoot()) }
-        sqrtOneMinusAlphaBar = schedule.alphaBars.map { Float((1 - $0).squareRoot()) }
-        sigma0 = Float((1 - schedule.alphaBars[0]).squareRoot())
-        priorScale = Float(schedule.alphaBars[schedule.count - 1])
+        let cores = requested > 0 ? requested : ProcessInfo.processInfo.activeProcessorCount
+        let count = max(1, min(cores, options.batchSize))
+        let shared = TrainWorker.Shared(schedule: schedule, model: model, options: options)
+        workers = (0..<count).map { i in
+            let lo = i * options.batchSize / count, hi = (i + 1) * options.batchSize / count
+            return TrainWorker(shared: shared, first: lo, batch: hi - lo)
+        }
     }
 
-    deinit { ids.deallocate(); timesteps.deallocate() }
-
-    /// Tied-head cross-entropy of rows `x` [n, D] against `ids`: adds the loss's gradient to `dx`,
-    /// to the embedding and to the head bias in `grads`.
-    func headCrossEntropy(_ x: UnsafePointer<Float>, rows n: Int, weight: Float, dx: UnsafeMutablePointer<Float>) -> Float {
-        let c = model.config, v = c.vocabSize, d = c.embeddingDim
-        let w = UnsafePointer(model.params.values.pointer), g = grads.pointer
-        let e = w + model.embeddingOffset, bias = w + model.headBiasOffset
-        let lg = logits.pointer
-        for r in 0..<n { (lg + r * v).update(from: bias, count: v) }
-        BLAS.gemm(transB: true, m: n, n: v, k: d, a: x, lda: d, b: e, ldb: d, beta: 1, c: lg, ldc: v)
-        let loss = CrossEntropy.forwardBackward(logits: lg, targets: ids, rows: n, classes: v, weight: weight, dlogits: lg)
-        BLAS.gemm(m: n, n: d, k: v, a: lg, lda: v, b: e, ldb: d, beta: 1, c: dx, ldc: d)
-        BLAS.gemm(transA: true, m: v, n: d, k: n, a: lg, lda: v, b: x, ldb: d, beta: 1, c: g + model.embeddingOffset, ldc: d)
-        let db = g + model.headBiasOffset
-        for r in 0..<n { let row = lg + r * v; for j in 0..<v { db[j] += row[j] } }
-        return loss
+    /// Timesteps of the last batch, in batch order.
+    func timestep(_ s: Int) -> Int32 {
+        for w in workers where s >= w.first && s < w.first + w.batch { return w.timesteps[s - w.first] }
+        return -1
     }
 
-    /// Computes the loss and gradients of one batch into `grads` without updating (used by
-    /// `step` and by the gradient check).
+    /// Draws a batch (on this thread, in batch order), computes the loss and the gradients into
+    /// `grads` without updating; used by `step` and by the gradient check.
     public func lossAndGradients() -> LossParts {
-        let c = model.config, b = options.batchSize, l = c.sequenceLength, d = c.embeddingDim
-        let n = b * l, nd = n * d
-        let w = UnsafePointer(model.params.values.pointer)
-        let e = w + model.embeddingOffset
-        // Batch: random sentences and times.
+        let l = model.config.sequenceLength, d = model.config.embeddingDim
         data.trainIDs.withUnsafeBufferPointer { all in
-            for s in 0..<b {
-                let k = rng.int(below: data.trainCount)
-                (ids + s * l).update(from: all.baseAddress! + k * l, count: l)
+            for w in workers {
+                for s in 0..<w.batch {
+                    let k = rng.int(below: data.trainCount)
+                    (w.ids + s * l).update(from: all.baseAddress! + k * l, count: l)
+                }
             }
         }
-        for s in 0..<b { timesteps[s] = Int32(rng.int(below: schedule.count)) }
-        Embedding.forward(out: mu0.pointer, table: e, ids: ids, count: n, width: d)
-        for i in 0..<nd { x0[i] = mu0[i] + sigma0 * rng.normal() }
-        for s in 0..<b {
-            let t = Int(timesteps[s]), a = sqrtAlphaBar[t], sn = sqrtOneMinusAlphaBar[t]
-            for i in (s * l * d)..<((s + 1) * l * d) { xt[i] = a * x0[i] + sn * rng.normal() }
+        for w in workers { for s in 0..<w.batch { w.timesteps[s] = Int32(rng.int(below: schedule.count)) } }
+        for w in workers { rng.fillNormal(w.noise0.pointer, count: w.batch * l * d) }
+        for w in workers { rng.fillNormal(w.noise.pointer, count: w.batch * l * d) }
+        let shards = workers
+        if shards.count == 1 {
+            shards[0].run()
+        } else {
+            DispatchQueue.concurrentPerform(iterations: shards.count) { shards[$0].run() }
         }
-        model.forward(weights: w, x: xt.pointer, timesteps: timesteps, batch: b, workspace: ws)
-
-        grads.zero(); dx0.zero(); dmu0.zero(); dOut.zero(); dxt.zero()
         var parts = LossParts()
-        let f = ws.output.pointer
-        for s in 0..<b {
-            let off = s * l * d
-            let targetIsMean = timesteps[s] == 0
-            parts.mse += MeanSquaredError.forwardBackward(
-                pred: f + off, target: (targetIsMean ? mu0.pointer : x0.pointer) + off, count: l * d,
-                weight: 1 / Float(b), dpred: dOut.pointer + off,
-                dtarget: (targetIsMean ? dmu0.pointer : dx0.pointer) + off)
+        let total = grads.pointer, count = model.params.count
+        for w in workers {
+            parts.mse += w.parts.mse; parts.roundingCE += w.parts.roundingCE
+            parts.outputCE += w.parts.outputCE; parts.prior += w.parts.prior
+            if w !== workers[0] {
+                let g = w.grads.pointer
+                for i in 0..<count { total[i] += g[i] }
+            }
         }
-        parts.roundingCE = headCrossEntropy(x0.pointer, rows: n, weight: 1, dx: dx0.pointer)
-        if options.outputCrossEntropyWeight > 0 {
-            parts.outputCE = headCrossEntropy(f, rows: n, weight: options.outputCrossEntropyWeight, dx: dOut.pointer)
-        }
-        // Prior term: the last step should carry (almost) no signal.
-        var prior: Double = 0
-        let pg = 2 * priorScale / Float(nd)
-        for i in 0..<nd { prior += Double(priorScale * x0[i] * x0[i]); dx0[i] += pg * x0[i] }
-        parts.prior = Float(prior / Double(nd))
-
-        model.backward(weights: w, grads: grads.pointer, dOutput: dOut.pointer, x: xt.pointer, batch: b,
-                       workspace: ws, dx: dxt.pointer)
-        for s in 0..<b {
-            let a = sqrtAlphaBar[Int(timesteps[s])]
-            for i in (s * l * d)..<((s + 1) * l * d) { dx0[i] += a * dxt[i] }
-        }
-        for i in 0..<nd { dmu0[i] += dx0[i] }
-        Embedding.backward(dtable: grads.pointer + model.embeddingOffset, dout: dmu0.pointer, ids: ids, count: n, width: d)
         return parts
     }
 
@@ -179,5 +141,118 @@ public final class Trainer {
         AdamW.updateEMA(ema.pointer, params: model.params.values.pointer, count: count, decay: options.emaDecay)
         iteration += 1
         return parts
+    }
+}
+
+/// One shard of a training batch with every buffer it needs. During `run` a worker writes only
+/// its own buffers and reads the shared weights, which nobody writes until all workers are
+/// done; that is why it may cross to a `concurrentPerform` thread (`@unchecked Sendable`).
+final class TrainWorker: @unchecked Sendable {
+    struct Shared {
+        let schedule: NoiseSchedule
+        let model: Denoiser
+        let options: TrainOptions
+    }
+
+    let shared: Shared
+    let first: Int
+    let batch: Int
+    /// This shard's share of the whole batch: its losses are means over the shard times this.
+    let share: Float
+    let grads: FloatBuffer
+    let ws: Denoiser.Workspace
+    let ids: UnsafeMutablePointer<Int32>
+    let timesteps: UnsafeMutablePointer<Int32>
+    let noise0, noise, mu0, x0, xt, dx0, dmu0, dOut, dxt, logits: FloatBuffer
+    let sqrtAlphaBar, sqrtOneMinusAlphaBar: [Float]
+    let sigma0: Float
+    let priorScale: Float
+    var parts = LossParts()
+
+    init(shared: Shared, first: Int, batch: Int) {
+        self.shared = shared
+        self.first = first
+        self.batch = batch
+        let model = shared.model, c = model.config
+        share = Float(batch) / Float(shared.options.batchSize)
+        let n = batch * c.sequenceLength, d = c.embeddingDim
+        grads = model.params.makeSibling()
+        ws = Denoiser.Workspace(config: c, batch: batch)
+        ids = .allocate(capacity: n); ids.initialize(repeating: 0, count: n)
+        timesteps = .allocate(capacity: batch); timesteps.initialize(repeating: 0, count: batch)
+        noise0 = FloatBuffer(count: n * d); noise = FloatBuffer(count: n * d)
+        mu0 = FloatBuffer(count: n * d); x0 = FloatBuffer(count: n * d); xt = FloatBuffer(count: n * d)
+        dx0 = FloatBuffer(count: n * d); dmu0 = FloatBuffer(count: n * d); dOut = FloatBuffer(count: n * d)
+        dxt = FloatBuffer(count: n * d); logits = FloatBuffer(count: n * c.vocabSize)
+        sqrtAlphaBar = shared.schedule.alphaBars.map { Float($0.squareRoot()) }
+        sqrtOneMinusAlphaBar = shared.schedule.alphaBars.map { Float((1 - $0).squareRoot()) }
+        sigma0 = Float((1 - shared.schedule.alphaBars[0]).squareRoot())
+        priorScale = Float(shared.schedule.alphaBars[shared.schedule.count - 1])
+    }
+
+    deinit { ids.deallocate(); timesteps.deallocate() }
+
+    /// Tied-head cross-entropy of rows `x` [n, D] against `ids`: adds the loss's gradient to `dx`,
+    /// to the embedding and to the head bias.
+    func headCrossEntropy(_ x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, rows n: Int, weight: Float,
+                          dx: UnsafeMutablePointer<Float>) -> Float {
+        let model = shared.model, c = model.config, v = c.vocabSize, d = c.embeddingDim
+        let g = grads.pointer
+        let e = w + model.embeddingOffset, bias = w + model.headBiasOffset
+        let lg = logits.pointer
+        for r in 0..<n { (lg + r * v).update(from: bias, count: v) }
+        BLAS.gemm(transB: true, m: n, n: v, k: d, a: x, lda: d, b: e, ldb: d, beta: 1, c: lg, ldc: v)
+        let loss = CrossEntropy.forwardBackward(logits: lg, targets: ids, rows: n, classes: v, weight: weight, dlogits: lg)
+        BLAS.gemm(m: n, n: d, k: v, a: lg, lda: v, b: e, ldb: d, beta: 1, c: dx, ldc: d)
+        BLAS.gemm(transA: true, m: v, n: d, k: n, a: lg, lda: v, b: x, ldb: d, beta: 1, c: g + model.embeddingOffset, ldc: d)
+        let db = g + model.headBiasOffset
+        for r in 0..<n { let row = lg + r * v; for j in 0..<v { db[j] += row[j] } }
+        return loss
+    }
+
+    /// Loss and gradients of this shard, from the ids, times and noise already drawn.
+    func run() {
+        let w = UnsafePointer(shared.model.params.values.pointer)
+        let model = shared.model, c = model.config, b = batch, l = c.sequenceLength, d = c.embeddingDim
+        let n = b * l, nd = n * d, ld = l * d
+        Embedding.forward(out: mu0.pointer, table: w + model.embeddingOffset, ids: ids, count: n, width: d)
+        for i in 0..<nd { x0[i] = mu0[i] + sigma0 * noise0[i] }
+        for s in 0..<b {
+            let t = Int(timesteps[s]), a = sqrtAlphaBar[t], sn = sqrtOneMinusAlphaBar[t]
+            for i in (s * ld)..<((s + 1) * ld) { xt[i] = a * x0[i] + sn * noise[i] }
+        }
+        model.forward(weights: w, x: xt.pointer, timesteps: timesteps, batch: b, workspace: ws)
+
+        grads.zero(); dx0.zero(); dmu0.zero(); dOut.zero(); dxt.zero()
+        var parts = LossParts()
+        let f = ws.output.pointer
+        for s in 0..<b {
+            let off = s * ld
+            let targetIsMean = timesteps[s] == 0
+            parts.mse += MeanSquaredError.forwardBackward(
+                pred: f + off, target: (targetIsMean ? mu0.pointer : x0.pointer) + off, count: ld,
+                weight: share / Float(b), dpred: dOut.pointer + off,
+                dtarget: (targetIsMean ? dmu0.pointer : dx0.pointer) + off)
+        }
+        parts.roundingCE = headCrossEntropy(x0.pointer, weights: w, rows: n, weight: share, dx: dx0.pointer)
+        let outWeight = shared.options.outputCrossEntropyWeight
+        if outWeight > 0 {
+            parts.outputCE = headCrossEntropy(f, weights: w, rows: n, weight: share * outWeight, dx: dOut.pointer)
+        }
+        // Prior term: the last step should carry (almost) no signal.
+        var prior: Double = 0
+        let pg = 2 * priorScale * share / Float(nd)
+        for i in 0..<nd { prior += Double(priorScale * x0[i] * x0[i]); dx0[i] += pg * x0[i] }
+        parts.prior = share * Float(prior / Double(nd))
+
+        model.backward(weights: w, grads: grads.pointer, dOutput: dOut.pointer, x: xt.pointer, batch: b,
+                       workspace: ws, dx: dxt.pointer)
+        for s in 0..<b {
+            let a = sqrtAlphaBar[Int(timesteps[s])]
+            for i in (s * ld)..<((s + 1) * ld) { dx0[i] += a * dxt[i] }
+        }
+        for i in 0..<nd { dmu0[i] += dx0[i] }
+        Embedding.backward(dtable: grads.pointer + model.embeddingOffset, dout: dmu0.pointer, ids: ids, count: n, width: d)
+        self.parts = parts
     }
 }

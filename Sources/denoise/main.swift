@@ -1,2 +1,0 @@
-import DenoiseCore
-print("denoise: under construction")
