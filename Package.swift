@@ -23,7 +23,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DenoiseCoreTests", dependencies: ["DenoiseCore"]),
-        .testTarget(name: "DenoiseTUITests", dependencies: ["DenoiseTUI", "DenoiseCore"]),
+        .testTarget(name: "DenoiseTUITests", dependencies: ["DenoiseTUI", "DenoiseCore"], exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v6]
 )

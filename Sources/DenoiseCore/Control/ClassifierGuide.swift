@@ -1,0 +1,105 @@
+import Foundation
+
+/// Plug-and-play guidance and scoring with the attribute classifier (DESIGN section 4).
+///
+/// After a reverse step produced x_{t-1} with posterior mean mu, a few gradient steps on
+///   w * sum_c -log p(c | x, t-1)  +  lambda * |mu - x|^2 / sigma
+/// move x towards the controls while the second term keeps it near what the denoiser proposed.
+/// The default update is sign gradient descent (the reference implementation's optimizer in
+/// effect). Several controls add their losses. Owned by one chain, on the chain's thread.
+public final class ClassifierGuide {
+    public let classifier: Classifier
+    /// (field index, class index, display key "field=value") of every control.
+    public let targets: [(field: Int, classIndex: Int, key: String)]
+    let batch: Int
+    let ws: Classifier.Workspace
+    let dx: FloatBuffer
+    let timesteps: UnsafeMutablePointer<Int32>
+
+    /// Resolves `controls` against the classifier's field/value table; an unknown field or value
+    /// is an error that lists what is accepted.
+    public init(classifier: Classifier, controls: [ControlTarget], batch: Int) throws {
+        self.classifier = classifier
+        var targets = [(field: Int, classIndex: Int, key: String)]()
+        for control in controls {
+            guard let k = classifier.fieldIndex(control.field) else {
+                throw DenoiseError.invalid("unknown control field \"\(control.field)\": accepted \(classifier.fields.map(\.name).joined(separator: ", "))")
+            }
+            let field = classifier.fields[k]
+            guard let c = field.values.firstIndex(where: { $0.lowercased() == control.value.lowercased() }) else {
+                throw DenoiseError.invalid("unknown value \"\(control.value)\" for \(field.name): accepted \(field.values.joined(separator: ", "))")
+            }
+            targets.append((k, c, "\(field.name)=\(field.values[c])"))
+        }
+        self.targets = targets
+        self.batch = batch
+        ws = Classifier.Workspace(classifier: classifier, batch: batch)
+        dx = FloatBuffer(count: batch * classifier.sequenceLength * classifier.embeddingDim)
+        timesteps = .allocate(capacity: batch)
+        timesteps.initialize(repeating: 0, count: batch)
+    }
+
+    deinit { timesteps.deallocate() }
+
+    /// Runs the classifier on x at time t; probabilities are then read with `score`/`guesses`.
+    public func evaluate(_ x: UnsafePointer<Float>, t: Int) {
+        for b in 0..<batch { timesteps[b] = Int32(t) }
+        classifier.forward(x: x, timesteps: timesteps, batch: batch, workspace: ws)
+    }
+
+    /// p(control | x) of sequence b for every control, after `evaluate`.
+    public func scores(sequence b: Int) -> [String: Float] {
+        var out = [String: Float]()
+        for target in targets {
+            out[target.key] = classifier.probability(field: target.field, classIndex: target.classIndex, sequence: b, workspace: ws)
+        }
+        return out
+    }
+
+    /// The most likely value ("none" included) of every field for sequence b, after `evaluate`.
+    public func guesses(sequence b: Int) -> [FieldGuess] {
+        classifier.fields.enumerated().map { k, field in
+            var best = 0, bestP: Float = -1
+            for c in 0..<field.classCount {
+                let p = classifier.probability(field: k, classIndex: c, sequence: b, workspace: ws)
+                if p > bestP { bestP = p; best = c }
+            }
+            return FieldGuess(field: field.name, value: best < field.values.count ? field.values[best] : "none", probability: bestP)
+        }
+    }
+
+    /// Guidance steps on x [batch, L, D] (in place) at time t. Returns the L2 norm of the total
+    /// change made to sequence 0.
+    @discardableResult
+    public func guide(_ x: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>, t: Int, sigma: Float,
+                      settings g: GuidanceSettings) -> Float {
+        guard !targets.isEmpty, g.iterations > 0 else { return 0 }
+        let l = classifier.sequenceLength, d = classifier.embeddingDim, n = batch * l * d
+        let total = classifier.totalClasses
+        let safeSigma = max(sigma, 1e-4)
+        var change: Double = 0
+        for _ in 0..<g.iterations {
+            evaluate(x, t: t)
+            let dl = ws.dLogits.pointer, probs = ws.probabilities.pointer
+            ws.dLogits.zero()
+            for b in 0..<batch {
+                for target in targets {
+                    // d(-log p_c)/d logits = p - onehot(c), over this field's classes.
+                    let off = b * total + classifier.logitOffsets[target.field]
+                    for j in 0..<classifier.fields[target.field].classCount { dl[off + j] += g.weight * probs[off + j] }
+                    dl[off + target.classIndex] -= g.weight
+                }
+            }
+            dx.zero()
+            classifier.backward(x: x, batch: batch, workspace: ws, dx: dx.pointer)
+            let grad = dx.pointer
+            for i in 0..<n {
+                let gi = grad[i] + g.lambda * 2 * (x[i] - mean[i]) / safeSigma
+                let delta = g.signGradient ? (gi > 0 ? g.stepSize : (gi < 0 ? -g.stepSize : 0)) : g.stepSize * gi
+                x[i] -= delta
+                if i < l * d { change += Double(delta * delta) }
+            }
+        }
+        return Float(change.squareRoot())
+    }
+}

@@ -1,0 +1,61 @@
+/// Positions fixed to a known word after every reverse step: START at position 0, and for an
+/// exact length n, END at n+1 and PAD after it; for an infilling template, the given words
+/// (and the END/PAD tail after the template).
+public struct PositionConstraints: Sendable, Equatable {
+    /// (position, word id), sorted by position.
+    public var fixed: [(position: Int, id: Int32)]
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.fixed.map(\.position) == b.fixed.map(\.position) && a.fixed.map(\.id) == b.fixed.map(\.id)
+    }
+
+    public init(fixed: [(position: Int, id: Int32)] = []) { self.fixed = fixed }
+
+    /// Builds the constraints of `settings` for `vocabulary` and sequence length `length`; a
+    /// length out of range, a template too long, or a word not in the vocabulary is an error
+    /// that says what is accepted.
+    public init(length: Int?, infill: String?, vocabulary: Vocabulary, sequenceLength l: Int) throws {
+        var fixed = [(position: Int, id: Int32)]()
+        if length != nil && infill != nil {
+            throw DenoiseError.invalid("--length and --infill cannot be combined (an infill template fixes the length itself)")
+        }
+        if let n = length {
+            guard n >= 1 && n <= l - 2 else {
+                throw DenoiseError.invalid("length \(n) is out of range: accepted 1...\(l - 2) tokens for this model (L = \(l))")
+            }
+            fixed.append((0, Vocabulary.startID))
+            fixed.append((n + 1, Vocabulary.endID))
+            for p in (n + 2)..<l { fixed.append((p, Vocabulary.padID)) }
+        } else if let template = infill {
+            let tokens = Tokenizer.tokenize(template)
+            guard !tokens.isEmpty else {
+                throw DenoiseError.invalid("infill template is empty: give words and `_` for free tokens, e.g. \"_ _ is a _ restaurant near _ _ .\"")
+            }
+            guard tokens.contains("_") else {
+                throw DenoiseError.invalid("infill template \"\(template)\" has no free slot: mark each free token with `_`")
+            }
+            guard tokens.count <= l - 2 else {
+                throw DenoiseError.invalid("infill template has \(tokens.count) tokens: accepted at most \(l - 2) for this model")
+            }
+            let unknown = tokens.filter { $0 != "_" && !vocabulary.contains($0) }
+            if let first = unknown.first {
+                throw DenoiseError.invalid("infill word \"\(first)\" is not in the model's vocabulary (\(vocabulary.count) words; words are case-sensitive)")
+            }
+            fixed.append((0, Vocabulary.startID))
+            for (i, t) in tokens.enumerated() where t != "_" { fixed.append((i + 1, vocabulary.id(t))) }
+            fixed.append((tokens.count + 1, Vocabulary.endID))
+            for p in (tokens.count + 2)..<l { fixed.append((p, Vocabulary.padID)) }
+        }
+        self.fixed = fixed
+    }
+
+    public var isEmpty: Bool { fixed.isEmpty }
+
+    /// Overwrites the fixed positions of every sequence in x [batch, L, D] with clean embeddings.
+    public func apply(to x: UnsafeMutablePointer<Float>, batch: Int, length l: Int, dim d: Int,
+                      embedding: (Int32) -> UnsafePointer<Float>) {
+        for b in 0..<batch {
+            for (p, id) in fixed { (x + (b * l + p) * d).update(from: embedding(id), count: d) }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+
+/// Everything sampling needs, loaded once: the denoiser (EMA weights), its vocabulary, the
+/// classifier when the model has one, and the model's name for display. Read-only after
+/// loading, so chains on different queues may share it.
+public final class DiffusionModel: @unchecked Sendable {
+    public let name: String
+    public let denoiser: Denoiser
+    public let vocabulary: Vocabulary
+    public let classifier: Classifier?
+
+    public var config: ModelConfig { denoiser.config }
+
+    public init(name: String, denoiser: Denoiser, vocabulary: Vocabulary, classifier: Classifier? = nil) {
+        self.name = name; self.denoiser = denoiser; self.vocabulary = vocabulary; self.classifier = classifier
+    }
+
+    /// Loads a model folder (classifier included when `classifier.safetensors` is there).
+    public static func load(path: String) throws -> DiffusionModel {
+        let folder = ModelFolder(path: path)
+        let (denoiser, vocab) = try folder.loadDenoiser()
+        let classifier = try folder.loadClassifierIfPresent(denoiser: denoiser)
+        let name = (URL(fileURLWithPath: path).standardized.lastPathComponent)
+        return DiffusionModel(name: name, denoiser: denoiser, vocabulary: vocab, classifier: classifier)
+    }
+
+    /// The summary the playground shows.
+    public var summary: ModelSummary {
+        ModelSummary(name: name, parameterCount: denoiser.parameterCount, vocabularySize: vocabulary.count,
+                     sequenceLength: config.sequenceLength, diffusionSteps: config.diffusionSteps,
+                     fields: classifier?.fields.map { ($0.name, $0.values) } ?? [])
+    }
+
+    /// The clean embedding of one word.
+    public func embedding(of id: Int32) -> UnsafePointer<Float> {
+        UnsafePointer(denoiser.params.values.pointer + denoiser.embeddingOffset + Int(id) * config.embeddingDim)
+    }
+}

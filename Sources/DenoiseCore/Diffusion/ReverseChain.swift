@@ -1,0 +1,216 @@
+import Foundation
+
+/// The reverse diffusion chain, one step per call (DESIGN section 3), for a batch of sequences
+/// that each have their own random stream (sequence i is seeded with seed + i, so it is the
+/// same chain `--seed seed+i --count 1` would run).
+///
+/// Each step: x0-hat = f(x_t, t); with clamping, x0-hat is replaced by its nearest words;
+/// x_{t-1} = c1 x0-hat + c2 x_t + sqrt(beta~_t) z (no noise at the last step); then guidance
+/// (when controls are set) and the fixed positions of length control and infilling. The state
+/// (latent, random streams, step) can be saved and restored, which is how the engine keeps
+/// history and branches. Not thread-safe: one owner (the engine's queue, or the CLI).
+public final class ReverseChain {
+    public let model: DiffusionModel
+    public let settings: ChainSettings
+    public let schedule: NoiseSchedule
+    public let batch: Int
+    public let constraints: PositionConstraints
+    public private(set) var stepsTaken = 0
+    var rngs: [RandomSource]
+    public let latent: FloatBuffer          // [batch, L, D]
+    let mean: FloatBuffer
+    let ws: Denoiser.Workspace
+    let rounder: Rounder
+    let timesteps: UnsafeMutablePointer<Int32>
+    let guide: ClassifierGuide?
+    var previousSentence: [Int32] = []
+    /// Top-k candidates shown per position.
+    public var candidateCount = 5
+
+    /// Saved state for history and branching: restore it and the chain continues exactly.
+    public struct State: Sendable {
+        public var latent: [Float]
+        public var rngs: [RandomSource]
+        public var stepsTaken: Int
+        public var previousSentence: [Int32]
+    }
+
+    public init(model: DiffusionModel, settings: ChainSettings, batch: Int = 1) throws {
+        let c = model.config
+        guard settings.steps >= 1 && settings.steps <= c.diffusionSteps else {
+            throw DenoiseError.invalid("--steps \(settings.steps) is out of range: accepted 1...\(c.diffusionSteps) for this model")
+        }
+        self.model = model
+        self.settings = settings
+        self.batch = batch
+        schedule = NoiseSchedule(sqrtSteps: c.diffusionSteps).respaced(to: settings.steps)
+        constraints = try PositionConstraints(length: settings.length, infill: settings.infill,
+                                              vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
+        // With a classifier, the guide also scores every step; it guides only when controls are set.
+        if let classifier = model.classifier {
+            guide = try ClassifierGuide(classifier: classifier, controls: settings.controls, batch: batch)
+        } else if !settings.controls.isEmpty {
+            throw DenoiseError.invalid("this model has no classifier (classifier.safetensors), so --control cannot be used")
+        } else {
+            guide = nil
+        }
+        let n = batch * c.sequenceLength * c.embeddingDim
+        latent = FloatBuffer(count: n)
+        mean = FloatBuffer(count: n)
+        ws = Denoiser.Workspace(config: c, batch: batch)
+        rounder = Rounder(embedding: model.embedding(of: 0), vocabularySize: c.vocabSize, dim: c.embeddingDim,
+                          maxRows: batch * c.sequenceLength)
+        timesteps = .allocate(capacity: batch)
+        timesteps.initialize(repeating: 0, count: batch)
+        rngs = (0..<batch).map { RandomSource(seed: settings.seed &+ UInt64($0)) }
+        let per = c.sequenceLength * c.embeddingDim
+        for b in 0..<batch { rngs[b].fillNormal(latent.pointer + b * per, count: per) }
+    }
+
+    deinit { timesteps.deallocate() }
+
+    public var totalSteps: Int { schedule.count }
+    public var isFinished: Bool { stepsTaken >= schedule.count }
+    var length: Int { model.config.sequenceLength }
+    var dim: Int { model.config.embeddingDim }
+
+    public func saveState() -> State {
+        State(latent: latent.array, rngs: rngs, stepsTaken: stepsTaken, previousSentence: previousSentence)
+    }
+
+    public func restore(_ state: State) {
+        precondition(state.latent.count == latent.count && state.rngs.count == rngs.count, "state from another chain shape")
+        state.latent.withUnsafeBufferPointer { latent.pointer.update(from: $0.baseAddress!, count: latent.count) }
+        rngs = state.rngs
+        stepsTaken = state.stepsTaken
+        previousSentence = state.previousSentence
+    }
+
+    /// Schedule index of the next step (K-1 down to 0).
+    var nextIndex: Int { schedule.count - 1 - stepsTaken }
+
+    /// Rounds rows [0, L) of `x` (sequence 0) into display tokens, filling the rounder's buffers.
+    func roundedTokens(_ x: UnsafePointer<Float>) -> [RoundedToken] {
+        rounder.round(x, rows: length)
+        return (0..<length).map { p in
+            let id = rounder.nearest[p]
+            return RoundedToken(id: id, text: model.vocabulary.word(id), distance: rounder.nearestDistance[p], margin: rounder.margin[p])
+        }
+    }
+
+    func candidates() -> [[Candidate]] {
+        (0..<length).map { p in rounder.topK(row: p, k: candidateCount).map { Candidate(text: model.vocabulary.word($0.id), distance: $0.distance) } }
+    }
+
+    func noiseFields(_ i: Int) -> (t: Int, alphaBar: Double, sigma: Double, snr: Double) {
+        let a = schedule.alphaBars[i]
+        return (schedule.timesteps[i], a, (1 - a).squareRoot(), schedule.snrDB(i))
+    }
+
+    /// The snapshot of the starting noise (step 0).
+    public func initialSnapshot() -> StepSnapshot {
+        let noise = noiseFields(schedule.count - 1)
+        let xt = roundedTokens(latent.pointer)
+        let cands = candidates()
+        previousSentence = xt.map(\.id)
+        let (scores, guesses) = classify(latent.pointer, t: noise.t)
+        return StepSnapshot(step: 0, totalSteps: totalSteps, t: noise.t, alphaBar: noise.alphaBar, sigma: noise.sigma,
+                            snrDB: noise.snr, xt: xt, x0: [], candidates: cands, changed: [], scores: scores,
+                            fieldGuesses: guesses, guidanceNorm: 0, clamped: settings.clamp)
+    }
+
+    /// Control scores and field guesses of sequence 0 (empty without a classifier).
+    func classify(_ x: UnsafePointer<Float>, t: Int) -> ([String: Float], [FieldGuess]) {
+        guard let guide else { return ([:], []) }
+        guide.evaluate(x, t: t)
+        return (guide.scores(sequence: 0), guide.guesses(sequence: 0))
+    }
+
+    /// Takes one reverse step. With `record`, returns the snapshot of sequence 0.
+    @discardableResult
+    public func step(record: Bool = true) -> StepSnapshot? {
+        guard !isFinished else { return nil }
+        let i = nextIndex
+        let rows = batch * length, count = rows * dim
+        let noise = noiseFields(i)
+        for b in 0..<batch { timesteps[b] = Int32(noise.t) }
+        let weights = UnsafePointer(model.denoiser.params.values.pointer)
+        model.denoiser.forward(weights: weights, x: latent.pointer, timesteps: timesteps, batch: batch, workspace: ws)
+        let x0hat = ws.output.pointer
+
+        var x0Tokens = [RoundedToken](), cands = [[Candidate]]()
+        if record {
+            x0Tokens = roundedTokens(x0hat)
+            cands = candidates()
+        }
+        if settings.clamp {
+            rounder.round(x0hat, rows: rows)
+            rounder.clamp(x0hat, rows: rows)
+        }
+        let embed: (Int32) -> UnsafePointer<Float> = { self.rounder.embeddingRow($0) }
+        constraints.apply(to: x0hat, batch: batch, length: length, dim: dim, embedding: embed)
+
+        let post = schedule.posterior(i)
+        let c1 = Float(post.c1), c2 = Float(post.c2), sd = Float(post.variance.squareRoot())
+        let x = latent.pointer, mu = mean.pointer
+        for k in 0..<count { mu[k] = c1 * x0hat[k] + c2 * x[k] }
+        if i > 0 {
+            let per = length * dim
+            for b in 0..<batch {
+                for k in (b * per)..<((b + 1) * per) { x[k] = mu[k] + sd * rngs[b].normal() }
+            }
+        } else {
+            x.update(from: mu, count: count)
+        }
+        let tNext = i > 0 ? schedule.timesteps[i - 1] : 0
+        var guidanceNorm: Float = 0
+        if let guide, i >= Self.unguidedTail(settings: settings, steps: totalSteps) {
+            guidanceNorm = guide.guide(x, mean: mu, t: tNext, sigma: max(sd, 1e-3), settings: settings.guidance)
+        }
+        constraints.apply(to: x, batch: batch, length: length, dim: dim, embedding: embed)
+        stepsTaken += 1
+        guard record else { return nil }
+
+        let (scores, guesses) = classify(x, t: tNext)
+        let xtTokens = roundedTokens(x)
+        let sentence = x0Tokens.map(\.id)
+        let changed = (0..<length).filter { previousSentence.count == length && previousSentence[$0] != sentence[$0] }
+        previousSentence = sentence
+        return StepSnapshot(step: stepsTaken, totalSteps: totalSteps, t: noise.t, alphaBar: noise.alphaBar,
+                            sigma: noise.sigma, snrDB: noise.snr, xt: xtTokens, x0: x0Tokens, candidates: cands,
+                            changed: changed, scores: scores, fieldGuesses: guesses, guidanceNorm: guidanceNorm,
+                            clamped: settings.clamp)
+    }
+
+    /// Schedule indices below this are left unguided: the reference leaves the last 10 of 200
+    /// steps, scaled to the chain's length.
+    static func unguidedTail(settings: ChainSettings, steps: Int) -> Int {
+        let tail = settings.guidance.unguidedFinalSteps
+        return steps == 200 ? tail : Int((Double(tail) * Double(steps) / 200).rounded())
+    }
+
+    /// Word ids of the rounding of sequence b's current latent.
+    public func tokenIDs(sequence b: Int) -> [Int32] {
+        rounder.round(latent.pointer + b * length * dim, rows: length)
+        return (0..<length).map { rounder.nearest[$0] }
+    }
+
+    /// The text of sequence b: words between START and END, joined by spaces.
+    public func text(sequence b: Int) -> String {
+        Tokenizer.join(model.vocabulary.decode(tokenIDs(sequence: b)))
+    }
+
+    /// Runs the chain to the end without snapshots.
+    public func runToEnd() { while !isFinished { step(record: false) } }
+}
+
+extension ReverseChain {
+    /// p(control | x) of every sequence for the active controls, on the current latent at the
+    /// noise level it has (clean once the chain is finished). Empty without controls.
+    public func finalScores() -> [[String: Float]] {
+        guard let guide, !guide.targets.isEmpty else { return [] }
+        let t = isFinished ? 0 : schedule.timesteps[nextIndex]
+        guide.evaluate(latent.pointer, t: t)
+        return (0..<batch).map { guide.scores(sequence: $0) }
+    }
+}
