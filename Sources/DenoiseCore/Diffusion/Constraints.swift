@@ -51,6 +51,13 @@ public struct PositionConstraints: Sendable, Equatable {
 
     public var isEmpty: Bool { fixed.isEmpty }
 
+    /// Positions known to hold a word: between START and the fixed END, not fixed themselves.
+    public func freeWordPositions() -> [Int] {
+        guard let end = fixed.first(where: { $0.id == Vocabulary.endID })?.position else { return [] }
+        let taken = Set(fixed.map(\.position))
+        return (1..<end).filter { !taken.contains($0) }
+    }
+
     /// Overwrites the fixed positions of every sequence in x [batch, L, D] with clean embeddings.
     public func apply(to x: UnsafeMutablePointer<Float>, batch: Int, length l: Int, dim d: Int,
                       embedding: (Int32) -> UnsafePointer<Float>) {

@@ -23,6 +23,8 @@ public final class ReverseChain {
     let rounder: Rounder
     let timesteps: UnsafeMutablePointer<Int32>
     let guide: ClassifierGuide?
+    /// [batch * L]: rows that must round to a word (length control and infilling).
+    let wordsOnly: UnsafeMutablePointer<Bool>
     var previousSentence: [Int32] = []
     /// Top-k candidates shown per position.
     public var candidateCount = 5
@@ -62,12 +64,15 @@ public final class ReverseChain {
                           maxRows: batch * c.sequenceLength)
         timesteps = .allocate(capacity: batch)
         timesteps.initialize(repeating: 0, count: batch)
+        wordsOnly = .allocate(capacity: batch * c.sequenceLength)
+        wordsOnly.initialize(repeating: false, count: batch * c.sequenceLength)
+        for b in 0..<batch { for p in constraints.freeWordPositions() { wordsOnly[b * c.sequenceLength + p] = true } }
         rngs = (0..<batch).map { RandomSource(seed: settings.seed &+ UInt64($0)) }
         let per = c.sequenceLength * c.embeddingDim
         for b in 0..<batch { rngs[b].fillNormal(latent.pointer + b * per, count: per) }
     }
 
-    deinit { timesteps.deallocate() }
+    deinit { timesteps.deallocate(); wordsOnly.deallocate() }
 
     public var totalSteps: Int { schedule.count }
     public var isFinished: Bool { stepsTaken >= schedule.count }
@@ -91,7 +96,7 @@ public final class ReverseChain {
 
     /// Rounds rows [0, L) of `x` (sequence 0) into display tokens, filling the rounder's buffers.
     func roundedTokens(_ x: UnsafePointer<Float>) -> [RoundedToken] {
-        rounder.round(x, rows: length)
+        rounder.round(x, rows: length, wordsOnly: wordsOnly)
         return (0..<length).map { p in
             let id = rounder.nearest[p]
             return RoundedToken(id: id, text: model.vocabulary.word(id), distance: rounder.nearestDistance[p], margin: rounder.margin[p])
@@ -144,7 +149,7 @@ public final class ReverseChain {
             cands = candidates()
         }
         if settings.clamp {
-            rounder.round(x0hat, rows: rows)
+            rounder.round(x0hat, rows: rows, wordsOnly: wordsOnly)
             rounder.clamp(x0hat, rows: rows)
         }
         let embed: (Int32) -> UnsafePointer<Float> = { self.rounder.embeddingRow($0) }
@@ -191,7 +196,7 @@ public final class ReverseChain {
 
     /// Word ids of the rounding of sequence b's current latent.
     public func tokenIDs(sequence b: Int) -> [Int32] {
-        rounder.round(latent.pointer + b * length * dim, rows: length)
+        rounder.round(latent.pointer + b * length * dim, rows: length, wordsOnly: wordsOnly + b * length)
         return (0..<length).map { rounder.nearest[$0] }
     }
 

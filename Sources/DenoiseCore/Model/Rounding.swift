@@ -14,6 +14,8 @@ public final class Rounder {
     public let nearest: UnsafeMutablePointer<Int32>
     public let nearestDistance: FloatBuffer
     public let margin: FloatBuffer
+    /// Ids below this are the special tokens PAD, START, END, UNK.
+    public static let firstWordID = 4
 
     public init(embedding: UnsafePointer<Float>, vocabularySize v: Int, dim d: Int, maxRows: Int) {
         vocabularySize = v; dim = d; self.maxRows = maxRows
@@ -38,7 +40,9 @@ public final class Rounder {
 
     /// Squared distances of `rows` vectors to every word into `scores`; nearest, its distance
     /// and the margin to the runner-up into `nearest`, `nearestDistance`, `margin`.
-    public func round(_ x: UnsafePointer<Float>, rows: Int) {
+    /// Rows flagged in `wordsOnly` skip the special tokens (ids below `firstWordID`): positions
+    /// that length control or infilling know to hold a word.
+    public func round(_ x: UnsafePointer<Float>, rows: Int, wordsOnly: UnsafePointer<Bool>? = nil) {
         precondition(rows <= maxRows, "Rounder sized for \(maxRows) rows, asked for \(rows)")
         let v = vocabularySize, d = dim
         BLAS.gemm(transB: true, m: rows, n: v, k: d, alpha: -2, a: x, lda: d, b: table.pointer, ldb: d,
@@ -48,9 +52,11 @@ public final class Rounder {
             for j in 0..<d { xx += x[r * d + j] * x[r * d + j] }
             let row = scores.pointer + r * v
             var best = Float.infinity, second = Float.infinity, bestID = 0
+            let first = (wordsOnly?[r] ?? false) ? Self.firstWordID : 0
             for w in 0..<v {
                 let dist = max(row[w] + norms[w] + xx, 0)
                 row[w] = dist
+                guard w >= first else { continue }
                 if dist < best { second = best; best = dist; bestID = w } else if dist < second { second = dist }
             }
             nearest[r] = Int32(bestID)

@@ -1,0 +1,72 @@
+import ArgumentParser
+import DenoiseCore
+import Foundation
+
+struct TrainClassifier: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-classifier",
+        abstract: "Train the attribute classifier of a model on labelled E2E CSVs (mr column), in its frozen embedding space.")
+
+    @Option(help: "Model folder (default: Models/e2e of this repository).") var model: String?
+    @Option(name: .customLong("data"), parsing: .upToNextOption, help: "E2E CSV files with mr and ref columns.") var data: [String] = []
+    @Option(help: "Training iterations.") var iterations = 3000
+    @Option(help: "Sequences per batch.") var batchSize = 64
+    @Option var hidden = 64
+    @Option var layers = 2
+    @Option var heads = 4
+    @Option var ffn = 256
+    @Option var seed: UInt64 = 1
+
+    func validate() throws {
+        if data.isEmpty { throw ValidationError("--data needs at least one labelled E2E CSV file") }
+        if iterations < 1 { throw ValidationError("--iterations must be positive") }
+        if hidden % heads != 0 { throw ValidationError("--heads must divide --hidden") }
+    }
+
+    func run() throws {
+        reportingErrors {
+            BLAS.setThreads(ProcessInfo.processInfo.activeProcessorCount)
+            let path = model ?? defaultModelPath()
+            let folder = ModelFolder(path: path)
+            let (denoiser, vocab) = try folder.loadDenoiser()
+            let examples = try data.flatMap { try CorpusReader.read(path: $0) }
+            let cdata = try ClassifierData(examples: examples, vocabulary: vocab, length: denoiser.config.sequenceLength, heldOutPercent: 5)
+            var config = Classifier.Config(fields: cdata.fields)
+            config.hiddenSize = hidden; config.layers = layers; config.heads = heads; config.ffnSize = ffn
+            let classifier = Classifier(config: config, sequenceLength: denoiser.config.sequenceLength,
+                                        embeddingDim: denoiser.config.embeddingDim, diffusionSteps: denoiser.config.diffusionSteps)
+            var rng = RandomSource(seed: seed)
+            classifier.params.initialise(rng: &rng)
+            let trainer = ClassifierTrainer(classifier: classifier, denoiser: denoiser, data: cdata, batch: batchSize, seed: seed)
+            trainer.totalIterations = iterations
+            print("classifier: \(cdata.trainCount) training, \(cdata.heldOutCount) held-out sentences; \(classifier.params.count) parameters")
+            let start = Date()
+            var average: Float = 0
+            for i in 0..<iterations {
+                let loss = trainer.step()
+                average = i == 0 ? loss : 0.98 * average + 0.02 * loss
+                if (i + 1) % 200 == 0 || i + 1 == iterations {
+                    print(String(format: "it %d/%d  loss %.4f  %.1f it/s", i + 1, iterations, average, Double(i + 1) / Date().timeIntervalSince(start)))
+                }
+            }
+            let t = denoiser.config.diffusionSteps
+            var table = [String: [String: Double]]()
+            for (label, step) in [("clean", 0), ("T/4", t / 4), ("T/2", t / 2), ("3T/4", 3 * t / 4)] {
+                table[label] = trainer.accuracy(t: step)
+            }
+            var final = classifier.config
+            final.accuracy = table
+            let saved = Classifier(config: final, sequenceLength: classifier.sequenceLength, embeddingDim: classifier.embeddingDim,
+                                   diffusionSteps: classifier.diffusionSteps)
+            saved.params.values.copy(from: classifier.params.values)
+            try folder.saveClassifier(saved)
+            print("held-out accuracy per field (\(cdata.heldOutCount) sentences):")
+            print("field".padding(toLength: 18, withPad: " ", startingAt: 0) + ["clean", "T/4", "T/2", "3T/4"].map { $0.padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())
+            for f in cdata.fields {
+                let cells = ["clean", "T/4", "T/2", "3T/4"].map { String(format: "%-8.3f", table[$0]?[f.name] ?? 0) }.joined()
+                print(f.name.padding(toLength: 18, withPad: " ", startingAt: 0) + cells)
+            }
+            print(String(format: "saved %@ (%.0f s)", folder.file(ModelFolder.classifierFile), Date().timeIntervalSince(start)))
+        }
+    }
+}
