@@ -23,17 +23,20 @@ func reportingErrors<T>(_ body: () throws -> T) -> T {
     do { return try body() } catch let e as DenoiseError { fail(e.description) } catch { fail("\(error)") }
 }
 
-/// The default model: `Models/e2e` under the repository root, found from the working
-/// directory or from the executable's location (.build/<config>/denoise).
-func defaultModelPath() -> String {
+/// A folder of the repository (`Models/e2e`, `Themes`), found from the working directory or
+/// from the executable's location (.build/<config>/denoise), so `denoise` works from anywhere.
+func repositoryFolder(_ relative: String, containing marker: String? = nil) -> String? {
     let fm = FileManager.default
     var candidates = [fm.currentDirectoryPath]
-    let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    var dir = exe.deletingLastPathComponent()
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
     for _ in 0..<5 { candidates.append(dir.path); dir = dir.deletingLastPathComponent() }
     for base in candidates {
-        let path = (base as NSString).appendingPathComponent("Models/e2e")
-        if fm.fileExists(atPath: (path as NSString).appendingPathComponent("config.json")) { return path }
+        let path = (base as NSString).appendingPathComponent(relative)
+        let probe = marker.map { (path as NSString).appendingPathComponent($0) } ?? path
+        if fm.fileExists(atPath: probe) { return path }
     }
-    return "Models/e2e"
+    return nil
 }
+
+/// The default model: `Models/e2e` of this repository.
+func defaultModelPath() -> String { repositoryFolder("Models/e2e", containing: "config.json") ?? "Models/e2e" }

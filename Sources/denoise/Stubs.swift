@@ -1,4 +1,3 @@
 import ArgumentParser
-struct Play: ParsableCommand {}
 struct Eval: ParsableCommand {}
 struct Bench: ParsableCommand {}
