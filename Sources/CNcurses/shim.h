@@ -33,4 +33,30 @@ static inline int dn_put_wch(int y, int x, wchar_t ch, attr_t attrs, short pair)
     return mvwadd_wch(stdscr, y, x, &cell);
 }
 
+static inline int dn_colors(void) { return COLORS; }
+static inline int dn_color_pairs(void) { return COLOR_PAIRS; }
+
+/// Writes one cell whose character is several code points (a base and combining marks, such
+/// as the hat of x-hat); `text` is NUL-terminated, at most CCHARW_MAX code points are used.
+static inline int dn_put_cell(int y, int x, const wchar_t *text, attr_t attrs, short pair) {
+    cchar_t cell;
+    wchar_t buffer[CCHARW_MAX + 1];
+    int n = 0;
+    while (n < CCHARW_MAX && text[n] != 0) { buffer[n] = text[n]; n++; }
+    buffer[n] = 0;
+    setcchar(&cell, buffer, attrs, pair, NULL);
+    return mvwadd_wch(stdscr, y, x, &cell);
+}
+
+/// Gives the terminal back: cursor visible, echo on, out of curses mode. Safe to call twice and
+/// from a signal handler that is about to end the process anyway.
+static inline void dn_restore_terminal(void) {
+    if (!isendwin()) {
+        curs_set(1);
+        echo();
+        nocbreak();
+        endwin();
+    }
+}
+
 #endif

@@ -43,20 +43,28 @@ extension Frame {
     /// `highlight` marks one cell (a cursor) in the highlight role.
     public mutating func sparkline(_ values: [Double?], x: Int, y: Int, range: ClosedRange<Double>,
                                    role: Role = .bar, highlight: Int? = nil) {
+        columnChart(values, in: Rect(x: x, y: y, width: values.count, height: 1), range: range,
+                    role: role, highlight: highlight)
+    }
+
+    /// A column chart `rect.height` rows tall, one column per value, filled from the bottom with
+    /// eighth-cell resolution; nil values stay blank, the `highlight` column is the cursor.
+    public mutating func columnChart(_ values: [Double?], in rect: Rect, range: ClosedRange<Double>,
+                                     role: Role = .bar, highlight: Int? = nil) {
         let levels = glyphs.levels
         let span = range.upperBound - range.lowerBound
-        for (i, value) in values.enumerated() {
-            var cell = Cell(character: " ", role: role)
+        for (i, value) in values.prefix(rect.width).enumerated() {
+            var eighths = 0
             if let value, value.isFinite {
-                let unit = span > 0 ? (value - range.lowerBound) / span : 0.5
-                let level = Int((min(max(unit, 0), 1) * Double(levels.count - 1)).rounded())
-                cell.character = levels[level]
+                let unit = span > 0 ? min(max((value - range.lowerBound) / span, 0), 1) : 0.5
+                eighths = max(1, Int((unit * Double(rect.height * 8)).rounded()))
             }
-            if i == highlight {
-                cell.role = .highlight
-                if cell.character == " " { cell.character = glyphs.levels[0] }
+            let cellRole = i == highlight ? Role.highlight : role
+            for row in 0..<rect.height {
+                let filled = min(max(eighths - row * 8, 0), 8)
+                let character: Character = filled == 0 ? " " : levels[filled - 1]
+                self[rect.x + i, rect.maxY - 1 - row] = Cell(character: character, role: cellRole)
             }
-            self[x + i, y] = cell
         }
     }
 }
@@ -81,7 +89,7 @@ enum Series {
 
     /// The cell that holds index `i` after `bucket(_, cells:)` of `count` values.
     static func cell(of i: Int, count: Int, cells: Int) -> Int {
-        guard count > cells, count > 0 else { return i }
+        guard count > cells, count > 0 else { return max(0, min(i, cells - 1)) }
         var c = min(cells - 1, i * cells / count)
         while c < cells - 1 && max((c * count / cells) + 1, (c + 1) * count / cells) <= i { c += 1 }
         return c

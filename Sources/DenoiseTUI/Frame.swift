@@ -68,13 +68,15 @@ public struct Frame: Sendable, Equatable {
     }
 
     /// Writes `text` from (x, y) on one line, at most `limit` columns (cut with an ellipsis when it
-    /// does not fit). Returns the number of columns written.
+    /// does not fit). In ASCII mode the UI's own symbols (arrows, dots, Greek letters) are spelled
+    /// out. Returns the number of columns written.
     @discardableResult
     public mutating func put(_ text: String, x: Int, y: Int, role: Role = .text, bold: Bool = false,
                              reverse: Bool = false, limit: Int? = nil) -> Int {
         guard y >= 0, y < height else { return 0 }
         let room = min(limit ?? Int.max, width - x)
         guard room > 0 else { return 0 }
+        let text = glyphs.isASCII ? Glyphs.transliterate(text) : text
         let count = text.count
         var column = 0
         for character in text {
@@ -122,19 +124,4 @@ public struct Frame: Sendable, Equatable {
         return lines.joined(separator: "\n")
     }
 
-    /// The role of every cell as one letter per cell (the role's first letter, `.` for text),
-    /// so tests can check colouring without a terminal.
-    public func roleMap(_ rect: Rect? = nil) -> String {
-        let area = rect ?? bounds
-        var lines: [String] = []
-        for y in area.y..<area.maxY {
-            var line = ""
-            for x in area.x..<area.maxX {
-                let role = self[x, y].role
-                line.append(role == .text ? "." : role.rawValue.first!)
-            }
-            lines.append(line)
-        }
-        return lines.joined(separator: "\n")
-    }
 }

@@ -39,4 +39,26 @@ public struct Glyphs: Sendable, Equatable {
         eighths: [" ", " ", " ", " ", "=", "=", "=", "=", "#"], barTrack: ".",
         changedMark: "*", unchangedMark: ".", cursor: "^", ellipsis: "~", separator: "|",
         arrow: "->", playing: ">", paused: "||", x0Label: "x0", alphaBar: "abar", sigma: "sigma")
+
+    /// ASCII spellings of the symbols the UI's own strings use.
+    static let spellings: [Character: String] = [
+        "→": "->", "←": "<-", "…": "...", "·": "|", "×": "x", "λ": "lambda", "ᾱ": "abar",
+        "σ": "sigma", "↵": "Ent", "▲": "^", "▶": ">", "❚": "|", "≥": ">=",
+    ]
+
+    /// `text` with the UI's symbols spelled in ASCII (other characters are left alone).
+    static func transliterate(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 >= 0x80 }) else { return text }
+        var out = ""
+        for character in text {
+            if let spelling = spellings[character] {
+                out += spelling
+            } else if character == "x\u{0302}" {
+                out += "x"
+            } else {
+                out.append(character)
+            }
+        }
+        return out
+    }
 }

@@ -3,7 +3,6 @@ import DenoiseCore
 /// Per-frame summaries of the shown branch's history, computed once and shared by the panels.
 /// Cost is O(steps x positions) of integer work, far inside the 2 ms frame budget.
 struct HistoryDigest {
-    let step: Int
     let totalSteps: Int
     /// Per position: the last step (<= current) at which its token changed; 0 if never.
     let lockSteps: [Int]
@@ -14,7 +13,6 @@ struct HistoryDigest {
 
     init(_ engine: EngineState) {
         let snapshot = engine.snapshot
-        step = snapshot.step
         totalSteps = max(snapshot.totalSteps, 1)
         lockWindow = max(3, totalSteps / 20)
         let shown = engine.history.prefix(engine.current + 1)

@@ -54,11 +54,13 @@ public enum KeyMap {
         ("Enter / Esc", "accept / cancel a prompt or menu"),
     ]
 
-    /// The footer, most important first (drawn while it fits).
-    public static let footer: [(key: String, label: String)] = [
-        ("→/l", "step"), ("←/h", "back"), ("space", "play"), ("b", "branch"), ("c", "controls"),
-        ("x", "clamp"), ("Tab", "inspect"), ("e", "export"), ("?", "help"), ("q", "quit"),
-        ("s", "seed"), ("g", "go to"), ("t", "theme"), ("+/-", "speed"),
+    /// The footer in display order, with a priority (lower is more important): on a narrow
+    /// screen the least important entries are left out.
+    public static let footer: [(key: String, label: String, priority: Int)] = [
+        ("→/l", "step", 0), ("←/h", "back", 1), ("space", "play", 0), ("+/-", "speed", 9),
+        ("g", "go to", 8), ("b", "branch", 2), ("c", "controls", 2), ("x", "clamp", 5),
+        ("s", "seed", 6), ("Tab", "inspect", 4), ("t", "theme", 7), ("e", "export", 5),
+        ("?", "help", 0), ("q", "quit", 0),
     ]
 
     /// The command for `key` given what is on screen; nil when the key means nothing there.

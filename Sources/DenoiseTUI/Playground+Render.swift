@@ -37,8 +37,7 @@ extension Playground {
             OverlayPanels.drawTooSmall(&frame)
             return frame
         }
-        guard let engine = engineState, !engine.history.isEmpty,
-              engine.current >= 0, engine.current < engine.history.count else {
+        guard let engine = engineState, engine.hasSnapshot else {
             HeaderPanel.drawWaiting(&frame, layout, summary: summary)
             FooterPanel.draw(&frame, layout.footer)
             return frame

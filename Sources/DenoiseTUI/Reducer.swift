@@ -7,7 +7,8 @@ import DenoiseCore
 public enum Reducer {
     public static func reduce(_ state: AppState, _ command: Command, engine: EngineState?,
                               summary: ModelSummary) -> (AppState, [Effect]) {
-        var reduction = Reduction(state: state, engine: engine, summary: summary)
+        let usable = engine.flatMap { $0.hasSnapshot ? $0 : nil }
+        var reduction = Reduction(state: state, engine: usable, summary: summary)
         reduction.state.status = nil
         reduction.apply(command)
         return (reduction.state, reduction.effects)
@@ -325,4 +326,9 @@ private struct Reduction {
             edit("guidance weight \(Describe.trimmed(Double(weight)))") { $0.guidance.weight = weight }
         }
     }
+}
+
+extension EngineState {
+    /// False for a state the UI cannot show (no history, or `current` outside it).
+    var hasSnapshot: Bool { history.indices.contains(current) }
 }

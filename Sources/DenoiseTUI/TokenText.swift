@@ -27,12 +27,12 @@ enum TokenText {
 
 /// Short human forms of numbers and settings.
 enum Describe {
-    /// 950_000 -> "0.95M", 12_300 -> "12.3k".
+    /// 951_234 -> "0.95M", 12_300 -> "12.3k", 2_500_000_000 -> "2.5B".
     static func count(_ n: Int) -> String {
         let value = Double(n)
         if n >= 1_000_000_000 { return trimmed(value / 1e9) + "B" }
-        if n >= 1_000_000 { return trimmed(value / 1e6) + "M" }
-        if n >= 10_000 { return trimmed(value / 1e3) + "k" }
+        if n >= 100_000 { return fixed(value / 1e6, 2) + "M" }
+        if n >= 1_000 { return trimmed(value / 1e3) + "k" }
         return "\(n)"
     }
 

@@ -24,10 +24,6 @@ enum HeaderPanel {
         let line = candidates.map { " " + $0.0.joined(separator: sep) }.first { $0.count <= rect.width }
             ?? " " + candidates.last!.0.joined(separator: sep)
         frame.put(line, x: rect.x, y: rect.y, role: .header, bold: true, limit: rect.width)
-        if e.playing, let range = line.range(of: g.playing) {
-            let x = rect.x + line.distance(from: line.startIndex, to: range.lowerBound)
-            frame.restyle(x: x, y: rect.y, width: g.playing.count, role: .header, bold: true)
-        }
     }
 
     /// Before the engine's first state: the model name and a waiting note.

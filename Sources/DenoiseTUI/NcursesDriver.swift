@@ -1,0 +1,286 @@
+import CNcurses
+import DenoiseCore
+import Foundation
+
+/// The only code that talks to the terminal (and the only file importing CNcurses).
+///
+/// Runs entirely on the thread that called `Playground.run` (the main thread). Each tick it
+/// waits at most `tick` milliseconds for a key, takes the engine's newest state if there is one,
+/// runs keys through `KeyMap` and `Reducer`, carries out the effects, and redraws only when
+/// something changed, writing only the cells that differ from the last frame.
+final class NcursesDriver {
+    private static let tick: Int32 = 20
+
+    private let engine: any EngineHandle
+    private let summary: ModelSummary
+    private let options: PlaygroundOptions
+    private let colorsWanted: Bool
+    private var theme: Theme
+    private var state: AppState
+    private var engineState: EngineState?
+    private var lastFrame: Frame?
+    private var colorDepth = 0
+    /// Per role (in `Role.allCases` order): ncurses attributes and colour pair from the theme.
+    private var roleAttributes: [attr_t] = []
+    private var rolePairs: [Int16] = []
+
+    init(engine: any EngineHandle, options: PlaygroundOptions, theme: Theme, colorsWanted: Bool) {
+        self.engine = engine
+        self.summary = engine.summary
+        self.options = options
+        self.theme = theme
+        self.colorsWanted = colorsWanted
+        self.state = AppState(themeName: theme.name, themes: Theme.available(in: options.themesDirectory),
+                              colorsEnabled: colorsWanted,
+                              seedState: UInt64(truncatingIfNeeded: DispatchTime.now().uptimeNanoseconds))
+    }
+
+    func run() throws -> Int32 {
+        setlocale(LC_ALL, "")
+        let codeset = String(cString: nl_langinfo(nl_item(CODESET)))
+        state.ascii = options.forceASCII || codeset.uppercased().replacingOccurrences(of: "-", with: "") != "UTF8"
+        guard let output = fdopen(STDOUT_FILENO, "w"), let input = fdopen(STDIN_FILENO, "r"),
+              newterm(nil, output, input) != nil else {
+            throw PlaygroundError("denoise play could not start the terminal (is TERM set to a known terminal?)")
+        }
+        SignalHandlers.install()
+        defer {
+            dn_restore_terminal()
+            SignalHandlers.uninstall()
+        }
+        cbreak()
+        noecho()
+        keypad(dn_stdscr(), true)
+        curs_set(0)
+        set_escdelay(25)
+        setUpColors()
+        return loop()
+    }
+
+    // MARK: Loop
+
+    private enum Input {
+        case key(Key)
+        case resize
+        case ignored
+    }
+
+    private func loop() -> Int32 {
+        var dirty = true
+        while true {
+            if let newest = engine.poll() {
+                engineState = newest
+                dirty = true
+            }
+            if dirty {
+                draw()
+                dirty = false
+            }
+            var input = readInput(timeout: Self.tick)
+            var handled = 0
+            while let event = input, handled < 64 {
+                handled += 1
+                switch event {
+                case .resize:
+                    lastFrame = nil
+                    dirty = true
+                case .key(let key):
+                    if let command = KeyMap.command(for: key, overlay: state.overlay) {
+                        let (next, effects) = Reducer.reduce(state, command, engine: engineState, summary: summary)
+                        state = next
+                        dirty = true
+                        for effect in effects where perform(effect) { return 0 }
+                    }
+                case .ignored:
+                    break
+                }
+                input = readInput(timeout: 0)
+            }
+        }
+    }
+
+    /// Carries out one effect; true means quit.
+    private func perform(_ effect: Effect) -> Bool {
+        switch effect {
+        case .send(let request):
+            engine.send(request)
+        case .loadTheme(let name):
+            do {
+                theme = try Theme.load(named: name, from: options.themesDirectory)
+                applyTheme()
+                state.themeName = name
+                state.status = Status("theme \(name)")
+                lastFrame = nil
+            } catch {
+                state.status = Status("\(error)", isError: true)
+            }
+        case .export:
+            guard let engineState else { break }
+            do {
+                let files = try TraceExport.write(engineState, summary: summary, directory: options.exportDirectory)
+                let names = [files.trace, files.table].map { ($0 as NSString).lastPathComponent }
+                state.status = Status("wrote \(names[0]) and \(names[1])")
+            } catch {
+                state.status = Status("export failed: \(error.localizedDescription)", isError: true)
+            }
+        case .quit:
+            return true
+        }
+        return false
+    }
+
+    private func readInput(timeout: Int32) -> Input? {
+        let window = dn_stdscr()
+        wtimeout(window, timeout)
+        var code: wint_t = 0
+        let result = wget_wch(window, &code)
+        if result == ERR { return nil }
+        if result == KEY_CODE_YES {
+            switch Int32(bitPattern: code) {
+            case KEY_RESIZE: return .resize
+            case KEY_RIGHT: return .key(.right)
+            case KEY_LEFT: return .key(.left)
+            case KEY_UP: return .key(.up)
+            case KEY_DOWN: return .key(.down)
+            case KEY_HOME: return .key(.home)
+            case KEY_END: return .key(.end)
+            case KEY_NPAGE: return .key(.pageDown)
+            case KEY_PPAGE: return .key(.pageUp)
+            case KEY_BTAB: return .key(.backTab)
+            case KEY_ENTER: return .key(.enter)
+            case KEY_BACKSPACE: return .key(.backspace)
+            default: return .ignored
+            }
+        }
+        switch code {
+        case 9: return .key(.tab)
+        case 10, 13: return .key(.enter)
+        case 27: return .key(.escape)
+        case 8, 127: return .key(.backspace)
+        default:
+            guard code >= 32, let scalar = Unicode.Scalar(code) else { return .ignored }
+            return .key(.character(Character(scalar)))
+        }
+    }
+
+    // MARK: Drawing
+
+    private func draw() {
+        let window = dn_stdscr()
+        let height = Int(getmaxy(window)), width = Int(getmaxx(window))
+        let frame = Playground.renderFrame(state: state, engineState: engineState, summary: summary,
+                                           width: width, height: height)
+        let previous = lastFrame.flatMap { $0.width == width && $0.height == height ? $0 : nil }
+        if previous == nil { werase(window) }
+        let bold = dn_a_bold(), reverse = dn_a_reverse()
+        var text = [wchar_t](repeating: 0, count: 8)
+        for y in 0..<height {
+            for x in 0..<width {
+                let cell = frame[x, y]
+                if let previous, previous[x, y] == cell { continue }
+                let role = Role.allCases.firstIndex(of: cell.role)!
+                var attributes = roleAttributes[role]
+                if cell.bold { attributes |= bold }
+                if cell.reverse { attributes |= reverse }
+                let scalars = cell.character.unicodeScalars
+                if scalars.count == 1 {
+                    dn_put_wch(Int32(y), Int32(x), wchar_t(bitPattern: scalars.first!.value), attributes, rolePairs[role])
+                } else {
+                    var n = 0
+                    for scalar in scalars where n < 5 {
+                        text[n] = wchar_t(bitPattern: scalar.value)
+                        n += 1
+                    }
+                    text[n] = 0
+                    dn_put_cell(Int32(y), Int32(x), text, attributes, rolePairs[role])
+                }
+            }
+        }
+        wrefresh(window)
+        lastFrame = frame
+    }
+
+    // MARK: Colours
+
+    private func setUpColors() {
+        if colorsWanted && has_colors() {
+            start_color()
+            colorDepth = use_default_colors() == OK ? (dn_colors() >= 256 ? 256 : 8) : -8
+        } else {
+            colorDepth = 0
+            state.colorsEnabled = false
+            if theme.name != "mono" {
+                theme = Playground.monochrome(in: options.themesDirectory)
+                state.themeName = theme.name
+            }
+        }
+        applyTheme()
+    }
+
+    /// Computes every role's attributes and (re)defines its colour pair. `colorDepth` is 256, 8,
+    /// -8 (8 colours without the terminal's default colours, so "default" means white on black)
+    /// or 0 (no colour).
+    private func applyTheme() {
+        roleAttributes = []
+        rolePairs = []
+        let fallback = colorDepth < 0
+        for (i, role) in Role.allCases.enumerated() {
+            let style = theme.style(for: role)
+            let eight = colorDepth != 256
+            let attributes = eight ? (style.attributes8 ?? style.attributes) : style.attributes
+            var value = dn_a_normal()
+            if attributes.contains(.bold) { value |= dn_a_bold() }
+            if attributes.contains(.reverse) { value |= dn_a_reverse() }
+            if attributes.contains(.underline) { value |= dn_a_underline() }
+            if attributes.contains(.dim) { value |= dn_a_dim() }
+            roleAttributes.append(value)
+            guard colorDepth != 0 else {
+                rolePairs.append(0)
+                continue
+            }
+            let pair = Int16(i + 1)
+            var fg = eight ? style.fg8 : style.fg
+            var bg = eight ? style.bg8 : style.bg
+            if fallback {
+                fg = fg ?? Int(COLOR_WHITE)
+                bg = bg ?? Int(COLOR_BLACK)
+            }
+            init_pair(pair, Int16(fg ?? -1), Int16(bg ?? -1))
+            rolePairs.append(pair)
+        }
+    }
+}
+
+/// Restores the terminal before the process dies of a signal. SIGINT and SIGTERM end the
+/// process with 130 and 143; crash signals (a Swift trap is SIGILL or SIGTRAP) restore the
+/// terminal and then hand the signal to whatever handler was there before (Swift's backtracer,
+/// or the default core dump), so crash reports still appear, on a sane screen.
+private enum SignalHandlers {
+    static let fatal: [Int32] = [SIGSEGV, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE]
+
+    /// Written once before the handlers are installed, read only by them.
+    nonisolated(unsafe) static var previous = [sighandler_t?](repeating: nil, count: 65)
+
+    static func install() {
+        signal(SIGINT) { _ in
+            dn_restore_terminal()
+            _exit(130)
+        }
+        signal(SIGTERM) { _ in
+            dn_restore_terminal()
+            _exit(143)
+        }
+        for sig in fatal {
+            previous[Int(sig)] = signal(sig) { sig in
+                dn_restore_terminal()
+                signal(sig, SignalHandlers.previous[Int(sig)])
+            }
+        }
+    }
+
+    static func uninstall() {
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+        for sig in fatal { signal(sig, previous[Int(sig)]) }
+    }
+}

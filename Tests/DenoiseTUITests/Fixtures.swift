@@ -1,0 +1,141 @@
+import DenoiseCore
+import Foundation
+@testable import DenoiseTUI
+
+/// A deterministic, made-up reverse chain: 48 positions, 200 steps, words from a small list.
+/// Each position wanders through random words until its own lock-in step, then keeps the word
+/// of the target sentence; distances shrink and margins grow as the steps go by.
+enum Fixtures {
+    static let words = ["the", "a", "restaurant", "pub", "coffee", "shop", "near", "river", "city",
+                        "centre", "Italian", "French", "Indian", "cheap", "high", "family", "friendly",
+                        "rating", "customer", "is", "located", "in", "Golden", "Palace", "Curry", "with",
+                        "and", "serves", "food", ".", ",", "Blue", "Spice", "Eagle", "Wrestlers", "average"]
+    static let target = ["START", "The", "Golden", "Palace", "is", "a", "family", "friendly", "Italian",
+                         "restaurant", "near", "the", "river", ".", "It", "has", "a", "high", "customer",
+                         "rating", "and", "serves", "cheap", "food", ".", "END"]
+    static let length = 48
+    static let steps = 200
+    static let diffusionSteps = 2000
+
+    static let summary = ModelSummary(
+        name: "e2e", parameterCount: 951_234, vocabularySize: 821, sequenceLength: length,
+        diffusionSteps: diffusionSteps,
+        fields: [("food", ["Italian", "French", "Indian", "Chinese", "English", "Fast food", "Japanese"]),
+                 ("area", ["riverside", "city centre"]),
+                 ("priceRange", ["cheap", "moderate", "high"])])
+
+    static let emptySummary = ModelSummary(
+        name: "tiny", parameterCount: 12_300, vocabularySize: 100, sequenceLength: length,
+        diffusionSteps: diffusionSteps, fields: [])
+
+    static func targetWord(_ i: Int) -> String { i < target.count ? target[i] : "PAD" }
+
+    static func lockStep(_ i: Int) -> Int { 20 + (i * 37 + 11) % 150 }
+
+    static func word(_ i: Int, _ step: Int, salt: Int) -> String {
+        let period = 3 + (i + salt) % 5
+        let epoch = (step + i * 2) / period
+        return words[(i * 7 + epoch * 13 + salt * 5) % words.count]
+    }
+
+    static func snapshot(_ k: Int, controls: [ControlTarget] = []) -> StepSnapshot {
+        let schedule = NoiseSchedule(sqrtSteps: diffusionSteps).respaced(to: steps)
+        let index = steps - max(k, 1)
+        let abar = schedule.alphaBars[index]
+        let progress = Double(k) / Double(steps)
+        func x0(_ i: Int, _ step: Int) -> String {
+            step >= lockStep(i) ? targetWord(i) : word(i, step, salt: 1)
+        }
+        func xt(_ i: Int, _ step: Int) -> String {
+            step >= lockStep(i) + 15 ? targetWord(i) : word(i, step, salt: 3)
+        }
+        var predicted: [RoundedToken] = []
+        var latent: [RoundedToken] = []
+        var candidates: [[Candidate]] = []
+        var changed: [Int] = []
+        for i in 0..<length {
+            let jitter = Float((i * 29) % 17) / 100
+            let distance = Float(2.2 * (1 - progress)) + 0.05 + jitter
+            let margin = Float(0.02 + 1.5 * progress * progress) + jitter / 2
+            let top = k == 0 ? xt(i, 0) : x0(i, k)
+            if k > 0 {
+                predicted.append(RoundedToken(id: Int32(i), text: top, distance: distance, margin: margin))
+                if x0(i, k) != (k == 1 ? xt(i, 0) : x0(i, k - 1)) { changed.append(i) }
+            }
+            latent.append(RoundedToken(id: Int32(i + 100), text: xt(i, k), distance: distance * 1.5,
+                                       margin: margin / 3))
+            var list = [Candidate(text: top, distance: distance)]
+            for j in 1..<6 {
+                list.append(Candidate(text: words[(i * 3 + j * 11) % words.count],
+                                      distance: distance + margin * Float(j)))
+            }
+            candidates.append(list)
+        }
+        var scores: [String: Float] = [:]
+        for (n, control) in controls.enumerated() {
+            scores[control.description] = Float(1 / (1 + exp(-(progress * 10 - 4 - Double(n) * 2))))
+        }
+        let guesses = [FieldGuess(field: "food", value: k > 90 ? "Italian" : "French", probability: Float(0.3 + 0.6 * progress)),
+                       FieldGuess(field: "area", value: "riverside", probability: Float(0.2 + 0.5 * progress)),
+                       FieldGuess(field: "priceRange", value: "none", probability: 0.4)]
+        return StepSnapshot(
+            step: k, totalSteps: steps, t: schedule.timesteps[index], alphaBar: abar,
+            sigma: (1 - abar).squareRoot(), snrDB: 10 * log10(abar / (1 - abar)), xt: latent, x0: predicted,
+            candidates: candidates, changed: changed, scores: scores, fieldGuesses: guesses,
+            guidanceNorm: controls.isEmpty || k > 190 ? 0 : 0.42, clamped: true)
+    }
+
+    static let settings = ChainSettings(seed: 42, steps: steps, clamp: true,
+                                        controls: [ControlTarget(field: "food", value: "Italian")])
+
+    /// The chain at `current`, as the engine would publish it.
+    static func engineState(current: Int = 137, controls: [ControlTarget]? = nil, playing: Bool = true,
+                            branches: Int = 2, note: String? = nil) -> EngineState {
+        var chainSettings = settings
+        if let controls { chainSettings.controls = controls }
+        let history = (0...current).map { snapshot($0, controls: chainSettings.controls) }
+        var summaries = [BranchSummary(index: 0, parentStep: 0, settings: ChainSettings(seed: 42, steps: steps),
+                                       text: "The Golden Curry is a family friendly French pub near the river .")]
+        for b in 1..<max(branches, 1) {
+            summaries.append(BranchSummary(index: b, parentStep: 90, settings: chainSettings,
+                                           text: TokenText.sentence(history[current].sentenceTokens)))
+        }
+        return EngineState(history: history, current: current, branchIndex: max(branches, 1) - 1,
+                           branches: summaries, settings: chainSettings, playing: playing,
+                           stepsPerSecond: 20, note: note)
+    }
+}
+
+/// An engine that records what it is asked and hands out whatever state the test sets.
+final class FakeEngine: EngineHandle, @unchecked Sendable {
+    let summary: ModelSummary
+    private let lock = NSLock()
+    private var requests: [EngineRequest] = []
+    private var pending: EngineState?
+
+    init(summary: ModelSummary = Fixtures.summary, state: EngineState? = nil) {
+        self.summary = summary
+        self.pending = state
+    }
+
+    func send(_ request: EngineRequest) {
+        lock.lock(); defer { lock.unlock() }
+        requests.append(request)
+    }
+
+    func poll() -> EngineState? {
+        lock.lock(); defer { lock.unlock() }
+        defer { pending = nil }
+        return pending
+    }
+
+    func publish(_ state: EngineState) {
+        lock.lock(); defer { lock.unlock() }
+        pending = state
+    }
+
+    var sent: [EngineRequest] {
+        lock.lock(); defer { lock.unlock() }
+        return requests
+    }
+}

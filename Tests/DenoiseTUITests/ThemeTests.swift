@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+@testable import DenoiseTUI
+
+@Suite struct ThemeTests {
+    static let themes = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Themes").path
+
+    @Test func shippedThemesAreListedDefaultFirst() {
+        #expect(Theme.available(in: Self.themes) == ["default", "colorblind", "high-contrast", "light", "mono"])
+    }
+
+    @Test(arguments: ["default", "light", "high-contrast", "colorblind", "mono"])
+    func shippedThemeLoadsAndCoversEveryRole(name: String) throws {
+        let theme = try Theme.load(named: name, from: Self.themes)
+        #expect(theme.name == name)
+        for role in Role.allCases {
+            #expect(theme.styles[role] != nil, "\(name) lacks \(role)")
+        }
+    }
+
+    @Test func colouredThemesTellTheKeyRolesApart() throws {
+        for name in ["default", "light", "high-contrast", "colorblind"] {
+            let theme = try Theme.load(named: name, from: Self.themes)
+            let key: [Role] = [.text, .changed, .lockedIn, .uncertain, .guided]
+            let colours = Set(key.map { theme.style(for: $0).fg })
+            #expect(colours.count == key.count, "\(name): text/changed/lockedIn/uncertain/guided share a colour")
+            #expect(key.allSatisfy { theme.style(for: $0).fg8 != nil || $0 == .text }, "\(name) lacks 8-colour fallbacks")
+        }
+    }
+
+    @Test func monoFileMatchesTheBuiltInCopy() throws {
+        let mono = try Theme.load(named: "mono", from: Self.themes)
+        #expect(mono == Theme.monochrome)
+        #expect(Playground.monochrome(in: "/nonexistent") == Theme.monochrome)
+    }
+
+    @Test func unknownThemeListsTheAvailableOnes() {
+        #expect(throws: ThemeError("theme \"x\" not found in \(Self.themes); available: default, colorblind, high-contrast, light, mono")) {
+            try Theme.load(named: "x", from: Self.themes)
+        }
+    }
+
+    func parseError(_ json: String) -> String? {
+        do {
+            _ = try Theme.parse(Data(json.utf8), name: "foo", path: "Themes/foo.json")
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func malformedFilesNameTheFileAndTheProblem() {
+        #expect(parseError("{ \"roles\": { \"text\": {} ")?.hasPrefix("Themes/foo.json: not valid JSON") == true)
+        #expect(parseError("{ \"roles\": { \"chnged\": {} } }")?.hasPrefix("Themes/foo.json: unknown role \"chnged\"") == true)
+        #expect(parseError("{ \"roles\": { \"text\": { \"fg\": 300 } } }")
+                == "Themes/foo.json: role \"text\": fg must be 0...255 or \"default\", got 300")
+        #expect(parseError("{ \"roles\": { \"text\": { \"fg8\": \"purple\" } } }")?.contains("fg8 must be one of black") == true)
+        #expect(parseError("{ \"roles\": { \"text\": { \"attrs\": [\"blink\"] } } }")?.contains("unknown attribute \"blink\"") == true)
+        #expect(parseError("{ \"roles\": { \"text\": { \"colour\": 1 } } }")?.contains("unknown key \"colour\"") == true)
+        #expect(parseError("{ \"colours\": {} }")?.contains("unknown key \"colours\"") == true)
+        #expect(parseError("[1, 2]") == "Themes/foo.json: expected a JSON object at the top")
+        #expect(parseError("{ \"description\": \"x\" }") == "Themes/foo.json: missing \"roles\" object")
+        #expect(parseError("{ \"roles\": { \"text\": { \"fg\": \"default\", \"bg\": 17, \"attrs\": [\"bold\"] } } }") == nil)
+    }
+
+    @Test func missingRolesLookLikeText() throws {
+        let theme = try Theme.parse(Data("{ \"roles\": { \"text\": { \"fg\": 7 } } }".utf8), name: "t", path: "t.json")
+        #expect(theme.style(for: .changed) == Style(fg: 7))
+    }
+}
