@@ -9,24 +9,22 @@ struct SampleResult {
     var scores: [String: Double]
 }
 
-/// Runs `count` chains as one batch (one matrix product per layer for all of them), and the
-/// trace of the first when asked.
+/// Runs `count` chains batched (one batched chain per core), and with a trace, the first
+/// sample's chain on its own with a snapshot per step (it is the same chain: same seed).
 enum SampleRunner {
     static func run(model: DiffusionModel, settings: ChainSettings, count: Int, tracePath: String?) throws -> [SampleResult] {
-        let chain = try ReverseChain(model: model, settings: settings, batch: count)
-        var snapshots = [StepSnapshot]()
-        if tracePath != nil {
-            while !chain.isFinished { if let s = chain.step(record: true) { snapshots.append(s) } }
-        } else {
-            chain.runToEnd()
-        }
-        let scores = chain.finalScores()
+        let batch = try BatchSampler.sample(model: model, settings: settings, count: count)
         let results = (0..<count).map { b -> SampleResult in
-            let words = model.vocabulary.decode(chain.tokenIDs(sequence: b))
+            let words = model.vocabulary.decode(batch.ids[b])
             return SampleResult(seed: settings.seed &+ UInt64(b), text: Tokenizer.join(words), tokens: words,
-                                scores: scores.isEmpty ? [:] : scores[b].mapValues { (Double($0) * 1e4).rounded() / 1e4 })
+                                scores: batch.scores[b].mapValues { (Double($0) * 1e4).rounded() / 1e4 })
         }
-        if let tracePath { try Trace.write(snapshots, text: results[0].text, to: tracePath) }
+        if let tracePath {
+            let chain = try ReverseChain(model: model, settings: settings)
+            var snapshots = [StepSnapshot]()
+            while !chain.isFinished { if let s = chain.step(record: true) { snapshots.append(s) } }
+            try Trace.write(snapshots, text: chain.text(sequence: 0), to: tracePath)
+        }
         return results
     }
 }

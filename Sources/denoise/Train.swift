@@ -128,9 +128,11 @@ struct Train: ParsableCommand {
             log.line("about \(String(format: "%.0f", perIteration * 1000)) ms per iteration: \(target) iterations in \(m) minutes")
         }
         var last = Date()
+        var stepsThisRun = 0
         while trainer.iteration < target && stopRequested == 0 {
             let parts = trainer.step()
-            let k: Float = trainer.iteration < 50 ? 0.5 : 0.98
+            stepsThisRun += 1
+            let k: Float = stepsThisRun == 1 ? 0 : (stepsThisRun < 50 ? 0.8 : 0.98)
             average.mse = k * average.mse + (1 - k) * parts.mse
             average.roundingCE = k * average.roundingCE + (1 - k) * parts.roundingCE
             average.outputCE = k * average.outputCE + (1 - k) * parts.outputCE

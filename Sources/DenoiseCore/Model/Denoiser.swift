@@ -90,3 +90,23 @@ public final class Denoiser {
         body.backward(params: w, grads: g, dOutput: ws.dTrunk.pointer, x: x, batch: batch, acts: ws.trunk, dx: dx)
     }
 }
+
+extension Denoiser {
+    /// Multiply-add FLOPs (2 per multiply-add) of one forward pass over `batch` sequences: the
+    /// matrix products only, which is what "useful model FLOPs" counts.
+    public func forwardFlops(batch: Int) -> Double {
+        let c = config, n = Double(batch * c.sequenceLength), h = Double(c.hiddenSize), f = Double(c.ffnSize)
+        let d = Double(c.embeddingDim), l = Double(c.sequenceLength)
+        let perBlock = 2 * n * (h * 3 * h + h * h + 2 * h * f) + 2 * 2 * Double(batch) * l * l * h
+        let io = 2 * n * (d * h + h * h) + 2 * n * (h * h + h * d) + 2 * Double(batch) * 2 * h * h
+        return Double(c.layers) * perBlock + io
+    }
+
+    /// FLOPs of one training iteration: forward, backward (twice the forward), and the two
+    /// tied-head products (logits, and their two gradients) for both cross-entropy terms.
+    public func trainFlops(batch: Int, outputCrossEntropy: Bool = true) -> Double {
+        let n = Double(batch * config.sequenceLength)
+        let head = 3 * 2 * n * Double(config.vocabSize * config.embeddingDim)
+        return 3 * forwardFlops(batch: batch) + head * (outputCrossEntropy ? 2 : 1)
+    }
+}

@@ -87,7 +87,7 @@ public struct ModelFolder {
     /// Writes config, vocabulary and weights (each file atomically). `weights` has the layout of
     /// `model.params` (pass the EMA buffer to save the averaged weights).
     public func save(model: Denoiser, weights: FloatBuffer, vocabulary: Vocabulary, config: ModelConfig) throws {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch { throw DenoiseError.file(path, "cannot create the model folder (is the parent folder missing or not writable?)") }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try Self.encode(model.params, values: weights), to: file(Self.weightsFile))

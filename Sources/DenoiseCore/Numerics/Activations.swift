@@ -18,23 +18,46 @@ public enum GELU {
     static let k0: Float = 0.7978845608028654  // sqrt(2 / pi)
     static let k1: Float = 0.044715
 
+    // gelu(x) = 0.5 x (1 + tanh(u)) = x * sigmoid(2u),  u = k0 (x + k1 x^3)
+    // d/dx    = s + 2 x s (1 - s) k0 (1 + 3 k1 x^2),     s = sigmoid(2u)
+
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let x = inp[i]
-            let u = k0 * (x + k1 * x * x * x)
-            out[i] = 0.5 * x * (1 + fastTanh(u))
+        var i = 0
+        while i + 8 <= count {
+            let x = load8(inp + i)
+            let x3: F8 = x * x * x
+            let u: F8 = k0 * (x + k1 * x3)
+            let s: F8 = 1 / (1 + exp8(-2 * u))
+            store8(x * s, out + i)
+            i += 8
+        }
+        while i < count {
+            let x = inp[i], u = k0 * (x + k1 * x * x * x)
+            out[i] = x / (1 + exp1(-2 * u))
+            i += 1
         }
     }
 
     public static func backward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                 dout: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let x = inp[i]
-            let u = k0 * (x + k1 * x * x * x)
-            let th = fastTanh(u)
-            let sech2 = 1 - th * th
-            let grad = 0.5 * (1 + th) + 0.5 * x * sech2 * k0 * (1 + 3 * k1 * x * x)
-            dinp[i] += grad * dout[i]
+        var i = 0
+        while i + 8 <= count {
+            let x = load8(inp + i)
+            let x3: F8 = x * x * x
+            let u: F8 = k0 * (x + k1 * x3)
+            let s: F8 = 1 / (1 + exp8(-2 * u))
+            let x2: F8 = x * x
+            let poly: F8 = k0 * (1 + (3 * k1) * x2)
+            let ss: F8 = s * (1 - s)
+            let grad: F8 = s + 2 * x * ss * poly
+            store8(load8(dinp + i) + grad * load8(dout + i), dinp + i)
+            i += 8
+        }
+        while i < count {
+            let x = inp[i], u = k0 * (x + k1 * x * x * x)
+            let s = 1 / (1 + exp1(-2 * u))
+            dinp[i] += (s + 2 * x * s * (1 - s) * k0 * (1 + 3 * k1 * x * x)) * dout[i]
+            i += 1
         }
     }
 }

@@ -12,15 +12,24 @@ public enum LayerNorm {
         rows: Int, channels c: Int
     ) {
         let invC = 1 / Float(c)
+        let wide = c % 8 == 0
         for r in 0..<rows {
             let x = inp + r * c
             let y = out + r * c
-            var m: Float = 0
-            for i in 0..<c { m += x[i] }
-            m *= invC
-            var v: Float = 0
-            for i in 0..<c { let d = x[i] - m; v += d * d }
-            v *= invC
+            var m: Float = 0, v: Float = 0
+            if wide {
+                var acc = F8()
+                for i in stride(from: 0, to: c, by: 8) { acc += load8(x + i) }
+                m = sum8(acc) * invC
+                acc = F8()
+                for i in stride(from: 0, to: c, by: 8) { let d = load8(x + i) - m; acc += d * d }
+                v = sum8(acc) * invC
+            } else {
+                for i in 0..<c { m += x[i] }
+                m *= invC
+                for i in 0..<c { let d = x[i] - m; v += d * d }
+                v *= invC
+            }
             let s = 1 / (v + epsilon).squareRoot()
             for i in 0..<c { y[i] = (x[i] - m) * s * gamma[i] + beta[i] }
             mean?[r] = m
@@ -41,11 +50,22 @@ public enum LayerNorm {
             let m = mean[r], s = rstd[r]
             // Two reductions: mean of dxhat, and mean of dxhat * xhat.
             var sumD: Float = 0, sumDX: Float = 0
-            for i in 0..<c {
-                let xhat = (x[i] - m) * s
-                let dxhat = dy[i] * gamma[i]
-                sumD += dxhat
-                sumDX += dxhat * xhat
+            if c % 8 == 0 {
+                var accD = F8(), accDX = F8()
+                for i in stride(from: 0, to: c, by: 8) {
+                    let xhat = (load8(x + i) - m) * s
+                    let dxhat = load8(dy + i) * load8(gamma + i)
+                    accD += dxhat
+                    accDX += dxhat * xhat
+                }
+                sumD = sum8(accD); sumDX = sum8(accDX)
+            } else {
+                for i in 0..<c {
+                    let xhat = (x[i] - m) * s
+                    let dxhat = dy[i] * gamma[i]
+                    sumD += dxhat
+                    sumDX += dxhat * xhat
+                }
             }
             sumD *= invC
             sumDX *= invC

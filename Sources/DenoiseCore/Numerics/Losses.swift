@@ -39,8 +39,11 @@ public enum CrossEntropy {
             let targetLogit = x[target]  // read before g (which may alias x) is overwritten
             var m = -Float.infinity
             for i in 0..<v where x[i] > m { m = x[i] }
-            var sum: Float = 0
-            for i in 0..<v { let e = expf(x[i] - m); g[i] = e; sum += e }
+            var sum: Float = 0, i = 0
+            var acc = F8()
+            while i + 8 <= v { let e = exp8(load8(x + i) - m); store8(e, g + i); acc += e; i += 8 }
+            sum = sum8(acc)
+            while i < v { let e = exp1(x[i] - m); g[i] = e; sum += e; i += 1 }
             total += Double(logf(sum) + m - targetLogit)
             let inv = scale / sum
             for i in 0..<v { g[i] *= inv }

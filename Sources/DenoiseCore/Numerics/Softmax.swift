@@ -9,8 +9,11 @@ public enum Softmax {
             let x = inp + r * c, y = out + r * c
             var m = -Float.infinity
             for i in 0..<c where x[i] > m { m = x[i] }
-            var sum: Float = 0
-            for i in 0..<c { let e = expf(x[i] - m); y[i] = e; sum += e }
+            var sum: Float = 0, i = 0
+            var acc = F8()
+            while i + 8 <= c { let e = exp8(load8(x + i) - m); store8(e, y + i); acc += e; i += 8 }
+            sum = sum8(acc)
+            while i < c { let e = exp1(x[i] - m); y[i] = e; sum += e; i += 1 }
             let inv = 1 / sum
             for i in 0..<c { y[i] *= inv }
         }

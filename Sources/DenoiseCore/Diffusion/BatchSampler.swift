@@ -1,0 +1,40 @@
+import Foundation
+
+/// Runs many chains at once: the samples are split into one batched chain per core, each on
+/// its own thread with single-threaded BLAS. Sample i always uses seed + i, however the work
+/// is split.
+public enum BatchSampler {
+    public struct Result: Sendable {
+        public var ids: [[Int32]]
+        public var scores: [[String: Float]]
+    }
+
+    /// The chains of one run; each is touched by exactly one thread during `concurrentPerform`.
+    private final class Shards: @unchecked Sendable {
+        let chains: [ReverseChain]
+        init(_ chains: [ReverseChain]) { self.chains = chains }
+    }
+
+    public static func sample(model: DiffusionModel, settings: ChainSettings, count: Int,
+                              workers: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Result {
+        let n = max(1, min(workers, count))
+        var chains = [ReverseChain]()
+        for w in 0..<n {
+            let lo = w * count / n, hi = (w + 1) * count / n
+            var s = settings
+            s.seed = settings.seed &+ UInt64(lo)
+            chains.append(try ReverseChain(model: model, settings: s, batch: hi - lo))
+        }
+        let shards = Shards(chains)
+        DispatchQueue.concurrentPerform(iterations: n) { shards.chains[$0].runToEnd() }
+        var result = Result(ids: [], scores: [])
+        for chain in chains {
+            let scores = chain.finalScores()
+            for b in 0..<chain.batch {
+                result.ids.append(chain.tokenIDs(sequence: b))
+                result.scores.append(scores.isEmpty ? [:] : scores[b])
+            }
+        }
+        return result
+    }
+}

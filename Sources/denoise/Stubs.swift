@@ -1,3 +1,0 @@
-import ArgumentParser
-struct Eval: ParsableCommand {}
-struct Bench: ParsableCommand {}
