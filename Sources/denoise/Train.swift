@@ -13,7 +13,7 @@ struct Train: ParsableCommand {
     var data: [String] = []
     @Option(help: "Output model folder.") var out = "Models/e2e"
     @Option(help: "Train for this many minutes (the iteration count is estimated from the first iterations).") var minutes: Double?
-    @Option(help: "Train for this many iterations.") var iterations: Int?
+    @Option(help: "Train for this many iterations (with --resume: the new end of the run).") var iterations: Int?
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Flag(help: "Continue the run saved in the output folder (train-state.safetensors).") var resume = false
 
@@ -55,7 +55,7 @@ struct Train: ParsableCommand {
         let statePath = folder.file(Trainer.stateFile)
         let examples = try data.flatMap { try CorpusReader.read(path: $0) }
         // Check the output folder is writable before spending time.
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch { throw DenoiseError.file(out, "cannot create the output folder (is the parent folder missing or not writable?)") }
         guard FileManager.default.isWritableFile(atPath: out) else { throw DenoiseError.file(out, "output folder is not writable") }
 
         let heldOutPercent = 5
@@ -64,6 +64,8 @@ struct Train: ParsableCommand {
         var config: ModelConfig
         if resume {
             options = try Trainer.savedOptions(at: statePath)
+            // --iterations with --resume moves the end of the run (and of the cosine decay).
+            if let n = iterations { options.totalIterations = n }
             config = try folder.loadConfig()
             vocabulary = try folder.loadVocabulary(config: config)
         } else {
@@ -87,6 +89,9 @@ struct Train: ParsableCommand {
         if resume {
             try trainer.loadState(from: statePath)
             previousSeconds = config.training?.wallSeconds ?? 0
+            if trainer.iteration >= options.totalIterations {
+                throw DenoiseError.invalid("the saved run is at iteration \(trainer.iteration), already at or past --iterations \(options.totalIterations)")
+            }
         }
         let log = TrainingLog(isTTY: isatty(STDOUT_FILENO) == 1)
         log.line("data: \(trainingData.trainCount) training sentences, \(trainingData.heldOutSentences.count) held out, "

@@ -39,7 +39,9 @@ public enum Safetensors {
         return out
     }
 
-    public static func decode(_ data: Data, file: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+    public static func decode(_ bytes: Data, file: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        // Offsets below are from the start of the file: rebase a slice to index 0.
+        let data = bytes.startIndex == 0 ? bytes : Data(bytes)
         func fail(_ why: String) -> DenoiseError { .corrupt(file: file, why) }
         guard data.count >= 8 else { throw fail("too short for a safetensors file (\(data.count) bytes)") }
         let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | (UInt64($1.element) << (8 * UInt64($1.offset))) }

@@ -9,12 +9,9 @@ public enum Linear {
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         rows: Int, inDim: Int, outDim: Int
     ) {
-        if let bias {
-            for r in 0..<rows { (out + r * outDim).update(from: bias, count: outDim) }
-        }
-        BLAS.gemm(m: rows, n: outDim, k: inDim,
-                  a: inp, lda: inDim, b: weight, ldb: outDim,
-                  beta: bias == nil ? 0 : 1, c: out, ldc: outDim)
+        BLAS.gemm(m: rows, n: outDim, k: inDim, a: inp, lda: inDim, b: weight, ldb: outDim, c: out, ldc: outDim)
+        // Bias after the product (beta = 0): cheaper than pre-filling C and asking BLAS to scale it.
+        if let bias { addRows(out, bias, rows: rows, width: outDim) }
     }
 
     /// `dinp` may be nil when the input needs no gradient (the first layer fed by data).
@@ -38,5 +35,16 @@ public enum Linear {
                 for j in 0..<outDim { dbias[j] += row[j] }
             }
         }
+    }
+}
+
+/// x[r, :] += v for every row r (8 lanes at a time).
+@inline(__always)
+func addRows(_ x: UnsafeMutablePointer<Float>, _ v: UnsafePointer<Float>, rows: Int, width: Int) {
+    for r in 0..<rows {
+        let row = x + r * width
+        var j = 0
+        while j + 8 <= width { store8(load8(row + j) + load8(v + j), row + j); j += 8 }
+        while j < width { row[j] += v[j]; j += 1 }
     }
 }
