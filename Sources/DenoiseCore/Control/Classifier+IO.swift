@@ -18,9 +18,10 @@ extension ModelFolder {
             throw DenoiseError.corrupt(file: path, "classifier architecture in the metadata is not valid")
         }
         let c = denoiser.config
+        let tensors = try Self.checkedTensors(data, layout: Classifier.layout(config, length: c.sequenceLength, dim: c.embeddingDim), file: path)
         let classifier = Classifier(config: config, sequenceLength: c.sequenceLength, embeddingDim: c.embeddingDim,
                                     diffusionSteps: c.diffusionSteps)
-        try Self.fill(classifier.params, from: data, file: path)
+        Self.copy(tensors, into: classifier.params)
         return classifier
     }
 

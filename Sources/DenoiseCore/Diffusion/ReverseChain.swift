@@ -67,12 +67,18 @@ public final class ReverseChain {
         wordsOnly = .allocate(capacity: batch * c.sequenceLength)
         wordsOnly.initialize(repeating: false, count: batch * c.sequenceLength)
         for b in 0..<batch { for p in constraints.freeWordPositions() { wordsOnly[b * c.sequenceLength + p] = true } }
-        rngs = (0..<batch).map { RandomSource(seed: settings.seed &+ UInt64($0)) }
+        rngs = (0..<batch).map { Self.randomSource(seed: settings.seed &+ UInt64($0)) }
         let per = c.sequenceLength * c.embeddingDim
         for b in 0..<batch { rngs[b].fillNormal(latent.pointer + b * per, count: per) }
     }
 
     deinit { timesteps.deallocate(); wordsOnly.deallocate() }
+
+    /// The chain's stream for a seed, kept apart from the stream that initialises a model with
+    /// the same seed number (otherwise a random model's starting noise equals its embeddings).
+    public static func randomSource(seed: UInt64) -> RandomSource {
+        RandomSource(seed: seed ^ 0x6A09_E667_F3BC_C908)
+    }
 
     public var totalSteps: Int { schedule.count }
     public var isFinished: Bool { stepsTaken >= schedule.count }

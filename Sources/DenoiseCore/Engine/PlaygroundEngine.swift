@@ -188,7 +188,7 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
                 var state = parent.states[k]
                 if settings.seed != parent.settings.seed {
                     // A new seed changes the noise from here on: a stream of its own per step.
-                    state.rngs = [RandomSource(seed: settings.seed &+ UInt64(k) &* 0x9E37_79B9)]
+                    state.rngs = [ReverseChain.randomSource(seed: settings.seed &+ UInt64(k) &* 0x9E37_79B9)]
                 }
                 chain.restore(state)
                 history = Array(parent.history[0...k])

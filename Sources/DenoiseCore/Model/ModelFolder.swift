@@ -52,29 +52,41 @@ public struct ModelFolder {
     public func loadDenoiser() throws -> (Denoiser, Vocabulary) {
         let config = try loadConfig()
         let vocab = try loadVocabulary(config: config)
+        // Check every tensor against the architecture before allocating it, so a config with
+        // huge (but individually valid) sizes is an error naming the tensor, not an allocation failure.
+        let tensors = try Self.checkedTensors(try read(Self.weightsFile), layout: Denoiser.layout(config), file: file(Self.weightsFile))
         let model = Denoiser(config: config)
-        try Self.fill(model.params, from: try read(Self.weightsFile), file: file(Self.weightsFile))
+        Self.copy(tensors, into: model.params)
         return (model, vocab)
     }
 
-    /// Copies every tensor of the file into `params`, checking names and shapes.
-    static func fill(_ params: ParameterSet, from data: Data, file: String) throws {
+    /// Decodes a safetensors file and checks it holds exactly the tensors of `layout`, with
+    /// the right shapes and finite values.
+    static func checkedTensors(_ data: Data, layout: [(String, [Int])], file: String) throws -> [String: Safetensors.Tensor] {
         let (tensors, _) = try Safetensors.decode(data, file: file)
-        for spec in params.specs {
-            guard let t = tensors[spec.name] else {
-                throw DenoiseError.corrupt(file: file, "tensor \"\(spec.name)\" is missing")
+        for (name, shape) in layout {
+            guard let t = tensors[name] else {
+                throw DenoiseError.corrupt(file: file, "tensor \"\(name)\" is missing")
             }
-            guard t.shape == spec.shape else {
-                throw DenoiseError.corrupt(file: file, "tensor \"\(spec.name)\" has shape \(t.shape) but config.json implies \(spec.shape)")
+            guard t.shape == shape else {
+                throw DenoiseError.corrupt(file: file, "tensor \"\(name)\" has shape \(t.shape) but config.json implies \(shape)")
             }
             guard t.values.allSatisfy({ $0.isFinite }) else {
-                throw DenoiseError.corrupt(file: file, "tensor \"\(spec.name)\" holds NaN or infinite values")
+                throw DenoiseError.corrupt(file: file, "tensor \"\(name)\" holds NaN or infinite values")
             }
-            t.values.withUnsafeBufferPointer { (params.values.pointer + spec.offset).update(from: $0.baseAddress!, count: t.values.count) }
         }
-        let extra = Set(tensors.keys).subtracting(params.specs.map(\.name))
+        let extra = Set(tensors.keys).subtracting(layout.map(\.0))
         if let name = extra.sorted().first {
             throw DenoiseError.corrupt(file: file, "unexpected tensor \"\(name)\" (not part of this architecture)")
+        }
+        return tensors
+    }
+
+    /// Copies checked tensors into the parameter buffer.
+    static func copy(_ tensors: [String: Safetensors.Tensor], into params: ParameterSet) {
+        for spec in params.specs {
+            guard let t = tensors[spec.name] else { continue }
+            t.values.withUnsafeBufferPointer { (params.values.pointer + spec.offset).update(from: $0.baseAddress!, count: t.values.count) }
         }
     }
 

@@ -1,0 +1,296 @@
+import Foundation
+import Testing
+@testable import DenoiseCore
+
+/// Tiny random models for the chain, engine and fuzz tests: built in memory in a few
+/// milliseconds, small enough that a 20-step chain runs in well under a second in debug.
+enum TinyModel {
+    static let sentences = [
+        "The Eagle serves Italian food .",
+        "The Mill is a French restaurant by the riverside .",
+        "Aromi is an Italian pub , near the river .",
+        "The Eagle is a French coffee shop .",
+        "Blue Spice is a cheap pub in the city centre .",
+    ]
+
+    static var vocabulary: Vocabulary {
+        Vocabulary(sentences: sentences.map(Tokenizer.tokenize), minCount: 1)
+    }
+
+    static func config(length: Int = 16, diffusionSteps: Int = 100) -> ModelConfig {
+        ModelConfig(vocabSize: vocabulary.count, sequenceLength: length, embeddingDim: 8, hiddenSize: 16,
+                    layers: 1, heads: 2, ffnSize: 32, diffusionSteps: diffusionSteps)
+    }
+
+    /// A randomly initialised denoiser, optionally with a random classifier over two fields.
+    /// The default weight seed is far from the chain seeds the tests use: a model initialised
+    /// with seed s draws its embedding table from the same stream as a chain seeded s draws its
+    /// starting noise, so the two would coincide row for row.
+    static func make(length: Int = 16, diffusionSteps: Int = 100, seed: UInt64 = 1001, classifier: Bool = false) -> DiffusionModel {
+        let c = config(length: length, diffusionSteps: diffusionSteps)
+        let denoiser = Denoiser(config: c, seed: seed)
+        var cl: Classifier? = nil
+        if classifier {
+            var cc = Classifier.Config(fields: [.init(name: "food", values: ["French", "Italian"]),
+                                                .init(name: "area", values: ["riverside", "city centre"])])
+            cc.hiddenSize = 8; cc.layers = 1; cc.heads = 2; cc.ffnSize = 16
+            let made = Classifier(config: cc, sequenceLength: length, embeddingDim: c.embeddingDim, diffusionSteps: diffusionSteps)
+            var rng = RandomSource(seed: seed &+ 100)
+            made.params.initialise(rng: &rng)
+            cl = made
+        }
+        return DiffusionModel(name: "tiny", denoiser: denoiser, vocabulary: vocabulary, classifier: cl)
+    }
+
+    /// Writes a model folder (config.json, vocab.json, model.safetensors) and returns its path.
+    static func writeFolder(_ model: DiffusionModel, in directory: String, name: String = "model") throws -> String {
+        let path = (directory as NSString).appendingPathComponent(name)
+        try ModelFolder(path: path).save(model: model.denoiser, weights: model.denoiser.params.values,
+                                         vocabulary: model.vocabulary, config: model.config)
+        return path
+    }
+
+    static func temporaryDirectory() throws -> String {
+        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("denoise-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
+
+/// The latent after every step of a chain, from the starting noise to the end.
+private func latents(_ chain: ReverseChain) -> [[Float]] {
+    var out = [chain.latent.array]
+    while !chain.isFinished {
+        chain.step(record: true)
+        out.append(chain.latent.array)
+    }
+    return out
+}
+
+/// Bitwise equality (NaN-safe, and -0 differs from +0): "bit for bit" is the contract.
+private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
+
+@Suite struct ChainTests {
+    let model = TinyModel.make()
+
+    @Test func sameSeedGivesBitIdenticalChain() throws {
+        let settings = ChainSettings(seed: 42, steps: 20)
+        let a = try ReverseChain(model: model, settings: settings)
+        let b = try ReverseChain(model: model, settings: settings)
+        let sa = a.initialSnapshot(), sb = b.initialSnapshot()
+        #expect(sa.xt == sb.xt)
+        var stepsCompared = 0
+        #expect(bits(a.latent.array) == bits(b.latent.array))
+        while !a.isFinished {
+            let x = try #require(a.step(record: true)), y = try #require(b.step(record: true))
+            #expect(bits(a.latent.array) == bits(b.latent.array), "latents differ at step \(x.step)")
+            #expect(x.x0 == y.x0 && x.xt == y.xt && x.changed == y.changed)
+            stepsCompared += 1
+        }
+        #expect(stepsCompared == 20)
+        #expect(a.tokenIDs(sequence: 0) == b.tokenIDs(sequence: 0))
+        #expect(b.isFinished && b.step() == nil)
+    }
+
+    @Test func differentSeedGivesDifferentChain() throws {
+        let a = try ReverseChain(model: model, settings: ChainSettings(seed: 7, steps: 20))
+        let b = try ReverseChain(model: model, settings: ChainSettings(seed: 8, steps: 20))
+        let la = latents(a), lb = latents(b)
+        #expect(bits(la[0]) != bits(lb[0]), "starting noise must depend on the seed")
+        for k in 0..<la.count - 1 { #expect(bits(la[k]) != bits(lb[k]), "latents equal at step \(k)") }
+    }
+
+    @Test func recordingSnapshotsDoesNotChangeTheChain() throws {
+        let settings = ChainSettings(seed: 3, steps: 20)
+        let recorded = try ReverseChain(model: model, settings: settings)
+        let silent = try ReverseChain(model: model, settings: settings)
+        _ = latents(recorded)
+        silent.runToEnd()
+        #expect(bits(recorded.latent.array) == bits(silent.latent.array))
+    }
+
+    @Test func restoringSavedStateReproducesTheUninterruptedChain() throws {
+        let settings = ChainSettings(seed: 11, steps: 20)
+        let reference = try ReverseChain(model: model, settings: settings)
+        _ = reference.initialSnapshot()
+        var referenceSteps = [StepSnapshot]()
+        var referenceLatents = [[Float]]()
+        while let s = reference.step(record: true) { referenceSteps.append(s); referenceLatents.append(reference.latent.array) }
+
+        for k in [0, 1, 7, 19] {
+            let chain = try ReverseChain(model: model, settings: settings)
+            _ = chain.initialSnapshot()
+            for _ in 0..<k { chain.step(record: true) }
+            let saved = chain.saveState()
+            #expect(saved.stepsTaken == k)
+            // Wander off (steps that must be undone), then come back.
+            for _ in 0..<3 { chain.step(record: true) }
+            chain.restore(saved)
+            #expect(chain.stepsTaken == k)
+            // A fresh chain restored from the same state must continue identically too.
+            let fresh = try ReverseChain(model: model, settings: settings)
+            fresh.restore(saved)
+            for j in k..<20 {
+                let s = try #require(chain.step(record: true))
+                let f = try #require(fresh.step(record: true))
+                #expect(bits(chain.latent.array) == bits(referenceLatents[j]), "restored at \(k): latent differs at step \(j + 1)")
+                #expect(bits(fresh.latent.array) == bits(referenceLatents[j]), "fresh restored at \(k): latent differs at step \(j + 1)")
+                #expect(s.step == referenceSteps[j].step && s.x0 == referenceSteps[j].x0 && s.xt == referenceSteps[j].xt)
+                #expect(s.changed == referenceSteps[j].changed && f.changed == referenceSteps[j].changed)
+            }
+            #expect(chain.isFinished && fresh.isFinished)
+        }
+    }
+
+    @Test(arguments: [1, 2, 5, 9, 14])
+    func lengthControlGivesExactlyNTokens(n: Int) throws {
+        let chain = try ReverseChain(model: model, settings: ChainSettings(seed: UInt64(n), steps: 10, length: n), batch: 3)
+        chain.runToEnd()
+        for b in 0..<3 {
+            let ids = chain.tokenIDs(sequence: b)
+            let words = model.vocabulary.decode(ids)
+            #expect(words.count == n, "sequence \(b): \(words)")
+            #expect(ids[0] == Vocabulary.startID && ids[n + 1] == Vocabulary.endID)
+            #expect(ids[(n + 2)...].allSatisfy { $0 == Vocabulary.padID })
+            #expect(!words.contains(where: { ["PAD", "START", "END", "UNK"].contains($0) }))
+        }
+    }
+
+    @Test func lengthOutOfRangeIsRejected() throws {
+        for n in [0, -1, 15, 999] {
+            #expect(throws: DenoiseError.self) { try ReverseChain(model: model, settings: ChainSettings(steps: 5, length: n)) }
+        }
+    }
+
+    @Test(arguments: ["_ Eagle serves _ food .", "The _ _ a _ _ near the _ .", "_", "Aromi _ _ _ _ _ _ _ _ _ _ _ _ ."])
+    func infillKeepsEveryGivenWordInPlace(template: String) throws {
+        let chain = try ReverseChain(model: model, settings: ChainSettings(seed: 5, steps: 10, infill: template), batch: 2)
+        chain.runToEnd()
+        let given = Tokenizer.tokenize(template)
+        for b in 0..<2 {
+            let words = model.vocabulary.decode(chain.tokenIDs(sequence: b))
+            #expect(words.count == given.count, "sequence \(b): \(words)")
+            for (i, w) in given.enumerated() where w != "_" {
+                #expect(i < words.count && words[i] == w, "position \(i + 1) should be \"\(w)\": \(words)")
+            }
+        }
+    }
+
+    @Test func infillTemplatesThatCannotWorkAreRejectedWithAReason() throws {
+        let cases: [(String, String)] = [
+            ("no slots here", "free slot"),
+            ("_ zzzunknownword _", "zzzunknownword"),
+            ("", "empty"),
+            (String(repeating: "_ ", count: 15), "at most"),
+        ]
+        for (template, keyword) in cases {
+            do {
+                _ = try ReverseChain(model: model, settings: ChainSettings(steps: 5, infill: template))
+                Issue.record("template \"\(template)\" was accepted")
+            } catch let e as DenoiseError {
+                #expect(e.description.contains(keyword), "\(e)")
+            }
+        }
+        #expect(throws: DenoiseError.self) { try ReverseChain(model: model, settings: ChainSettings(steps: 5, length: 3, infill: "_ _")) }
+    }
+
+    @Test func clampingOnAndOffGiveDifferentChains() throws {
+        let on = try ReverseChain(model: model, settings: ChainSettings(seed: 9, steps: 10, clamp: true))
+        let off = try ReverseChain(model: model, settings: ChainSettings(seed: 9, steps: 10, clamp: false))
+        #expect(bits(on.latent.array) == bits(off.latent.array), "same seed, same starting noise")
+        on.runToEnd(); off.runToEnd()
+        #expect(bits(on.latent.array) != bits(off.latent.array))
+        // With clamping the last step lands exactly on word embeddings (x0-hat was clamped and the
+        // last step has c1 = 1, c2 = 0, no noise).
+        let ids = on.tokenIDs(sequence: 0)
+        let d = model.config.embeddingDim
+        for (p, id) in ids.enumerated() {
+            let row = Array(UnsafeBufferPointer(start: model.embedding(of: id), count: d))
+            let x = Array(on.latent.array[(p * d)..<((p + 1) * d)])
+            #expect(zip(row, x).allSatisfy { abs($0 - $1) < 1e-5 }, "position \(p) not on a word")
+        }
+    }
+
+    @Test(arguments: [0, -3, 101, 100_000])
+    func stepsOutOfRangeThrow(steps: Int) throws {
+        do {
+            _ = try ReverseChain(model: model, settings: ChainSettings(steps: steps))
+            Issue.record("steps \(steps) accepted")
+        } catch let e as DenoiseError {
+            #expect(e.description.contains("1...100"), "\(e)")
+        }
+    }
+
+    @Test func stepsAtTheLimitsWork() throws {
+        for k in [1, 100] {
+            let chain = try ReverseChain(model: model, settings: ChainSettings(steps: k))
+            chain.runToEnd()
+            #expect(chain.isFinished && chain.stepsTaken == k)
+        }
+    }
+
+    @Test func sequenceIOfABatchIsTheChainOfSeedPlusI() throws {
+        let batch = try ReverseChain(model: model, settings: ChainSettings(seed: 20, steps: 10), batch: 3)
+        batch.runToEnd()
+        for i in 0..<3 {
+            let single = try ReverseChain(model: model, settings: ChainSettings(seed: 20 + UInt64(i), steps: 10))
+            single.runToEnd()
+            #expect(batch.tokenIDs(sequence: i) == single.tokenIDs(sequence: 0), "sequence \(i)")
+        }
+    }
+
+    @Test func initialSnapshotRoundsTheStartingNoise() throws {
+        let chain = try ReverseChain(model: model, settings: ChainSettings(seed: 4, steps: 10))
+        let s = chain.initialSnapshot()
+        let l = model.config.sequenceLength, d = model.config.embeddingDim, v = model.vocabulary.count
+        #expect(s.step == 0 && s.x0.isEmpty && s.xt.count == l && s.totalSteps == 10)
+        let x = chain.latent.array
+        for p in 0..<l {
+            var best = -1, bestDistance = Float.infinity
+            for w in 0..<v {
+                let e = model.embedding(of: Int32(w))
+                var dist: Float = 0
+                for j in 0..<d { let diff = x[p * d + j] - e[j]; dist += diff * diff }
+                if dist < bestDistance { bestDistance = dist; best = w }
+            }
+            #expect(s.xt[p].id == Int32(best), "position \(p): snapshot says \(s.xt[p].text), nearest is \(model.vocabulary.word(Int32(best)))")
+            #expect(abs(s.xt[p].distance - bestDistance) < 1e-3 * max(1, bestDistance))
+        }
+    }
+
+    @Test func snapshotsDescribeTheNoiseLevelOfEachStep() throws {
+        let chain = try ReverseChain(model: model, settings: ChainSettings(seed: 1, steps: 10))
+        _ = chain.initialSnapshot()
+        var previous = -Double.infinity
+        var ts = [Int]()
+        while let s = chain.step(record: true) {
+            #expect(s.alphaBar > previous, "alpha-bar must increase step by step (less noise)")
+            previous = s.alphaBar
+            ts.append(s.t)
+            #expect(abs(s.sigma - (1 - s.alphaBar).squareRoot()) < 1e-12)
+            #expect(s.x0.count == 16 && s.xt.count == 16 && s.candidates.count == 16)
+        }
+        #expect(ts.first == 99 && ts.last == 0)
+    }
+
+    @Test func controlsNeedAClassifierAndAKnownValue() throws {
+        #expect(throws: DenoiseError.self) {
+            try ReverseChain(model: model, settings: ChainSettings(steps: 5, controls: [ControlTarget(field: "food", value: "Italian")]))
+        }
+        let guided = TinyModel.make(classifier: true)
+        for bad in [ControlTarget(field: "food", value: "Klingon"), ControlTarget(field: "flavour", value: "x")] {
+            do {
+                _ = try ReverseChain(model: guided, settings: ChainSettings(steps: 5, controls: [bad]))
+                Issue.record("\(bad) accepted")
+            } catch let e as DenoiseError {
+                #expect(e.description.contains("accepted"), "\(e)")
+            }
+        }
+        let chain = try ReverseChain(model: guided, settings: ChainSettings(steps: 5, controls: [ControlTarget(field: "food", value: "Italian")]))
+        chain.runToEnd()
+        let scores = chain.finalScores()
+        #expect(scores.count == 1)
+        let p = try #require(scores[0]["food=Italian"])
+        #expect(p >= 0 && p <= 1)
+    }
+}

@@ -1,0 +1,250 @@
+import Foundation
+import Testing
+@testable import DenoiseCore
+
+/// The playground engine as the UI drives it: requests in through `send`, the newest state out
+/// through `poll`. `waitUntilIdle` makes the asynchronous engine deterministic for tests.
+@Suite struct EngineTests {
+    let model = TinyModel.make()
+
+    func engine(steps: Int = 20, seed: UInt64 = 1, historyCap: Int = 12_000) throws -> PlaygroundEngine {
+        try PlaygroundEngine(model: model, settings: ChainSettings(seed: seed, steps: steps), historyCap: historyCap)
+    }
+
+    /// Sends the requests, waits until they are handled, and returns the newest state.
+    func settle(_ e: PlaygroundEngine, _ requests: EngineRequest...) throws -> EngineState {
+        for r in requests { e.send(r) }
+        e.waitUntilIdle()
+        return try #require(e.poll(), "the engine published nothing after \(requests)")
+    }
+
+    /// What a snapshot shows, as a comparable value (StepSnapshot is not Equatable).
+    func shown(_ s: StepSnapshot) -> [String] {
+        ["\(s.step) \(s.t) \(s.alphaBar) \(s.changed)", s.xt.map(\.text).joined(separator: " "), s.x0.map(\.text).joined(separator: " ")]
+    }
+
+    @Test func startsAtStepZeroWithTheStartingNoise() throws {
+        let e = try engine()
+        let state = try #require(e.poll(), "the first state is published before the UI starts")
+        #expect(state.current == 0 && state.history.count == 1 && state.branches.count == 1)
+        #expect(state.snapshot.step == 0 && state.snapshot.totalSteps == 20 && state.snapshot.x0.isEmpty)
+        #expect(e.poll() == nil, "poll returns a state only once")
+        // Step 0 is the same starting noise a chain with the same settings rounds.
+        let chain = try ReverseChain(model: model, settings: ChainSettings(seed: 1, steps: 20))
+        #expect(state.snapshot.xt == chain.initialSnapshot().xt)
+    }
+
+    @Test func steppingForwardBackAndJumping() throws {
+        let e = try engine()
+        var s = try settle(e, .stepForward, .stepForward, .stepForward)
+        #expect(s.current == 3 && s.snapshot.step == 3 && s.history.count == 4)
+        s = try settle(e, .stepBack)
+        #expect(s.current == 2 && s.snapshot.step == 2 && s.history.count == 4, "history is kept when stepping back")
+        s = try settle(e, .jump(to: 15))
+        #expect(s.current == 15 && s.snapshot.step == 15)
+        s = try settle(e, .jump(to: 5))
+        #expect(s.current == 5 && s.history.count == 16)
+        s = try settle(e, .jump(to: 999))
+        #expect(s.current == 20 && s.snapshot.step == 20, "a jump past the end stops at the last step")
+        s = try settle(e, .stepForward)
+        #expect(s.current == 20, "no step past the end")
+        s = try settle(e, .jump(to: -4))
+        #expect(s.current == 0)
+        s = try settle(e, .toEnd)
+        #expect(s.current == 20)
+        s = try settle(e, .toStart)
+        #expect(s.current == 0 && s.history.count == 21)
+        s = try settle(e, .stepBack)
+        #expect(s.current == 0, "no step before the start")
+    }
+
+    @Test func historyMatchesTheChainStepByStep() throws {
+        let e = try engine(seed: 5)
+        let s = try settle(e, .toEnd)
+        let chain = try ReverseChain(model: model, settings: ChainSettings(seed: 5, steps: 20))
+        var expected = [chain.initialSnapshot()]
+        while let snap = chain.step(record: true) { expected.append(snap) }
+        #expect(s.history.map(shown) == expected.map(shown))
+    }
+
+    @Test func branchWithNewSeedKeepsTheParentsHistoryUpToTheBranchPoint() throws {
+        let e = try engine(seed: 1)
+        let parent = try settle(e, .jump(to: 2))
+        #expect(parent.current == 2)
+        var settings = parent.settings
+        settings.seed = 77
+        let child = try settle(e, .branch(settings))
+        #expect(child.branchIndex == 1 && child.branches.count == 2)
+        #expect(child.branches[1].parentStep == 2 && child.branches[1].settings.seed == 77)
+        #expect(child.current == 2 && child.history.count == 3)
+        #expect(child.history[0...2].map(shown) == parent.history[0...2].map(shown))
+        // Going on, the new seed brings new noise: the branch leaves the parent's path.
+        let childEnd = try settle(e, .toEnd)
+        let parentEnd = try settle(e, .selectBranch(0), .toEnd)
+        #expect(parentEnd.branchIndex == 0)
+        #expect(childEnd.history.count == 21 && parentEnd.history.count == 21)
+        #expect(childEnd.history[3...].map { $0.xt } != parentEnd.history[3...].map { $0.xt })
+        #expect(childEnd.history[0...2].map(shown) == parentEnd.history[0...2].map(shown))
+    }
+
+    @Test func branchWithSameSettingsReplaysTheParentExactly() throws {
+        let e = try engine(seed: 3)
+        let parent = try settle(e, .toEnd)
+        _ = try settle(e, .jump(to: 6))
+        let branched = try settle(e, .branch(parent.settings), .toEnd)
+        #expect(branched.branchIndex == 1)
+        #expect(branched.history.map(shown) == parent.history.map(shown))
+    }
+
+    @Test func branchWithBadSettingsLeavesANoteAndNoBranch() throws {
+        let e = try engine()
+        var bad = ChainSettings(seed: 1, steps: 20)
+        bad.controls = [ControlTarget(field: "food", value: "Italian")]   // no classifier
+        let s = try settle(e, .stepForward, .branch(bad))
+        #expect(s.branches.count == 1 && s.branchIndex == 0)
+        #expect(s.note?.contains("classifier") == true, "note: \(s.note ?? "nil")")
+    }
+
+    @Test func reseedStartsAFreshChainFromStepZero() throws {
+        let e = try engine(seed: 1)
+        _ = try settle(e, .jump(to: 10))
+        let s = try settle(e, .reseed(123))
+        #expect(s.branches.count == 2 && s.branchIndex == 1 && s.current == 0 && s.history.count == 1)
+        #expect(s.settings.seed == 123)
+        let chain = try ReverseChain(model: model, settings: ChainSettings(seed: 123, steps: 20))
+        #expect(s.snapshot.xt == chain.initialSnapshot().xt)
+    }
+
+    @Test func selectingAMissingBranchLeavesANote() throws {
+        let e = try engine()
+        let s = try settle(e, .selectBranch(5))
+        #expect(s.branchIndex == 0 && s.note?.contains("5") == true)
+    }
+
+    @Test func playAdvancesAndPauseStops() throws {
+        let e = try engine()
+        e.send(.play(stepsPerSecond: 1000))
+        let deadline = Date().addingTimeInterval(5)
+        var last: EngineState? = nil
+        while Date() < deadline {
+            if let s = e.poll() { last = s; if s.current == 20 && !s.playing { break } }
+            usleep(2000)
+        }
+        let s = try #require(last)
+        #expect(s.current == 20 && !s.playing, "playing stops by itself at the last step")
+        let paused = try settle(e, .toStart, .play(stepsPerSecond: 2), .pause)
+        #expect(!paused.playing && paused.current <= 1)
+    }
+
+    @Test func historyCapDropsOldBranchesAndSaysSo() throws {
+        let e = try engine(historyCap: 30)
+        _ = try settle(e, .toEnd)                       // 21 stored steps
+        _ = try settle(e, .reseed(2))                   // + 1
+        let s = try settle(e, .toEnd)                   // + 20 > 30: the first branch must go
+        #expect(s.branches.count == 1 && s.branchIndex == 0 && s.settings.seed == 2)
+        #expect(s.current == 20)
+        let note = try #require(s.note)
+        #expect(note.contains("history cap") && note.contains("30"), "note: \(note)")
+    }
+
+    @Test func floodOfMixedRequestsCompletesWithoutDeadlockAndStaysBounded() throws {
+        let cap = 100
+        let e = try engine(historyCap: cap)
+        var rng = RandomSource(seed: 2024)
+        var requests = [EngineRequest]()
+        for _ in 0..<2000 {
+            switch rng.int(below: 20) {
+            case 0...5: requests.append(.stepForward)
+            case 6...8: requests.append(.stepBack)
+            case 9: requests.append(.jump(to: rng.int(below: 30) - 5))
+            case 10: requests.append(.toStart)
+            case 11: requests.append(.toEnd)
+            case 12: requests.append(.play(stepsPerSecond: Double(1 + rng.int(below: 2000))))
+            case 13: requests.append(.pause)
+            case 14: requests.append(.branch(ChainSettings(seed: UInt64(rng.int(below: 5)), steps: 20, clamp: rng.int(below: 2) == 0)))
+            case 15: requests.append(.selectBranch(rng.int(below: 6) - 1))
+            case 16: requests.append(.reseed(UInt64(rng.int(below: 1000))))
+            case 17: requests.append(.branch(ChainSettings(seed: 1, steps: 10 + rng.int(below: 15))))
+            default: requests.append(.stepForward)
+            }
+        }
+        let start = Date()
+        let done = DispatchSemaphore(value: 0)
+        // Senders on two threads while a third polls like the UI does.
+        let halves = [Array(requests[..<1000]), Array(requests[1000...])]
+        let polled = PollCounter()
+        let group = DispatchGroup()
+        for half in halves {
+            DispatchQueue.global().async(group: group) { for r in half { e.send(r) } }
+        }
+        DispatchQueue.global().async(group: group) {
+            let until = Date().addingTimeInterval(1)
+            while Date() < until { if let s = e.poll() { polled.record(s) }; usleep(500) }
+        }
+        DispatchQueue.global().async {
+            group.wait()
+            e.send(.pause)
+            e.waitUntilIdle()
+            done.signal()
+        }
+        let finished = done.wait(timeout: .now() + 15) == .success
+        #expect(finished, "the engine did not go idle within 15 s (deadlock?)")
+        guard finished else { return }
+        #expect(Date().timeIntervalSince(start) < 10)
+        let s = try #require(e.poll() ?? polled.last)
+        #expect(s.branches.count <= cap && s.history.count <= 25 && s.history.indices.contains(s.current))
+        #expect(!s.playing)
+        #expect(polled.maxBranches <= cap)
+        // Every branch's stored steps together stay within the cap.
+        var stored = 0
+        for i in 0..<s.branches.count { stored += try settle(e, .selectBranch(i)).history.count }
+        #expect(stored <= cap, "\(s.branches.count) branches hold \(stored) steps, cap \(cap)")
+        // The engine still answers.
+        let after = try settle(e, .toStart, .stepForward)
+        #expect(after.current == 1)
+    }
+}
+
+/// Collects what the polling thread saw.
+final class PollCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var last: EngineState?
+    private(set) var maxBranches = 0
+    func record(_ s: EngineState) {
+        lock.lock(); defer { lock.unlock() }
+        last = s
+        maxBranches = max(maxBranches, s.branches.count)
+    }
+}
+
+/// Replaying an exported trace: no model, the recorded steps only.
+@Suite struct ReplayEngineTests {
+    @Test func replayStepsThroughARecordedTrace() throws {
+        let model = TinyModel.make()
+        let dir = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let chain = try ReverseChain(model: model, settings: ChainSettings(seed: 2, steps: 8))
+        var snaps = [StepSnapshot]()
+        while let s = chain.step(record: true) { snaps.append(s) }
+        let path = (dir as NSString).appendingPathComponent("trace.jsonl")
+        try Trace.write(snaps, text: chain.text(sequence: 0), to: path)
+
+        let (read, text) = try Trace.read(path: path)
+        #expect(text == chain.text(sequence: 0))
+        #expect(read.map(\.step) == snaps.map(\.step) && read.map(\.t) == snaps.map(\.t))
+        #expect(read.map { $0.xt.map(\.text) } == snaps.map { $0.xt.map(\.text) })
+        #expect(read.map(\.changed) == snaps.map(\.changed))
+
+        let replay = try ReplayEngine(tracePath: path)
+        func settle(_ r: EngineRequest...) -> EngineState? {
+            for x in r { replay.send(x) }
+            replay.queue.sync {}
+            return replay.poll()
+        }
+        #expect(replay.poll()?.snapshot.step == 1)
+        #expect(settle(.stepForward, .stepForward)?.snapshot.step == 3)
+        #expect(settle(.stepBack)?.snapshot.step == 2)
+        #expect(settle(.toEnd)?.snapshot.step == 8)
+        #expect(settle(.branch(ChainSettings()))?.note?.contains("replay") == true)
+    }
+}
