@@ -22,6 +22,7 @@ struct Train: ParsableCommand {
     @Option(help: "Warm-up iterations.") var warmup = 200
     @Option(help: "EMA decay of the saved weights.") var ema: Float = 0.999
     @Option(help: "Weight of the cross-entropy on the denoiser output (0: plain recipe).") var outputCE: Float = 1
+    @Option(help: "Keep every embedding row at this L2 norm (0: free norms).") var embeddingNorm: Float = 4
     @Option(help: "Sequence length L (sentences longer than L-2 tokens are dropped).") var length = 48
     @Option(help: "Embedding dimension d.") var embeddingDim = 16
     @Option(help: "Transformer width H.") var hidden = 128
@@ -74,6 +75,7 @@ struct Train: ParsableCommand {
             options.warmupIterations = warmup
             options.emaDecay = ema
             options.outputCrossEntropyWeight = outputCE
+            options.embeddingNorm = embeddingNorm > 0 ? embeddingNorm : nil
             options.seed = seed
             options.totalIterations = iterations ?? 1_000_000
             config = ModelConfig(vocabSize: 0, sequenceLength: length, embeddingDim: embeddingDim, hiddenSize: hidden,

@@ -27,9 +27,7 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     private var shown = 0
     private var target: Int? = nil
     private var pumping = false
-    private var playing = false
-    private var speed: Double = 20
-    private var timer: DispatchSourceTimer?
+    private lazy var clock = PlayClock(queue: queue)
     private var note: String?
     private var lastPublish: UInt64 = 0
 
@@ -150,26 +148,15 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     }
 
     private func play(stepsPerSecond: Double) {
-        speed = min(max(stepsPerSecond, 0.5), 1000)
-        playing = true
         target = nil
-        timer?.cancel()
-        let t = DispatchSource.makeTimerSource(queue: queue)
-        t.schedule(deadline: .now(), repeating: 1 / speed)
-        t.setEventHandler { [weak self] in
+        clock.start(rate: stepsPerSecond) { [weak self] in
             guard let self else { return }
             if !self.advance() { self.pause() }
             self.publish()
         }
-        timer = t
-        t.resume()
     }
 
-    private func pause() {
-        timer?.cancel()
-        timer = nil
-        playing = false
-    }
+    private func pause() { clock.stop() }
 
     private func makeBranch(settings: ChainSettings, from requested: Int) {
         let parent = branch
@@ -232,7 +219,7 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
                           text: Tokenizer.join(br.history[br.current].sentenceTokens.map(\.text).filter { !["START", "END", "PAD"].contains($0) }))
         }
         let state = EngineState(history: b.history, current: b.current, branchIndex: shown, branches: summaries,
-                                settings: b.settings, playing: playing, stepsPerSecond: speed, note: note)
+                                settings: b.settings, playing: clock.isRunning, stepsPerSecond: clock.stepsPerSecond, note: note)
         lock.lock()
         mailbox = state
         lock.unlock()

@@ -13,9 +13,7 @@ public final class ReplayEngine: EngineHandle, @unchecked Sendable {
     private let history: [StepSnapshot]
     private let settings: ChainSettings
     private var current = 0
-    private var playing = false
-    private var speed: Double = 20
-    private var timer: DispatchSourceTimer?
+    private lazy var clock = PlayClock(queue: queue)
     private var note: String?
 
     public init(tracePath: String) throws {
@@ -59,27 +57,20 @@ public final class ReplayEngine: EngineHandle, @unchecked Sendable {
     }
 
     private func start(_ stepsPerSecond: Double) {
-        speed = min(max(stepsPerSecond, 0.5), 1000)
-        playing = true
-        timer?.cancel()
-        let t = DispatchSource.makeTimerSource(queue: queue)
-        t.schedule(deadline: .now(), repeating: 1 / speed)
-        t.setEventHandler { [weak self] in
+        clock.start(rate: stepsPerSecond) { [weak self] in
             guard let self else { return }
             if self.current < self.history.count - 1 { self.current += 1 } else { self.stop() }
             self.publishLocked()
         }
-        timer = t
-        t.resume()
     }
 
-    private func stop() { timer?.cancel(); timer = nil; playing = false }
+    private func stop() { clock.stop() }
 
     private func publishLocked() {
         let text = Tokenizer.join(history[current].sentenceTokens.map(\.text).filter { !["START", "END", "PAD"].contains($0) })
         let state = EngineState(history: history, current: current, branchIndex: 0,
                                 branches: [BranchSummary(index: 0, parentStep: 0, settings: settings, text: text)],
-                                settings: settings, playing: playing, stepsPerSecond: speed, note: note)
+                                settings: settings, playing: clock.isRunning, stepsPerSecond: clock.stepsPerSecond, note: note)
         lock.lock(); mailbox = state; lock.unlock()
     }
 }

@@ -26,8 +26,8 @@ extension Trainer {
         try AtomicFile.write(data, to: path)
     }
 
-    /// Restores a state written by `saveState`. The model's config must match the saved one.
-    public func loadState(from path: String) throws {
+    /// Reads a resume file: its tensors and its metadata.
+    static func readState(at path: String) throws -> ([String: Safetensors.Tensor], ResumeMetadata) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DenoiseError.file(path, "no resume state here (run without --resume to start afresh)")
         }
@@ -36,6 +36,12 @@ extension Trainer {
               let meta = try? JSONDecoder().decode(ResumeMetadata.self, from: Data(json.utf8)) else {
             throw DenoiseError.corrupt(file: path, "resume metadata missing or malformed")
         }
+        return (tensors, meta)
+    }
+
+    /// Restores a state written by `saveState`. The model's config must match the saved one.
+    public func loadState(from path: String) throws {
+        let (tensors, meta) = try Self.readState(at: path)
         guard meta.config.vocabSize == model.config.vocabSize, meta.config.sequenceLength == model.config.sequenceLength,
               meta.config.hiddenSize == model.config.hiddenSize, meta.config.layers == model.config.layers else {
             throw DenoiseError.corrupt(file: path, "was saved for a different architecture")
@@ -53,14 +59,6 @@ extension Trainer {
 
     /// The options a state file was saved with (to continue with the same schedule).
     public static func savedOptions(at path: String) throws -> TrainOptions {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DenoiseError.file(path, "no resume state here (run without --resume to start afresh)")
-        }
-        let (_, metadata) = try Safetensors.decode(data, file: path)
-        guard let json = metadata["denoise.resume"],
-              let meta = try? JSONDecoder().decode(ResumeMetadata.self, from: Data(json.utf8)) else {
-            throw DenoiseError.corrupt(file: path, "resume metadata missing or malformed")
-        }
-        return meta.options
+        try readState(at: path).1.options
     }
 }

@@ -14,6 +14,11 @@ public struct TrainOptions: Codable, Sendable, Equatable {
     /// it helped the reference model); 0 gives the plain Diffusion-LM recipe.
     public var outputCrossEntropyWeight: Float = 1
     public var seed: UInt64 = 1
+    /// When set, every embedding row is projected back to this L2 norm after each update (and
+    /// in the EMA copy). Free norms let rare words shrink towards the centre of the cloud,
+    /// where every uncertain prediction lands, so nearest-word rounding kept choosing them; on a
+    /// sphere, nearest by L2 is the largest dot product, as for the tied head.
+    public var embeddingNorm: Float? = nil
 
     public init() {}
 
@@ -71,6 +76,7 @@ public final class Trainer {
         self.options = options
         schedule = NoiseSchedule(sqrtSteps: model.config.diffusionSteps)
         ema = model.params.makeSibling()
+        if let norm = options.embeddingNorm { Self.projectEmbedding(model.params.values.pointer + model.embeddingOffset, model.config, norm) }
         ema.copy(from: model.params.values)
         optimizer = AdamW(count: model.params.count)
         rng = RandomSource(seed: options.seed &+ 0x5EED)
@@ -139,8 +145,24 @@ public final class Trainer {
         optimizer.update(params: model.params.values.pointer, grads: g, count: count,
                          learningRate: options.learningRate(at: iteration))
         AdamW.updateEMA(ema.pointer, params: model.params.values.pointer, count: count, decay: options.emaDecay)
+        if let norm = options.embeddingNorm {
+            Self.projectEmbedding(model.params.values.pointer + model.embeddingOffset, model.config, norm)
+            Self.projectEmbedding(ema.pointer + model.embeddingOffset, model.config, norm)
+        }
         iteration += 1
         return parts
+    }
+
+    /// Scales every row of the embedding table to L2 norm `norm`.
+    static func projectEmbedding(_ e: UnsafeMutablePointer<Float>, _ c: ModelConfig, _ norm: Float) {
+        let d = c.embeddingDim
+        for v in 0..<c.vocabSize {
+            let row = e + v * d
+            var sq: Float = 0
+            for j in 0..<d { sq += row[j] * row[j] }
+            let scale = norm / max(sq.squareRoot(), 1e-12)
+            for j in 0..<d { row[j] *= scale }
+        }
     }
 }
 
