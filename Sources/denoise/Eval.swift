@@ -65,11 +65,21 @@ struct Eval: ParsableCommand {
             unguidedShare = share
             let copies = samples.filter { index.sentences.contains($0.joined(separator: " ")) }.count
             let meanLength = Double(samples.reduce(0) { $0 + $1.count }) / Double(samples.count)
-            print("\n== unguided (\(count) samples, \(String(format: "%.1f", seconds)) s)")
+            let prior = m.config.lengthHistogram == nil ? "model decides the length" : "lengths drawn from the training length prior"
+            print("\n== unguided (\(count) samples, \(prior), \(String(format: "%.1f", seconds)) s)")
             print(String(format: "trigram share          %.3f   (held-out real sentences: %.3f)", share, index.share(heldOut)))
             print(String(format: "verbatim copies        %.1f%%", 100 * Double(copies) / Double(samples.count)))
             print(String(format: "mean length            %.1f tokens (corpus %.1f, ratio %.2f)", meanLength, index.meanLength, meanLength / index.meanLength))
             for s in samples.prefix(5) { print("  · " + Tokenizer.join(s)) }
+            if m.config.lengthHistogram != nil {
+                // The same samples without the length prior: where the model alone puts END.
+                var free = base
+                free.freeLength = true
+                let freeSamples = decode(try BatchSampler.sample(model: m, settings: free, count: count).ids)
+                let freeMean = Double(freeSamples.reduce(0) { $0 + $1.count }) / Double(freeSamples.count)
+                print(String(format: "free length (no prior) trigram share %.3f, mean length %.1f tokens (ratio %.2f)",
+                             index.share(freeSamples), freeMean, freeMean / index.meanLength))
+            }
         }
 
         if wants("control"), let classifier = m.classifier {

@@ -13,6 +13,7 @@ struct ChainOptions: ParsableArguments {
     @Option(help: "Template with known words and `_` for free tokens.") var infill: String?
     @Option(help: "Weight of the classifier term in guidance.") var guidanceWeight: Float = 1
     @Flag(name: .customLong("no-clamp"), help: "Turn off the clamping trick.") var noClamp = false
+    @Flag(help: "Let the model alone decide where each sentence ends (no length prior).") var freeLength = false
 
     var modelPath: String { model ?? defaultModelPath() }
 
@@ -39,9 +40,11 @@ struct ChainOptions: ParsableArguments {
     func settings() -> ChainSettings {
         var guidance = GuidanceSettings()
         guidance.weight = guidanceWeight
-        return ChainSettings(seed: seed, steps: steps, clamp: !noClamp,
-                             controls: controls.compactMap { try? Self.parseControl($0) },
-                             length: length, infill: infill, guidance: guidance)
+        var settings = ChainSettings(seed: seed, steps: steps, clamp: !noClamp,
+                                     controls: controls.compactMap { try? Self.parseControl($0) },
+                                     length: length, infill: infill, guidance: guidance)
+        settings.freeLength = freeLength
+        return settings
     }
 
     func loadModel() throws -> DiffusionModel { try DiffusionModel.load(path: modelPath) }

@@ -84,6 +84,7 @@ struct Train: ParsableCommand {
         let trainingData = try TrainingData(examples: examples, length: config.sequenceLength, minCount: minCount,
                                             heldOutPercent: heldOutPercent, vocabulary: vocabulary)
         config.vocabSize = trainingData.vocabulary.count
+        config.lengthHistogram = trainingData.lengthHistogram
         try config.validate(file: "training options")
         let model = Denoiser(config: config, seed: options.seed)
         var trainer = Trainer(model: model, data: trainingData, options: options, workers: threads)

@@ -58,11 +58,20 @@ public struct PositionConstraints: Sendable, Equatable {
         return (1..<end).filter { !taken.contains($0) }
     }
 
-    /// Overwrites the fixed positions of every sequence in x [batch, L, D] with clean embeddings.
-    public func apply(to x: UnsafeMutablePointer<Float>, batch: Int, length l: Int, dim d: Int,
-                      embedding: (Int32) -> UnsafePointer<Float>) {
-        for b in 0..<batch {
-            for (p, id) in fixed { (x + (b * l + p) * d).update(from: embedding(id), count: d) }
+    /// Overwrites the fixed positions of one sequence x [L, D] with clean embeddings.
+    public func apply(to x: UnsafeMutablePointer<Float>, dim d: Int, embedding: (Int32) -> UnsafePointer<Float>) {
+        for (p, id) in fixed { (x + p * d).update(from: embedding(id), count: d) }
+    }
+
+    /// A length drawn from `histogram` (counts per length, lengths 1... only) with `u` uniform in [0, 1).
+    public static func drawLength(histogram: [Int], u: Float) -> Int? {
+        let total = histogram.dropFirst().reduce(0, +)
+        guard total > 0 else { return nil }
+        var target = Int(u * Float(total))
+        for n in 1..<histogram.count {
+            target -= histogram[n]
+            if target < 0 { return n }
         }
+        return histogram.count - 1
     }
 }

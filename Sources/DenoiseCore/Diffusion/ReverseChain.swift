@@ -14,7 +14,8 @@ public final class ReverseChain {
     public let settings: ChainSettings
     public let schedule: NoiseSchedule
     public let batch: Int
-    public let constraints: PositionConstraints
+    /// Fixed positions of each sequence (its own when lengths are drawn from the length prior).
+    public let constraints: [PositionConstraints]
     public private(set) var stepsTaken = 0
     var rngs: [RandomSource]
     public let latent: FloatBuffer          // [batch, L, D]
@@ -46,8 +47,19 @@ public final class ReverseChain {
         self.settings = settings
         self.batch = batch
         schedule = NoiseSchedule(sqrtSteps: c.diffusionSteps).respaced(to: settings.steps)
-        constraints = try PositionConstraints(length: settings.length, infill: settings.infill,
-                                              vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
+        let requested = try PositionConstraints(length: settings.length, infill: settings.infill,
+                                                vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
+        if requested.isEmpty, !settings.freeLength, let histogram = c.lengthHistogram {
+            // Length prior: sequence b draws its length with a stream of its own seed.
+            constraints = try (0..<batch).map { b in
+                var rng = RandomSource(seed: (settings.seed &+ UInt64(b)) ^ 0xB7E1_5162_8AED_2A6B)
+                let n = PositionConstraints.drawLength(histogram: histogram, u: rng.uniform())
+                return try PositionConstraints(length: n.map { min($0, c.sequenceLength - 2) }, infill: nil,
+                                               vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
+            }
+        } else {
+            constraints = Array(repeating: requested, count: batch)
+        }
         // With a classifier, the guide also scores every step; it guides only when controls are set.
         if let classifier = model.classifier {
             guide = try ClassifierGuide(classifier: classifier, controls: settings.controls, batch: batch)
@@ -66,7 +78,7 @@ public final class ReverseChain {
         timesteps.initialize(repeating: 0, count: batch)
         wordsOnly = .allocate(capacity: batch * c.sequenceLength)
         wordsOnly.initialize(repeating: false, count: batch * c.sequenceLength)
-        for b in 0..<batch { for p in constraints.freeWordPositions() { wordsOnly[b * c.sequenceLength + p] = true } }
+        for b in 0..<batch { for p in constraints[b].freeWordPositions() { wordsOnly[b * c.sequenceLength + p] = true } }
         rngs = (0..<batch).map { Self.randomSource(seed: settings.seed &+ UInt64($0)) }
         let per = c.sequenceLength * c.embeddingDim
         for b in 0..<batch { rngs[b].fillNormal(latent.pointer + b * per, count: per) }
@@ -159,7 +171,7 @@ public final class ReverseChain {
             rounder.clamp(x0hat, rows: rows)
         }
         let embed: (Int32) -> UnsafePointer<Float> = { self.rounder.embeddingRow($0) }
-        constraints.apply(to: x0hat, batch: batch, length: length, dim: dim, embedding: embed)
+        applyConstraints(to: x0hat, embedding: embed)
 
         let post = schedule.posterior(i)
         let c1 = Float(post.c1), c2 = Float(post.c2), sd = Float(post.variance.squareRoot())
@@ -178,7 +190,7 @@ public final class ReverseChain {
         if let guide, i >= Self.unguidedTail(settings: settings, steps: totalSteps) {
             guidanceNorm = guide.guide(x, mean: mu, t: tNext, sigma: max(sd, 1e-3), settings: settings.guidance)
         }
-        constraints.apply(to: x, batch: batch, length: length, dim: dim, embedding: embed)
+        applyConstraints(to: x, embedding: embed)
         stepsTaken += 1
         guard record else { return nil }
 
@@ -191,6 +203,17 @@ public final class ReverseChain {
                             sigma: noise.sigma, snrDB: noise.snr, xt: xtTokens, x0: x0Tokens, candidates: cands,
                             changed: changed, scores: scores, fieldGuesses: guesses, guidanceNorm: guidanceNorm,
                             clamped: settings.clamp)
+    }
+
+    func applyConstraints(to x: UnsafeMutablePointer<Float>, embedding: (Int32) -> UnsafePointer<Float>) {
+        for b in 0..<batch where !constraints[b].isEmpty {
+            constraints[b].apply(to: x + b * length * dim, dim: dim, embedding: embedding)
+        }
+    }
+
+    /// The fixed length of sequence b (requested or drawn), nil when the model decides.
+    public func sentenceLength(sequence b: Int) -> Int? {
+        constraints[b].fixed.first { $0.id == Vocabulary.endID }.map { $0.position - 1 }
     }
 
     /// Schedule indices below this are left unguided: the reference leaves the last 10 of 200

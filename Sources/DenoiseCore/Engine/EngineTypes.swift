@@ -16,6 +16,10 @@ public struct ChainSettings: Sendable, Equatable, Codable {
     public var length: Int?
     /// Infilling template: `_` marks a free token, other words are kept in place.
     public var infill: String?
+    /// Without `length` or `infill`, each sample's length is drawn from the model's training
+    /// length histogram (a length prior) unless this is set: then the model alone decides
+    /// where END goes (pure pad mode).
+    public var freeLength: Bool = false
     public var guidance: GuidanceSettings
 
     public init(seed: UInt64 = 1, steps: Int = 200, clamp: Bool = true,

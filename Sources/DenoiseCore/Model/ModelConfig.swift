@@ -15,6 +15,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var schedule: String
     /// Training provenance (filled in by the trainer; absent for `denoise init` models).
     public var training: TrainingRecord?
+    /// How many training sentences have each length in tokens (index = length). Unguided
+    /// sampling draws each sample's length from it unless asked for free length.
+    public var lengthHistogram: [Int]?
 
     public init(vocabSize: Int, sequenceLength: Int = 48, embeddingDim: Int = 16, hiddenSize: Int = 128,
                 layers: Int = 4, heads: Int = 4, ffnSize: Int = 512, diffusionSteps: Int = 2000,

@@ -15,6 +15,12 @@ public struct TrainingData: Sendable {
     public let trainSentences: [[String]]
     public let heldOutSentences: [[String]]
     public let droppedTooLong: Int
+    /// Number of kept training sentences of each length in tokens (index = length, 0...L-2).
+    public var lengthHistogram: [Int] {
+        var h = [Int](repeating: 0, count: length - 1)
+        for s in trainSentences { h[s.count] += 1 }
+        return h
+    }
 
     public static func fnv1a(_ text: String) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
