@@ -118,8 +118,10 @@ public final class Classifier: @unchecked Sendable {
     }
 
     /// Back-propagates `ws.dLogits` (gradient w.r.t. every field's logits) after `forward`:
-    /// weight gradients into `ws.grads` (zeroed here first), the input gradient into `dx`.
-    public func backward(x: UnsafePointer<Float>, batch: Int, workspace ws: Workspace, dx: UnsafeMutablePointer<Float>?) {
+    /// weight gradients into `ws.grads` (zeroed here first; skipped for guidance), the input
+    /// gradient into `dx`.
+    public func backward(x: UnsafePointer<Float>, batch: Int, workspace ws: Workspace, dx: UnsafeMutablePointer<Float>?,
+                         weightGradients: Bool = true) {
         let w = UnsafePointer(params.values.pointer), g = ws.grads.pointer, h = config.hiddenSize, l = sequenceLength
         ws.grads.zero()
         let dPooled = ws.dPooled.pointer, dl = ws.dLogits.pointer, total = totalClasses
@@ -139,7 +141,8 @@ public final class Classifier: @unchecked Sendable {
                 for j in 0..<h { row[j] = dPooled[b * h + j] * inv }
             }
         }
-        body.backward(params: w, grads: g, dOutput: dTrunk, x: x, batch: batch, acts: ws.trunk, dx: dx)
+        body.backward(params: w, grads: g, dOutput: dTrunk, x: x, batch: batch, acts: ws.trunk, dx: dx,
+                      weightGradients: weightGradients)
     }
 
     /// Probability of class `c` of field `k` for sequence b after `forward`.

@@ -91,7 +91,7 @@ public final class ClassifierGuide {
                 }
             }
             dx.zero()
-            classifier.backward(x: x, batch: batch, workspace: ws, dx: dx.pointer)
+            classifier.backward(x: x, batch: batch, workspace: ws, dx: dx.pointer, weightGradients: false)
             let grad = dx.pointer
             for i in 0..<n {
                 let gi = grad[i] + g.lambda * 2 * (x[i] - mean[i]) / safeSigma

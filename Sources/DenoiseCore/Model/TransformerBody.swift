@@ -169,11 +169,13 @@ public struct TransformerBody: Sendable {
 
     /// Back-propagates `dOutput` (gradient of the loss w.r.t. `acts.output`) after a `forward`
     /// with the same arguments. Accumulates weight gradients into `grads` (same layout as the
-    /// parameters; guidance, which wants only the input gradient, passes a scratch buffer) and
-    /// the input gradient into `dx` when given.
+    /// parameters) and the input gradient into `dx` when given.
     public func backward(params w: UnsafePointer<Float>, grads g: UnsafeMutablePointer<Float>,
                          dOutput: UnsafePointer<Float>, x: UnsafePointer<Float>, batch: Int,
-                         acts a: Activations, dx: UnsafeMutablePointer<Float>?) {
+                         acts a: Activations, dx: UnsafeMutablePointer<Float>?, weightGradients: Bool = true) {
+        // Without weight gradients (guidance wants only dx) the weight GEMMs are skipped; the
+        // cheap bias and LayerNorm gradients still land in `grads`.
+        func wg(_ offset: Int) -> UnsafeMutablePointer<Float>? { weightGradients ? g + offset : nil }
         let s = shape, h = s.hidden, l = s.length, n = batch * l, f = s.ffn
         let dres = a.dResidual.pointer, dmid = a.dMid.pointer, dln = a.dLN.pointer
         dres.update(repeating: 0, count: n * h)
@@ -191,12 +193,12 @@ public struct TransformerBody: Sendable {
             // resOut = mid + fc2(GELU(fc1(LN2(mid))))
             dmid.update(from: dres, count: n * h)
             a.dFcAct.pointer.update(repeating: 0, count: n * f)
-            Linear.backward(dinp: a.dFcAct.pointer, dweight: g + blk.fc2Weight, dbias: g + blk.fc2Bias,
+            Linear.backward(dinp: a.dFcAct.pointer, dweight: wg(blk.fc2Weight), dbias: g + blk.fc2Bias,
                             dout: dres, inp: fcAct, weight: w + blk.fc2Weight, rows: n, inDim: f, outDim: h)
             a.dFcPre.pointer.update(repeating: 0, count: n * f)
             GELU.backward(dinp: a.dFcPre.pointer, inp: fcPre, dout: a.dFcAct.pointer, count: n * f)
             dln.update(repeating: 0, count: n * h)
-            Linear.backward(dinp: dln, dweight: g + blk.fc1Weight, dbias: g + blk.fc1Bias,
+            Linear.backward(dinp: dln, dweight: wg(blk.fc1Weight), dbias: g + blk.fc1Bias,
                             dout: a.dFcPre.pointer, inp: ln2, weight: w + blk.fc1Weight, rows: n, inDim: h, outDim: f)
             LayerNorm.backward(dinp: dmid, dgamma: g + blk.ln2Gamma, dbeta: g + blk.ln2Beta, dout: dln,
                                inp: mid, gamma: w + blk.ln2Gamma, mean: a.ln2Mean.pointer + i * n,
@@ -204,13 +206,13 @@ public struct TransformerBody: Sendable {
             // mid = resIn + proj(attention(qkv(LN1(resIn))))
             dres.update(from: dmid, count: n * h)
             a.dAttOut.pointer.update(repeating: 0, count: n * h)
-            Linear.backward(dinp: a.dAttOut.pointer, dweight: g + blk.projWeight, dbias: g + blk.projBias,
+            Linear.backward(dinp: a.dAttOut.pointer, dweight: wg(blk.projWeight), dbias: g + blk.projBias,
                             dout: dmid, inp: attOut, weight: w + blk.projWeight, rows: n, inDim: h, outDim: h)
             a.dQKV.pointer.update(repeating: 0, count: n * 3 * h)
             Attention.backward(dqkv: a.dQKV.pointer, scratch: a.attScratch.pointer, dout: a.dAttOut.pointer,
                                qkv: qkv, att: att, batch: batch, length: l, channels: h, heads: s.heads)
             dln.update(repeating: 0, count: n * h)
-            Linear.backward(dinp: dln, dweight: g + blk.qkvWeight, dbias: g + blk.qkvBias,
+            Linear.backward(dinp: dln, dweight: wg(blk.qkvWeight), dbias: g + blk.qkvBias,
                             dout: a.dQKV.pointer, inp: ln1, weight: w + blk.qkvWeight, rows: n, inDim: h, outDim: 3 * h)
             LayerNorm.backward(dinp: dres, dgamma: g + blk.ln1Gamma, dbeta: g + blk.ln1Beta, dout: dln,
                                inp: resIn, gamma: w + blk.ln1Gamma, mean: a.ln1Mean.pointer + i * n,
@@ -226,12 +228,13 @@ public struct TransformerBody: Sendable {
             }
         }
         a.dInAct.pointer.update(repeating: 0, count: n * h)
-        Linear.backward(dinp: a.dInAct.pointer, dweight: g + inW2, dbias: g + inB2, dout: dres,
+        Linear.backward(dinp: a.dInAct.pointer, dweight: wg(inW2), dbias: g + inB2, dout: dres,
                         inp: a.inAct.pointer, weight: w + inW2, rows: n, inDim: h, outDim: h)
         a.dInPre.pointer.update(repeating: 0, count: n * h)
         Tanh.backward(dinp: a.dInPre.pointer, out: a.inAct.pointer, dout: a.dInAct.pointer, count: n * h)
-        Linear.backward(dinp: dx, dweight: g + inW1, dbias: g + inB1, dout: a.dInPre.pointer,
+        Linear.backward(dinp: dx, dweight: wg(inW1), dbias: g + inB1, dout: a.dInPre.pointer,
                         inp: x, weight: w + inW1, rows: n, inDim: s.inputDim, outDim: h)
+        guard weightGradients else { return }  // the rest only feeds the time MLP's weights
         a.dTimeAct.pointer.update(repeating: 0, count: batch * h)
         Linear.backward(dinp: a.dTimeAct.pointer, dweight: g + timeW2, dbias: g + timeB2, dout: dte,
                         inp: a.timeAct.pointer, weight: w + timeW2, rows: batch, inDim: h, outDim: h)

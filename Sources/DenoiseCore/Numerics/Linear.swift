@@ -14,9 +14,10 @@ public enum Linear {
         if let bias { addRows(out, bias, rows: rows, width: outDim) }
     }
 
-    /// `dinp` may be nil when the input needs no gradient (the first layer fed by data).
+    /// `dinp` may be nil when the input needs no gradient (the first layer fed by data), and
+    /// `dweight` when only the input gradient is wanted (guidance).
     public static func backward(
-        dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>,
+        dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
         dbias: UnsafeMutablePointer<Float>?,
         dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         rows: Int, inDim: Int, outDim: Int
@@ -26,9 +27,11 @@ public enum Linear {
                       a: dout, lda: outDim, b: weight, ldb: outDim,
                       beta: 1, c: dinp, ldc: inDim)
         }
-        BLAS.gemm(transA: true, m: inDim, n: outDim, k: rows,
-                  a: inp, lda: inDim, b: dout, ldb: outDim,
-                  beta: 1, c: dweight, ldc: outDim)
+        if let dweight {
+            BLAS.gemm(transA: true, m: inDim, n: outDim, k: rows,
+                      a: inp, lda: inDim, b: dout, ldb: outDim,
+                      beta: 1, c: dweight, ldc: outDim)
+        }
         if let dbias {
             for r in 0..<rows {
                 let row = dout + r * outDim

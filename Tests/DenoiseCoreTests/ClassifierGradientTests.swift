@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+@testable import DenoiseCore
+
+/// The classifier's backward (trunk, mean pooling, per-field heads) against finite differences,
+/// for its weights (training) and for its input (guidance), with and without weight gradients.
+@Suite struct ClassifierGradientTests {
+    func tinyClassifier() -> Classifier {
+        var config = Classifier.Config(fields: [
+            .init(name: "food", values: ["Italian", "French", "Chinese"]),
+            .init(name: "area", values: ["riverside", "city centre"]),
+        ])
+        config.hiddenSize = 8; config.layers = 1; config.heads = 2; config.ffnSize = 12
+        let c = Classifier(config: config, sequenceLength: 5, embeddingDim: 3, diffusionSteps: 50)
+        var rng = RandomSource(seed: 21)
+        c.params.initialise(rng: &rng, positionStd: 0.5)
+        return c
+    }
+
+    /// -sum over sequences and fields of log p(target), and its gradient w.r.t. the logits.
+    func loss(_ c: Classifier, _ ws: Classifier.Workspace, batch: Int, targets: [[Int]], setGradient: Bool) -> Double {
+        var total: Double = 0
+        if setGradient { ws.dLogits.zero() }
+        for b in 0..<batch {
+            for k in 0..<c.fields.count {
+                let off = b * c.totalClasses + c.logitOffsets[k], t = targets[b][k]
+                total -= Double(logf(ws.probabilities[off + t]))
+                if setGradient {
+                    for j in 0..<c.fields[k].classCount { ws.dLogits[off + j] = ws.probabilities[off + j] }
+                    ws.dLogits[off + t] -= 1
+                }
+            }
+        }
+        return total
+    }
+
+    @Test func weightsAndInputAgreeWithFiniteDifferences() {
+        let c = tinyClassifier()
+        let batch = 2
+        let ws = Classifier.Workspace(classifier: c, batch: batch)
+        let x = FloatBuffer(randomArray(batch * 5 * 3, seed: 22))
+        let timesteps: [Int32] = [3, 40]
+        let targets = [[0, 2], [3, 1]]
+        func evaluate() -> Double {
+            timesteps.withUnsafeBufferPointer { c.forward(x: x.pointer, timesteps: $0.baseAddress!, batch: batch, workspace: ws) }
+            return loss(c, ws, batch: batch, targets: targets, setGradient: false)
+        }
+        _ = evaluate()
+        _ = loss(c, ws, batch: batch, targets: targets, setGradient: true)
+        let dx = FloatBuffer(count: x.count)
+        c.backward(x: x.pointer, batch: batch, workspace: ws, dx: dx.pointer)
+        let weightGrads = ws.grads.array
+        let check = GradientCheck(epsilon: 1e-2)
+        let eX = check.worstError(values: x.pointer, analytic: dx.array, indices: Array(0..<x.count), loss: evaluate)
+        #expect(eX < 0.03, "classifier input gradient: worst relative error \(eX)")
+        for spec in c.params.specs {
+            let indices = GradientCheck.sample(spec.count, limit: 6).map { $0 + spec.offset }
+            let e = check.worstError(values: c.params.values.pointer, analytic: weightGrads, indices: indices, loss: evaluate)
+            #expect(e < 0.05, "classifier \(spec.name): worst relative error \(e)")
+        }
+
+        // Guidance skips the weight GEMMs; the input gradient must not change.
+        _ = evaluate()
+        _ = loss(c, ws, batch: batch, targets: targets, setGradient: true)
+        let dxOnly = FloatBuffer(count: x.count)
+        c.backward(x: x.pointer, batch: batch, workspace: ws, dx: dxOnly.pointer, weightGradients: false)
+        #expect(dxOnly.array == dx.array)
+    }
+}
