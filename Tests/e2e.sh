@@ -279,6 +279,7 @@ tui_checks=(
   "play: q exits 0 and leaves the alternate screen"
   "play: terminal modes restored after q (icanon echo)"
   "play: SIGTERM exits 143 with the terminal restored"
+  "play: Ctrl-C exits 130 with the terminal restored"
   "play --replay of a sample --trace opens and steps"
   "play: still responsive after 500 keys in 10 s (q exits 0)"
   "play --theme nosuchtheme in a terminal: exit 1, one line naming the theme"
@@ -322,17 +323,32 @@ $(screen "$s")"; fi
   fi
   tm kill-session -t "$s" 2>/dev/null || true
 
+  s=play3
+  start "$s" "$BIN" play --model "$M" --steps 20
+  if wait_for "$s" "step 0/20" 15; then
+    tm send-keys -t "$s" Right
+    wait_for "$s" "step 1/20" 5 || true
+    tm send-keys -t "$s" C-c
+    if wait_for "$s" '^\[exited 130\]' 5 && wait_for "$s" '^\[modes icanon echo \]' 3 &&
+       ! screen "$s" | grep -q "step 1/20"; then
+      ok "${tui_checks[8]}"
+    else not_ok "${tui_checks[8]}" "$(screen "$s")"; fi
+  else
+    not_ok "${tui_checks[8]}" "the playground did not start: $(screen "$s")"
+  fi
+  tm kill-session -t "$s" 2>/dev/null || true
+
   s=replay
   if "$BIN" sample --model "$M" --steps 12 --trace "$TMP/replay.jsonl" > /dev/null 2>"$TMP/err"; then
     start "$s" "$BIN" play --replay "$TMP/replay.jsonl"
     if wait_for "$s" "step 1/12" 15 && { tm send-keys -t "$s" Right Right; wait_for "$s" "step 3/12" 5; } &&
        { press_end "$s"; wait_for "$s" "step 12/12" 5; } &&
        { tm send-keys -t "$s" q; wait_for "$s" '^\[exited 0\]' 5; }; then
-      ok "${tui_checks[8]}"
-    else not_ok "${tui_checks[8]}" "$(screen "$s")"; fi
+      ok "${tui_checks[9]}"
+    else not_ok "${tui_checks[9]}" "$(screen "$s")"; fi
     tm kill-session -t "$s" 2>/dev/null || true
   else
-    not_ok "${tui_checks[8]}" "sample --trace failed: $(cat "$TMP/err")"
+    not_ok "${tui_checks[9]}" "sample --trace failed: $(cat "$TMP/err")"
   fi
 
   s=load
@@ -361,11 +377,11 @@ $(screen "$s")"; fi
     responsive=0
     wait_for "$s" "step 0/" 5 && responsive=1
     tm send-keys -t "$s" q
-    if [ "$responsive" = 1 ] && wait_for "$s" '^\[exited 0\]' 5; then ok "${tui_checks[9]}"
-    else not_ok "${tui_checks[9]}" "sent $sent keys; screen:
+    if [ "$responsive" = 1 ] && wait_for "$s" '^\[exited 0\]' 5; then ok "${tui_checks[10]}"
+    else not_ok "${tui_checks[10]}" "sent $sent keys; screen:
 $(screen "$s")"; fi
   else
-    not_ok "${tui_checks[9]}" "the playground did not start: $(screen "$s")"
+    not_ok "${tui_checks[10]}" "the playground did not start: $(screen "$s")"
   fi
   tm kill-session -t "$s" 2>/dev/null || true
 
@@ -386,8 +402,8 @@ $(screen "$s")"; fi
     fi
     tm kill-session -t "$session" 2>/dev/null || true
   }
-  terminal_error 10 nosuchtheme --model "$M" --theme nosuchtheme
-  terminal_error 11 "$TMP/missing.jsonl" --replay "$TMP/missing.jsonl"
+  terminal_error 11 nosuchtheme --model "$M" --theme nosuchtheme
+  terminal_error 12 "$TMP/missing.jsonl" --replay "$TMP/missing.jsonl"
 fi
 
 echo "$passed passed, $failed failed"
