@@ -115,7 +115,12 @@ public final class ReverseChain {
     /// Rounds rows [0, L) of `x` (sequence 0) into display tokens, filling the rounder's buffers.
     func roundedTokens(_ x: UnsafePointer<Float>) -> [RoundedToken] {
         rounder.round(x, rows: length, wordsOnly: wordsOnly)
-        return (0..<length).map { p in
+        return lastRoundedTokens()
+    }
+
+    /// Display tokens of rows [0, L) from the rounder's last `round` (which covered them).
+    func lastRoundedTokens() -> [RoundedToken] {
+        (0..<length).map { p in
             let id = rounder.nearest[p]
             return RoundedToken(id: id, text: model.vocabulary.word(id), distance: rounder.nearestDistance[p], margin: rounder.margin[p])
         }
@@ -161,15 +166,14 @@ public final class ReverseChain {
         model.denoiser.forward(weights: weights, x: latent.pointer, timesteps: timesteps, batch: batch, workspace: ws)
         let x0hat = ws.output.pointer
 
+        // One rounding of every row serves both the snapshot (rows of sequence 0) and clamping.
         var x0Tokens = [RoundedToken](), cands = [[Candidate]]()
+        if settings.clamp || record { rounder.round(x0hat, rows: settings.clamp ? rows : length, wordsOnly: wordsOnly) }
         if record {
-            x0Tokens = roundedTokens(x0hat)
+            x0Tokens = lastRoundedTokens()
             cands = candidates()
         }
-        if settings.clamp {
-            rounder.round(x0hat, rows: rows, wordsOnly: wordsOnly)
-            rounder.clamp(x0hat, rows: rows)
-        }
+        if settings.clamp { rounder.clamp(x0hat, rows: rows) }
         let embed: (Int32) -> UnsafePointer<Float> = { self.rounder.embeddingRow($0) }
         applyConstraints(to: x0hat, embedding: embed)
 

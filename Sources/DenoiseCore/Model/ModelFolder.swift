@@ -15,8 +15,6 @@ public struct ModelFolder {
 
     public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 
-    var displayPath: String { path }
-
     func read(_ name: String) throws -> Data {
         let p = file(name)
         var isDir: ObjCBool = false
