@@ -19,6 +19,8 @@ struct Eval: ParsableCommand {
     @Option(help: "Samples per control target, per length and per infill template.") var perTarget = 20
     @Option(help: "Which parts to run: all, unguided, control, length, infill (comma-separated).") var parts = "all"
     @Option(help: "Only these fields for the control part (comma-separated), default all.") var fields: String?
+    @Option(name: .customLong("target"), help: "Only this FIELD=VALUE in the control part (repeatable).") var targets: [String] = []
+    @OptionGroup var guidance: GuidanceOptions
 
     func validate() throws {
         if count < 1 { throw ValidationError("--count must be positive") }
@@ -27,6 +29,7 @@ struct Eval: ParsableCommand {
         for p in parts.split(separator: ",") where !known.contains(String(p)) {
             throw ValidationError("unknown part \"\(p)\": accepted all, unguided, control, length, infill")
         }
+        for t in targets { _ = try ChainOptions.parseControl(t) }
     }
 
     func wants(_ part: String) -> Bool { parts.split(separator: ",").contains { $0 == "all" || $0 == part } }
@@ -53,7 +56,7 @@ struct Eval: ParsableCommand {
         print("denoise eval · \(path) · \(steps) steps · seed \(seed)")
         print("corpus: \(train.count) training sentences (trigram reference), \(heldOut.count) held out; mean length \(String(format: "%.1f", index.meanLength)) tokens")
 
-        let base = ChainSettings(seed: seed, steps: steps)
+        let base = ChainSettings(seed: seed, steps: steps, guidance: guidance.settings())
         var unguidedShare: Double? = nil
         func decode(_ ids: [[Int32]]) -> [[String]] { ids.map { m.vocabulary.decode($0) } }
 
@@ -88,15 +91,23 @@ struct Eval: ParsableCommand {
             for ex in try labelFiles.flatMap({ try CorpusReader.read(path: $0) }) where !TrainingData.isHeldOut(ex.text, percent: percent) {
                 for (f, v) in ex.meaning?.values ?? [:] { counts["\(f)=\(v)", default: 0] += 1 }
             }
+            let chosen = Set(try targets.map { t -> String in
+                let c = try ChainOptions.parseControl(t)
+                return "\(c.field)=\(c.value)".lowercased()
+            })
             let only = fields.map { Set($0.split(separator: ",").map { MeaningRepresentation.canonicalField(String($0)) ?? String($0) }) }
             var perField = [String: (hit: Int, total: Int, targets: Int, sum: Double)]()
             var guidedSamples = [[String]]()
             var targetRates = [Double]()
             let start = Date()
             var guidedSteps = 0
+            let g = base.guidance
             print("\n== control (targets with at least 20 training examples, \(perTarget) samples each)")
+            print(String(format: "guidance: %d steps of %.3g (%@), weight %.3g, lambda %.3g, last %d of 200 steps unguided",
+                         g.iterations, g.stepSize, g.update.rawValue as NSString, g.weight, g.lambda, g.unguidedFinalSteps))
             for field in classifier.fields where only?.contains(field.name) ?? true {
-                for value in field.values where counts["\(field.name)=\(value)", default: 0] >= 20 {
+                for value in field.values where counts["\(field.name)=\(value)", default: 0] >= 20
+                    && (chosen.isEmpty || chosen.contains("\(field.name)=\(value)".lowercased())) {
                     var s = base
                     s.controls = [ControlTarget(field: field.name, value: value)]
                     let samples = decode(try BatchSampler.sample(model: m, settings: s, count: perTarget).ids)

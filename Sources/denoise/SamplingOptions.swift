@@ -11,7 +11,7 @@ struct ChainOptions: ParsableArguments {
     var controls: [String] = []
     @Option(help: "Exact number of tokens (words and punctuation).") var length: Int?
     @Option(help: "Template with known words and `_` for free tokens.") var infill: String?
-    @Option(help: "Weight of the classifier term in guidance.") var guidanceWeight: Float = 1
+    @OptionGroup var guidance: GuidanceOptions
     @Flag(name: .customLong("no-clamp"), help: "Turn off the clamping trick.") var noClamp = false
     @Flag(help: "Let the model alone decide where each sentence ends (no length prior).") var freeLength = false
 
@@ -19,7 +19,6 @@ struct ChainOptions: ParsableArguments {
 
     func validate() throws {
         if steps < 1 { throw ValidationError("--steps must be at least 1 (got \(steps))") }
-        if !(guidanceWeight >= 0 && guidanceWeight.isFinite) { throw ValidationError("--guidance-weight must be a number >= 0") }
         for c in controls { _ = try Self.parseControl(c) }
     }
 
@@ -38,14 +37,49 @@ struct ChainOptions: ParsableArguments {
     }
 
     func settings() -> ChainSettings {
-        var guidance = GuidanceSettings()
-        guidance.weight = guidanceWeight
         var settings = ChainSettings(seed: seed, steps: steps, clamp: !noClamp,
                                      controls: controls.compactMap { try? Self.parseControl($0) },
-                                     length: length, infill: infill, guidance: guidance)
+                                     length: length, infill: infill, guidance: guidance.settings())
         settings.freeLength = freeLength
         return settings
     }
 
     func loadModel() throws -> DiffusionModel { try DiffusionModel.load(path: modelPath) }
+}
+
+/// The guidance knobs of DESIGN section 4, shared by `sample`, `play` and `eval`. Defaults are
+/// `GuidanceSettings()`; every value is checked here so a bad one is a one-line error.
+struct GuidanceOptions: ParsableArguments {
+    @Option(help: "Weight of the classifier term in guidance.") var guidanceWeight: Float = GuidanceSettings().weight
+    @Option(help: "Gradient steps on the latent after each reverse step.") var guidanceSteps = GuidanceSettings().iterations
+    @Option(help: "Step size per coordinate of each guidance step.") var guidanceStepSize: Float = GuidanceSettings().stepSize
+    @Option(help: "Weight lambda of the fluency term |mu - x|^2 / sigma.") var guidanceLambda: Float = GuidanceSettings().lambda
+    @Option(help: "Final reverse steps left unguided (of 200; scaled to --steps).") var unguidedSteps = GuidanceSettings().unguidedFinalSteps
+    @Option(help: "Guidance update: sign (step per coordinate) or normalized (step * g / rms(g)).")
+    var guidanceUpdate: String = GuidanceSettings().update.rawValue
+
+    func validate() throws {
+        func finite(_ v: Float, _ name: String) throws {
+            if !(v >= 0 && v.isFinite) { throw ValidationError("--\(name) must be a finite number >= 0 (got \(v))") }
+        }
+        try finite(guidanceWeight, "guidance-weight")
+        try finite(guidanceStepSize, "guidance-step-size")
+        try finite(guidanceLambda, "guidance-lambda")
+        if !(0...100).contains(guidanceSteps) { throw ValidationError("--guidance-steps must be 0...100 (got \(guidanceSteps))") }
+        if GuidanceUpdate(rawValue: guidanceUpdate) == nil {
+            throw ValidationError("unknown --guidance-update \"\(guidanceUpdate)\": accepted \(GuidanceUpdate.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if !(0...200).contains(unguidedSteps) { throw ValidationError("--unguided-steps must be 0...200 (got \(unguidedSteps))") }
+    }
+
+    func settings() -> GuidanceSettings {
+        var g = GuidanceSettings()
+        g.weight = guidanceWeight
+        g.iterations = guidanceSteps
+        g.stepSize = guidanceStepSize
+        g.lambda = guidanceLambda
+        g.unguidedFinalSteps = unguidedSteps
+        g.update = GuidanceUpdate(rawValue: guidanceUpdate) ?? .sign
+        return g
+    }
 }

@@ -16,11 +16,14 @@ struct TrainClassifier: ParsableCommand {
     @Option var heads = 4
     @Option var ffn = 256
     @Option var seed: UInt64 = 1
+    @Option(help: "Probability of swapping each name/near/food/area/eatType value of a training sentence for another value (0 turns it off).")
+    var substitutionRate: Float = 0.5
 
     func validate() throws {
         if data.isEmpty { throw ValidationError("--data needs at least one labelled E2E CSV file") }
         if iterations < 1 { throw ValidationError("--iterations must be positive") }
         if hidden % heads != 0 { throw ValidationError("--heads must divide --hidden") }
+        if !(0...1).contains(substitutionRate) { throw ValidationError("--substitution-rate must be in 0...1 (got \(substitutionRate))") }
     }
 
     func run() throws {
@@ -39,6 +42,7 @@ struct TrainClassifier: ParsableCommand {
             classifier.params.initialise(rng: &rng)
             let trainer = ClassifierTrainer(classifier: classifier, denoiser: denoiser, data: cdata, batch: batchSize, seed: seed)
             trainer.totalIterations = iterations
+            trainer.substitutionRate = substitutionRate
             print("classifier: \(cdata.trainCount) training, \(cdata.heldOutCount) held-out sentences; \(classifier.params.count) parameters")
             let start = Date()
             var average: Float = 0
@@ -54,6 +58,8 @@ struct TrainClassifier: ParsableCommand {
             for (label, step) in [("clean", 0), ("T/4", t / 4), ("T/2", t / 2), ("3T/4", 3 * t / 4)] {
                 table[label] = trainer.accuracy(t: step)
             }
+            let columns = ["clean", "T/4", "T/2", "3T/4", "swapped"]
+            table["swapped"] = trainer.accuracy(t: 0, substituted: true)
             var final = classifier.config
             final.accuracy = table
             let saved = Classifier(config: final, sequenceLength: classifier.sequenceLength, embeddingDim: classifier.embeddingDim,
@@ -61,9 +67,10 @@ struct TrainClassifier: ParsableCommand {
             saved.params.values.copy(from: classifier.params.values)
             try folder.saveClassifier(saved)
             print("held-out accuracy per field (\(cdata.heldOutCount) sentences):")
-            print("field".padding(toLength: 18, withPad: " ", startingAt: 0) + ["clean", "T/4", "T/2", "3T/4"].map { $0.padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())
+            print("(swapped: clean, every name/near/food/area/eatType value swapped for another, which the classifier must read from the words)")
+            print("field".padding(toLength: 18, withPad: " ", startingAt: 0) + columns.map { $0.padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())
             for f in cdata.fields {
-                let cells = ["clean", "T/4", "T/2", "3T/4"].map { String(format: "%-8.3f", table[$0]?[f.name] ?? 0) }.joined()
+                let cells = columns.map { c in table[c]?[f.name].map { String(format: "%-8.3f", $0) } ?? "-       " }.joined()
                 print(f.name.padding(toLength: 18, withPad: " ", startingAt: 0) + cells)
             }
             print(String(format: "saved %@ (%.0f s)", folder.file(ModelFolder.classifierFile), Date().timeIntervalSince(start)))

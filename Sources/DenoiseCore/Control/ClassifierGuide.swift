@@ -6,7 +6,7 @@ import Foundation
 ///   w * sum_c -log p(c | x, t-1)  +  lambda * |mu - x|^2 / sigma
 /// move x towards the controls while the second term keeps it near what the denoiser proposed.
 /// The default update is sign gradient descent (the reference implementation's optimizer in
-/// effect). Several controls add their losses. Owned by one chain, on the chain's thread.
+/// effect); `.normalized` spends the same budget along the gradient itself. Several controls add their losses. Owned by one chain, on the chain's thread.
 public final class ClassifierGuide {
     public let classifier: Classifier
     /// (field index, class index, display key "field=value") of every control.
@@ -93,11 +93,24 @@ public final class ClassifierGuide {
             dx.zero()
             classifier.backward(x: x, batch: batch, workspace: ws, dx: dx.pointer, weightGradients: false)
             let grad = dx.pointer
-            for i in 0..<n {
-                let gi = grad[i] + g.lambda * 2 * (x[i] - mean[i]) / safeSigma
-                let delta = g.signGradient ? (gi > 0 ? g.stepSize : (gi < 0 ? -g.stepSize : 0)) : g.stepSize * gi
-                x[i] -= delta
-                if i < l * d { change += Double(delta * delta) }
+            let fluency = g.lambda * 2 / safeSigma
+            for i in 0..<n { grad[i] += fluency * (x[i] - mean[i]) }
+            let per = l * d
+            for b in 0..<batch {
+                let gb = grad + b * per, xb = x + b * per
+                var scale = g.stepSize
+                if g.update == .normalized {
+                    var sumSquares: Float = 0
+                    for i in 0..<per { sumSquares += gb[i] * gb[i] }
+                    let rms = (sumSquares / Float(per)).squareRoot()
+                    scale = rms > 0 ? g.stepSize / rms : 0
+                }
+                for i in 0..<per {
+                    let gi = gb[i]
+                    let delta = g.update == .sign ? (gi > 0 ? scale : (gi < 0 ? -scale : 0)) : scale * gi
+                    xb[i] -= delta
+                    if b == 0 { change += Double(delta * delta) }
+                }
             }
         }
         return Float(change.squareRoot())

@@ -34,17 +34,26 @@ public struct ChainSettings: Sendable, Equatable, Codable {
 public struct GuidanceSettings: Sendable, Equatable, Codable {
     /// Gradient steps on the latent after each reverse step.
     public var iterations: Int = 3
-    /// Step size per coordinate (sign gradient descent when `signGradient`).
+    /// Step size: per coordinate for `.sign`, per sequence RMS for `.normalized`.
     public var stepSize: Float = 0.1
     /// Weight of the fluency term lambda * |mu - x|^2 / sigma.
     public var lambda: Float = 0.01
     /// The last steps are left unguided (reference: 10 of 200), scaled to K steps.
     public var unguidedFinalSteps: Int = 10
-    public var signGradient: Bool = true
+    public var update: GuidanceUpdate = .sign
     /// Multiplies the classifier term (the CLI's --guidance-weight).
     public var weight: Float = 1
 
     public init() {}
+}
+
+/// How a guidance step turns the gradient g of one sequence into a change of its latent.
+public enum GuidanceUpdate: String, Sendable, Equatable, Codable, CaseIterable {
+    /// step * sign(g) in every coordinate (the reference's Adagrad step, in effect).
+    case sign
+    /// step * g / rms(g): the same size of change as `.sign`, but spent where the gradient is
+    /// large instead of spread evenly over every position.
+    case normalized
 }
 
 /// What the UI can ask the engine to do. Sent from any thread, handled in order on the
