@@ -225,6 +225,11 @@ bad "vocab.json size disagrees with config.json" "vocab.json" -- "$BIN" sample -
 bad "--control food=Klingon lists the accepted values" "accepted French, Italian" -- "$BIN" sample --model "$MC" --control food=Klingon
 badap "--control flavour=x names the field" "flavour" -- "$BIN" sample --model "$MC" --control flavour=x
 bad "--control without a classifier" "classifier" -- "$BIN" sample --model "$M" --control food=Italian
+badap "--guidance-update bogus lists the rules" "accepted sign, normalized" -- "$BIN" sample --model "$MC" --control food=Italian --guidance-update bogus
+badap "--guidance-saturation maybe" "accepted on, off" -- "$BIN" sample --model "$MC" --control food=Italian --guidance-saturation maybe
+badap "--guidance-step-size -1" "--guidance-step-size" -- "$BIN" sample --model "$MC" --control food=Italian --guidance-step-size=-1
+badap "--prediction-guidance-steps 1000" "--prediction-guidance-steps" -- "$BIN" sample --model "$MC" --control food=Italian --prediction-guidance-steps 1000
+badap "eval --target with no =" "not FIELD=VALUE" -- "$BIN" eval --model "$MC" --parts control --target foodItalian
 bad "--length 0" "length 0" -- "$BIN" sample --model "$M" --length 0
 bad "--length 999" "length 999" -- "$BIN" sample --model "$M" --length 999
 bad "--infill without a free slot" "no free slot" -- "$BIN" sample --model "$M" --infill "no slots here"

@@ -55,6 +55,11 @@ struct GuidanceOptions: ParsableArguments {
     @Option(help: "Step size per coordinate of each guidance step.") var guidanceStepSize: Float = GuidanceSettings().stepSize
     @Option(help: "Weight lambda of the fluency term |mu - x|^2 / sigma.") var guidanceLambda: Float = GuidanceSettings().lambda
     @Option(help: "Final reverse steps left unguided (of 200; scaled to --steps).") var unguidedSteps = GuidanceSettings().unguidedFinalSteps
+    @Option(help: "Gradient steps on the denoiser's prediction x0-hat before rounding (0: off).")
+    var predictionGuidanceSteps = GuidanceSettings().predictionIterations
+    @Option(help: "Step size of the steps on x0-hat.") var predictionGuidanceStepSize: Float = GuidanceSettings().predictionStepSize
+    @Option(help: "Scale guidance steps by 1 - p(control) so they fade once a control is met: on or off.")
+    var guidanceSaturation: String = GuidanceSettings().saturating ? "on" : "off"
     @Option(help: "Guidance update: sign (step per coordinate) or normalized (step * g / rms(g)).")
     var guidanceUpdate: String = GuidanceSettings().update.rawValue
 
@@ -65,9 +70,16 @@ struct GuidanceOptions: ParsableArguments {
         try finite(guidanceWeight, "guidance-weight")
         try finite(guidanceStepSize, "guidance-step-size")
         try finite(guidanceLambda, "guidance-lambda")
+        try finite(predictionGuidanceStepSize, "prediction-guidance-step-size")
+        if !(0...100).contains(predictionGuidanceSteps) {
+            throw ValidationError("--prediction-guidance-steps must be 0...100 (got \(predictionGuidanceSteps))")
+        }
         if !(0...100).contains(guidanceSteps) { throw ValidationError("--guidance-steps must be 0...100 (got \(guidanceSteps))") }
         if GuidanceUpdate(rawValue: guidanceUpdate) == nil {
             throw ValidationError("unknown --guidance-update \"\(guidanceUpdate)\": accepted \(GuidanceUpdate.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if !["on", "off"].contains(guidanceSaturation) {
+            throw ValidationError("unknown --guidance-saturation \"\(guidanceSaturation)\": accepted on, off")
         }
         if !(0...200).contains(unguidedSteps) { throw ValidationError("--unguided-steps must be 0...200 (got \(unguidedSteps))") }
     }
@@ -79,6 +91,9 @@ struct GuidanceOptions: ParsableArguments {
         g.stepSize = guidanceStepSize
         g.lambda = guidanceLambda
         g.unguidedFinalSteps = unguidedSteps
+        g.saturating = guidanceSaturation == "on"
+        g.predictionIterations = predictionGuidanceSteps
+        g.predictionStepSize = predictionGuidanceStepSize
         g.update = GuidanceUpdate(rawValue: guidanceUpdate) ?? .sign
         return g
     }

@@ -15,6 +15,8 @@ public final class ClassifierGuide {
     let ws: Classifier.Workspace
     let dx: FloatBuffer
     let timesteps: UnsafeMutablePointer<Int32>
+    /// Per sequence, 1 - p(c | words) of its least satisfied control, from `measureUnmet`.
+    let unmet: UnsafeMutablePointer<Float>
 
     /// Resolves `controls` against the classifier's field/value table; an unknown field or value
     /// is an error that lists what is accepted.
@@ -37,9 +39,27 @@ public final class ClassifierGuide {
         dx = FloatBuffer(count: batch * classifier.sequenceLength * classifier.embeddingDim)
         timesteps = .allocate(capacity: batch)
         timesteps.initialize(repeating: 0, count: batch)
+        unmet = .allocate(capacity: batch)
+        unmet.initialize(repeating: 1, count: batch)
     }
 
-    deinit { timesteps.deallocate() }
+    deinit { timesteps.deallocate(); unmet.deallocate() }
+
+    /// Scores `words` [batch, L, D] (the clamped prediction: clean word embeddings) and keeps,
+    /// per sequence, how far its least satisfied control is from certain. With saturating
+    /// guidance every step is scaled by it: a sign step's size ignores the loss, so without
+    /// this it keeps pushing text whose words already say what was asked, at fluency's cost.
+    public func measureUnmet(words: UnsafePointer<Float>) {
+        evaluate(words, t: 0)
+        let probs = ws.probabilities.pointer, total = classifier.totalClasses
+        for b in 0..<batch {
+            var worst: Float = 0
+            for target in targets {
+                worst = max(worst, 1 - probs[b * total + classifier.logitOffsets[target.field] + target.classIndex])
+            }
+            unmet[b] = worst
+        }
+    }
 
     /// Runs the classifier on x at time t; probabilities are then read with `score`/`guesses`.
     public func evaluate(_ x: UnsafePointer<Float>, t: Int) {
@@ -74,11 +94,30 @@ public final class ClassifierGuide {
     public func guide(_ x: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>, t: Int, sigma: Float,
                       settings g: GuidanceSettings) -> Float {
         guard !targets.isEmpty, g.iterations > 0 else { return 0 }
+        return descend(x, anchor: mean, t: t, sigma: sigma, iterations: g.iterations, stepSize: g.stepSize,
+                       lambda: g.lambda, update: g.update, weight: g.weight, saturating: g.saturating)
+    }
+
+    /// Guidance steps on the denoiser's prediction x0-hat [batch, L, D] (in place), scored by the
+    /// classifier as clean text (t = 0), before it is rounded. The classifier is most accurate
+    /// on clean text, and a change here decides which word the clamping trick picks, which a
+    /// nudge to x_{t-1} alone often cannot. No fluency term: the denoiser rewrites the context at
+    /// the next step. Returns the L2 norm of the change made to sequence 0.
+    @discardableResult
+    public func guidePrediction(_ x0: UnsafeMutablePointer<Float>, settings g: GuidanceSettings) -> Float {
+        guard !targets.isEmpty, g.predictionIterations > 0 else { return 0 }
+        return descend(x0, anchor: nil, t: 0, sigma: 1, iterations: g.predictionIterations, stepSize: g.predictionStepSize,
+                       lambda: 0, update: g.update, weight: g.weight, saturating: g.saturating)
+    }
+
+    func descend(_ x: UnsafeMutablePointer<Float>, anchor mean: UnsafePointer<Float>?, t: Int, sigma: Float,
+                 iterations: Int, stepSize: Float, lambda: Float, update: GuidanceUpdate, weight: Float,
+                 saturating: Bool) -> Float {
         let l = classifier.sequenceLength, d = classifier.embeddingDim, n = batch * l * d
         let total = classifier.totalClasses
         let safeSigma = max(sigma, 1e-4)
         var change: Double = 0
-        for _ in 0..<g.iterations {
+        for _ in 0..<iterations {
             evaluate(x, t: t)
             let dl = ws.dLogits.pointer, probs = ws.probabilities.pointer
             ws.dLogits.zero()
@@ -86,28 +125,30 @@ public final class ClassifierGuide {
                 for target in targets {
                     // d(-log p_c)/d logits = p - onehot(c), over this field's classes.
                     let off = b * total + classifier.logitOffsets[target.field]
-                    for j in 0..<classifier.fields[target.field].classCount { dl[off + j] += g.weight * probs[off + j] }
-                    dl[off + target.classIndex] -= g.weight
+                    for j in 0..<classifier.fields[target.field].classCount { dl[off + j] += weight * probs[off + j] }
+                    dl[off + target.classIndex] -= weight
                 }
             }
             dx.zero()
             classifier.backward(x: x, batch: batch, workspace: ws, dx: dx.pointer, weightGradients: false)
             let grad = dx.pointer
-            let fluency = g.lambda * 2 / safeSigma
-            for i in 0..<n { grad[i] += fluency * (x[i] - mean[i]) }
+            if let mean, lambda > 0 {
+                let fluency = lambda * 2 / safeSigma
+                for i in 0..<n { grad[i] += fluency * (x[i] - mean[i]) }
+            }
             let per = l * d
             for b in 0..<batch {
                 let gb = grad + b * per, xb = x + b * per
-                var scale = g.stepSize
-                if g.update == .normalized {
+                var scale = stepSize * (saturating ? unmet[b] : 1)
+                if update == .normalized {
                     var sumSquares: Float = 0
                     for i in 0..<per { sumSquares += gb[i] * gb[i] }
                     let rms = (sumSquares / Float(per)).squareRoot()
-                    scale = rms > 0 ? g.stepSize / rms : 0
+                    scale = rms > 0 ? scale / rms : 0
                 }
                 for i in 0..<per {
                     let gi = gb[i]
-                    let delta = g.update == .sign ? (gi > 0 ? scale : (gi < 0 ? -scale : 0)) : scale * gi
+                    let delta = update == .sign ? (gi > 0 ? scale : (gi < 0 ? -scale : 0)) : scale * gi
                     xb[i] -= delta
                     if b == 0 { change += Double(delta * delta) }
                 }

@@ -165,6 +165,17 @@ public final class ReverseChain {
         let weights = UnsafePointer(model.denoiser.params.values.pointer)
         model.denoiser.forward(weights: weights, x: latent.pointer, timesteps: timesteps, batch: batch, workspace: ws)
         let x0hat = ws.output.pointer
+        let guided = guide != nil && i >= Self.unguidedTail(settings: settings, steps: totalSteps)
+        var guidanceNorm: Float = 0
+        if guided, let guide, !guide.targets.isEmpty, settings.guidance.saturating {
+            // Score the words the prediction rounds to (a scratch copy: `mean` is free until below).
+            rounder.round(x0hat, rows: rows, wordsOnly: wordsOnly)
+            mean.pointer.update(from: x0hat, count: count)
+            rounder.clamp(mean.pointer, rows: rows)
+            applyConstraints(to: mean.pointer) { self.rounder.embeddingRow($0) }
+            guide.measureUnmet(words: mean.pointer)
+        }
+        if guided, let guide { guidanceNorm += guide.guidePrediction(x0hat, settings: settings.guidance) }
 
         // One rounding of every row serves both the snapshot (rows of sequence 0) and clamping.
         var x0Tokens = [RoundedToken](), cands = [[Candidate]]()
@@ -190,9 +201,8 @@ public final class ReverseChain {
             x.update(from: mu, count: count)
         }
         let tNext = i > 0 ? schedule.timesteps[i - 1] : 0
-        var guidanceNorm: Float = 0
-        if let guide, i >= Self.unguidedTail(settings: settings, steps: totalSteps) {
-            guidanceNorm = guide.guide(x, mean: mu, t: tNext, sigma: max(sd, 1e-3), settings: settings.guidance)
+        if guided, let guide {
+            guidanceNorm += guide.guide(x, mean: mu, t: tNext, sigma: max(sd, 1e-3), settings: settings.guidance)
         }
         applyConstraints(to: x, embedding: embed)
         stepsTaken += 1

@@ -30,7 +30,10 @@ public struct ChainSettings: Sendable, Equatable, Codable {
     }
 }
 
-/// Plug-and-play guidance knobs (DESIGN section 4). Defaults follow the reference code.
+/// Plug-and-play guidance knobs (DESIGN section 4). The steps on x_{t-1} follow the reference
+/// code; the steps on the prediction and saturation are this project's additions, chosen by
+/// A/B on the bundled model (see Models/e2e/README.md): 0 prediction steps and saturation off
+/// give the reference method alone.
 public struct GuidanceSettings: Sendable, Equatable, Codable {
     /// Gradient steps on the latent after each reverse step.
     public var iterations: Int = 3
@@ -43,6 +46,14 @@ public struct GuidanceSettings: Sendable, Equatable, Codable {
     public var update: GuidanceUpdate = .sign
     /// Multiplies the classifier term (the CLI's --guidance-weight).
     public var weight: Float = 1
+    /// Gradient steps on the denoiser's prediction x0-hat (scored as clean text) before it is
+    /// rounded, on top of the steps on x_{t-1}. 0 turns this stage off.
+    public var predictionIterations: Int = 3
+    /// Step size of those steps (same update rule).
+    public var predictionStepSize: Float = 0.2
+    /// Scale each sequence's steps by 1 - p of its least satisfied control, scored on the words
+    /// the prediction rounds to, so guidance fades once the words say it.
+    public var saturating: Bool = true
 
     public init() {}
 }

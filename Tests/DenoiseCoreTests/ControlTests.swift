@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import DenoiseCore
+
+/// Classifier data augmentation and the guidance stages added on top of the reference method.
+@Suite struct ControlTests {
+    static let labelled: [CorpusExample] = [
+        ("The Eagle serves Italian food .", ["name": "The Eagle", "food": "Italian"]),
+        ("The Mill is a French restaurant by the riverside .", ["name": "The Mill", "food": "French", "area": "riverside"]),
+        ("Aromi is an Italian pub , near the river .", ["name": "Aromi", "food": "Italian"]),
+        ("The Eagle is a French coffee shop .", ["name": "The Eagle", "food": "French"]),
+        ("Blue Spice is a cheap pub in the city centre .", ["name": "Blue Spice", "area": "city centre"]),
+    ].map { CorpusExample(text: $0.0, meaning: MeaningRepresentation(values: $0.1)) }
+
+    func data() throws -> ClassifierData {
+        try ClassifierData(examples: Self.labelled, vocabulary: TinyModel.vocabulary, length: 16, heldOutPercent: 0)
+    }
+
+    @Test func substitutionSwapsTheValueInTheWordsAndInTheLabel() throws {
+        let data = try data()
+        let vocab = TinyModel.vocabulary
+        let nf = data.fields.count
+        let ids = UnsafeMutablePointer<Int32>.allocate(capacity: 16), labels = UnsafeMutablePointer<Int32>.allocate(capacity: nf)
+        defer { ids.deallocate(); labels.deallocate() }
+        var rng = RandomSource(seed: 3)
+        var swapsSeen = 0
+        for k in 0..<data.trainCount {
+            for _ in 0..<20 {
+                let swaps = data.substituted(k, rate: 1, rng: &rng, ids: ids, labels: labels)
+                swapsSeen += swaps
+                let words = vocab.decode(Array(UnsafeBufferPointer(start: ids, count: 16)))
+                let text = words.joined(separator: " ")
+                // Every label must be stated by the words: the substitution keeps them in step.
+                for (f, field) in data.fields.enumerated() where Int(labels[f]) < field.values.count {
+                    let value = field.values[Int(labels[f])]
+                    #expect(text.contains(value), "\(field.name)=\(value) not in \"\(text)\"")
+                }
+                #expect(ids[0] == Vocabulary.startID)
+                #expect(words.count + 2 <= 16)
+            }
+        }
+        #expect(swapsSeen > 0)
+        // Rate 0 gives the sentence and labels exactly as read.
+        for k in 0..<data.trainCount {
+            #expect(data.substituted(k, rate: 0, rng: &rng, ids: ids, labels: labels) == 0)
+            #expect(Array(UnsafeBufferPointer(start: ids, count: 16)) == Array(data.trainIDs[(k * 16)..<((k + 1) * 16)]))
+            #expect(Array(UnsafeBufferPointer(start: labels, count: nf)) == Array(data.trainLabels[(k * nf)..<((k + 1) * nf)]))
+        }
+    }
+
+    func guide(_ model: DiffusionModel, batch: Int) throws -> ClassifierGuide {
+        try ClassifierGuide(classifier: #require(model.classifier), controls: [ControlTarget(field: "food", value: "Italian")], batch: batch)
+    }
+
+    func randomLatent(_ model: DiffusionModel, batch: Int, seed: UInt64) -> FloatBuffer {
+        let x = FloatBuffer(count: batch * model.config.sequenceLength * model.config.embeddingDim)
+        var rng = RandomSource(seed: seed)
+        for i in 0..<x.count { x.pointer[i] = rng.normal() }
+        return x
+    }
+
+    @Test func predictionGuidanceRaisesTheTargetProbability() throws {
+        let model = TinyModel.make(classifier: true)
+        let guide = try guide(model, batch: 2)
+        let x = randomLatent(model, batch: 2, seed: 9)
+        guide.evaluate(x.pointer, t: 0)
+        let before = (0..<2).map { guide.scores(sequence: $0)["food=Italian"]! }
+        var g = GuidanceSettings()
+        g.predictionIterations = 1; g.predictionStepSize = 0.01; g.saturating = false
+        let change = guide.guidePrediction(x.pointer, settings: g)
+        guide.evaluate(x.pointer, t: 0)
+        let after = (0..<2).map { guide.scores(sequence: $0)["food=Italian"]! }
+        #expect(change > 0)
+        for b in 0..<2 { #expect(after[b] > before[b], "sequence \(b): \(before[b]) -> \(after[b])") }
+    }
+
+    /// With saturation a sign step is scaled by 1 - p(control | words), so the change is that
+    /// fraction of the unsaturated one.
+    @Test func saturationScalesTheStepByHowFarTheWordsAreFromTheControl() throws {
+        let model = TinyModel.make(classifier: true)
+        let words = randomLatent(model, batch: 1, seed: 4)
+        let plainGuide = try guide(model, batch: 1), saturatedGuide = try guide(model, batch: 1)
+        saturatedGuide.measureUnmet(words: words.pointer)
+        saturatedGuide.evaluate(words.pointer, t: 0)
+        let unmet = 1 - saturatedGuide.scores(sequence: 0)["food=Italian"]!
+        var g = GuidanceSettings()
+        g.predictionIterations = 1; g.saturating = false
+        let plain = plainGuide.guidePrediction(randomLatent(model, batch: 1, seed: 5).pointer, settings: g)
+        g.saturating = true
+        let saturated = saturatedGuide.guidePrediction(randomLatent(model, batch: 1, seed: 5).pointer, settings: g)
+        #expect(unmet > 0 && unmet < 1)
+        #expect(abs(saturated - unmet * plain) <= 1e-4 * plain, "\(saturated) vs \(unmet) * \(plain)")
+    }
+
+    @Test func guidedChainsAreReproducibleAndDifferFromUnguidedOnes() throws {
+        let model = TinyModel.make(classifier: true)
+        func text(_ controls: [ControlTarget]) throws -> [Int32] {
+            let chain = try ReverseChain(model: model, settings: ChainSettings(seed: 6, steps: 20, controls: controls))
+            chain.runToEnd()
+            return chain.tokenIDs(sequence: 0)
+        }
+        let control = [ControlTarget(field: "food", value: "Italian")]
+        #expect(try text(control) == text(control))
+        let chain = try ReverseChain(model: model, settings: ChainSettings(seed: 6, steps: 20, controls: control))
+        let plain = try ReverseChain(model: model, settings: ChainSettings(seed: 6, steps: 20))
+        chain.runToEnd(); plain.runToEnd()
+        #expect(Array(UnsafeBufferPointer(start: chain.latent.pointer, count: chain.latent.count))
+                != Array(UnsafeBufferPointer(start: plain.latent.pointer, count: plain.latent.count)))
+    }
+}
