@@ -10,9 +10,11 @@ struct Bench: ParsableCommand {
     @Option(help: "Model folder (default: Models/e2e of this repository).") var model: String?
     @Option(help: "Output format: text or json.") var format = "text"
     @Option(help: "Training iterations to time.") var trainIterations = 15
+    @Option(help: "BLAS threads for the batch-1 inference timings (the engine's setting is 1).") var inferenceThreads = 1
 
     func validate() throws {
         if !["text", "json"].contains(format) { throw ValidationError("--format \"\(format)\" is not accepted: text or json") }
+        if !(1...256).contains(inferenceThreads) { throw ValidationError("--inference-threads must be 1...256 (got \(inferenceThreads))") }
     }
 
     func run() throws {
@@ -39,8 +41,8 @@ struct Bench: ParsableCommand {
         var results = [(String, Double?)]()
         let cores = ProcessInfo.processInfo.activeProcessorCount
 
-        // Inference: single-threaded BLAS, as on the engine queue.
-        BLAS.setThreads(1)
+        // Inference: single-threaded BLAS, as on the engine queue (unless asked otherwise).
+        BLAS.setThreads(inferenceThreads)
         let chain = try ReverseChain(model: m, settings: ChainSettings(seed: 1, steps: 200))
         let start = chain.saveState()
         let stepMs = median(101) {
@@ -78,6 +80,7 @@ struct Bench: ParsableCommand {
             rounder.round(latent.pointer, rows: c.sequenceLength)
             for p in 0..<c.sequenceLength { _ = rounder.topK(row: p, k: 5) }
         }))
+        BLAS.setThreads(1)
 
         // Frame: a real engine state (60 steps in), built into the off-screen buffer at 120x40.
         let engine = try PlaygroundEngine(model: m, settings: ChainSettings(seed: 1, steps: 200))

@@ -45,6 +45,10 @@ public final class ClassifierGuide {
 
     deinit { timesteps.deallocate(); unmet.deallocate() }
 
+    /// Every sequence's words already say every control (1 - p below 0.001, so saturated
+    /// steps would move nothing measurable): the classifier passes of this step are skipped.
+    var allMet: Bool { (0..<batch).allSatisfy { unmet[$0] < 1e-3 } }
+
     /// Scores `words` [batch, L, D] (the clamped prediction: clean word embeddings) and keeps,
     /// per sequence, how far its least satisfied control is from certain. With saturating
     /// guidance every step is scaled by it: a sign step's size ignores the loss, so without
@@ -93,7 +97,7 @@ public final class ClassifierGuide {
     @discardableResult
     public func guide(_ x: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>, t: Int, sigma: Float,
                       settings g: GuidanceSettings) -> Float {
-        guard !targets.isEmpty, g.iterations > 0 else { return 0 }
+        guard !targets.isEmpty, g.iterations > 0, !(g.saturating && allMet) else { return 0 }
         return descend(x, anchor: mean, t: t, sigma: sigma, iterations: g.iterations, stepSize: g.stepSize,
                        lambda: g.lambda, update: g.update, weight: g.weight, saturating: g.saturating)
     }
@@ -105,7 +109,7 @@ public final class ClassifierGuide {
     /// the next step. Returns the L2 norm of the change made to sequence 0.
     @discardableResult
     public func guidePrediction(_ x0: UnsafeMutablePointer<Float>, settings g: GuidanceSettings) -> Float {
-        guard !targets.isEmpty, g.predictionIterations > 0 else { return 0 }
+        guard !targets.isEmpty, g.predictionIterations > 0, !(g.saturating && allMet) else { return 0 }
         return descend(x0, anchor: nil, t: 0, sigma: 1, iterations: g.predictionIterations, stepSize: g.predictionStepSize,
                        lambda: 0, update: g.update, weight: g.weight, saturating: g.saturating)
     }
