@@ -67,7 +67,7 @@ struct TrainClassifier: ParsableCommand {
             saved.params.values.copy(from: classifier.params.values)
             try folder.saveClassifier(saved)
             print("held-out accuracy per field (\(cdata.heldOutCount) sentences):")
-            print("(swapped: clean, every name/near/food/area/eatType value swapped for another, which the classifier must read from the words)")
+            print("(swapped: clean, every name/near/food/area/eatType value and price/rating phrase swapped for another, which the classifier must read from the words)")
             print("field".padding(toLength: 18, withPad: " ", startingAt: 0) + columns.map { $0.padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())
             for f in cdata.fields {
                 let cells = columns.map { c in table[c]?[f.name].map { String(format: "%-8.3f", $0) } ?? "-       " }.joined()

@@ -40,6 +40,17 @@ import Testing
             }
         }
         #expect(swapsSeen > 0)
+        // Broken multi-word mentions are labelled "none" and no longer hold the value.
+        var broken = 0
+        let name = try #require(data.fields.firstIndex { $0.name == "name" })
+        for _ in 0..<200 {
+            data.substituted(0, rate: 1, partial: true, rng: &rng, ids: ids, labels: labels)
+            guard Int(labels[name]) == data.fields[name].values.count else { continue }
+            broken += 1
+            let text = vocab.decode(Array(UnsafeBufferPointer(start: ids, count: 16))).joined(separator: " ")
+            #expect(!data.fields[name].values.contains { text.contains($0) }, "\(text)")
+        }
+        #expect(broken > 10)
         // Rate 0 gives the sentence and labels exactly as read.
         for k in 0..<data.trainCount {
             #expect(data.substituted(k, rate: 0, rng: &rng, ids: ids, labels: labels) == 0)

@@ -16,9 +16,14 @@ public struct ClassifierData: Sendable {
     let valueWords: [[[Int32]?]]
 
     /// Fields whose values appear verbatim in the text and only as that field, so a value can be
-    /// swapped for another in both the sentence and its label (priceRange and customer rating are
-    /// left out: "high" or "5 out of 5" alone do not say which field they belong to).
-    public static let substitutableFields: Set<String> = ["name", "near", "food", "area", "eatType"]
+    /// swapped for another in both the sentence and its label. Of priceRange and customer rating
+    /// only the phrases of three or more tokens ("£20-25", "3 out of 5") take part: "high" or
+    /// "cheap" alone do not say which field they belong to.
+    public static let substitutableFields: Set<String> = ["name", "near", "food", "area", "eatType", "priceRange", "customer rating"]
+    static let phraseOnlyFields: Set<String> = ["priceRange", "customer rating"]
+    /// Share of swappable mentions of two or more words that are instead broken (a word dropped
+    /// or two neighbours exchanged) and labelled "none".
+    static let partialMentionShare: Float = 0.2
 
     /// Field values are those seen in the training part, most frequent first.
     public init(examples: [CorpusExample], vocabulary: Vocabulary, length: Int, heldOutPercent: Int) throws {
@@ -54,6 +59,7 @@ public struct ClassifierData: Sendable {
             f.values.map { v -> [Int32]? in
                 guard Self.substitutableFields.contains(f.name) else { return nil }
                 let words = Tokenizer.tokenize(v)
+                if Self.phraseOnlyFields.contains(f.name) && words.count < 3 { return nil }
                 return words.allSatisfy(vocabulary.contains) && !words.isEmpty ? words.map { vocabulary.id($0) } : nil
             }
         }
@@ -75,8 +81,12 @@ extension ClassifierData {
     /// look at the name's words. Its gradient then steers the other attributes instead of writing
     /// the name. Swapping values breaks those co-occurrences, and drawing the new value
     /// uniformly gives rare values as many examples as frequent ones.
+    ///
+    /// With `partial`, a share of multi-word mentions is broken instead and labelled "none":
+    /// a mean-pooled classifier otherwise takes "Taste Cambridge" or "The Rest Travellers" for the
+    /// name, and guidance stops before the words are right.
     @discardableResult
-    func substituted(_ k: Int, heldOut: Bool = false, rate: Float, rng: inout RandomSource,
+    func substituted(_ k: Int, heldOut: Bool = false, rate: Float, partial: Bool = false, rng: inout RandomSource,
                      ids: UnsafeMutablePointer<Int32>, labels: UnsafeMutablePointer<Int32>) -> Int {
         let nf = fields.count
         var words = heldOut ? heldOutWords[k] : trainWords[k]
@@ -87,6 +97,17 @@ extension ClassifierData {
             let current = Int(labels[f])
             guard current < fields[f].values.count, let old = valueWords[f][current], rng.uniform() < rate else { continue }
             guard let at = Self.onlyOccurrence(of: old, in: words) else { continue }
+            if partial, old.count >= 2, rng.uniform() < Self.partialMentionShare {
+                let i = rng.int(below: old.count)
+                if rng.uniform() < 0.5 || i == old.count - 1 {
+                    words.remove(at: at + i)
+                } else {
+                    words.swapAt(at + i, at + i + 1)
+                }
+                labels[f] = Int32(fields[f].values.count)
+                swaps += 1
+                continue
+            }
             let pick = rng.int(below: fields[f].values.count)
             guard pick != current, let new = valueWords[f][pick] else { continue }
             // The new value must not already stand in the sentence for another field.
@@ -187,7 +208,7 @@ public final class ClassifierTrainer {
         let l = data.length, nf = data.fields.count
         for b in 0..<batch {
             let k = rng.int(below: data.trainCount)
-            data.substituted(k, rate: substitutionRate, rng: &rng, ids: ids + b * l, labels: labels + b * nf)
+            data.substituted(k, rate: substitutionRate, partial: true, rng: &rng, ids: ids + b * l, labels: labels + b * nf)
             noised(row: b, t: b < batch / 4 ? 0 : rng.int(below: schedule.count))
         }
         classifier.forward(x: x.pointer, timesteps: timesteps, batch: batch, workspace: ws)
