@@ -6,7 +6,9 @@ import Foundation
 ///   w * sum_c -log p(c | x, t-1)  +  lambda * |mu - x|^2 / sigma
 /// move x towards the controls while the second term keeps it near what the denoiser proposed.
 /// The default update is sign gradient descent (the reference implementation's optimizer in
-/// effect); `.normalized` spends the same budget along the gradient itself. Several controls add their losses. Owned by one chain, on the chain's thread.
+/// effect); `.normalized` spends the same budget along the gradient itself. Steps on the
+/// prediction x0-hat (`guidePrediction`) and saturation (`measureUnmet`) are this project's
+/// additions. Several controls add their losses. Owned by one chain, on the chain's thread.
 public final class ClassifierGuide {
     public let classifier: Classifier
     /// (field index, class index, display key "field=value") of every control.
