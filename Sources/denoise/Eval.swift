@@ -105,6 +105,7 @@ struct Eval: ParsableCommand {
             print("\n== control (targets with at least 20 training examples, \(perTarget) samples each)")
             print(String(format: "guidance: %d steps of %.3g (%@), weight %.3g, lambda %.3g, last %d of 200 steps unguided",
                          g.iterations, g.stepSize, g.update.rawValue as NSString, g.weight, g.lambda, g.unguidedFinalSteps))
+            print("          saturation \(g.saturating ? "on" : "off")")
             if g.predictionIterations > 0 {
                 print(String(format: "          and %d steps of %.3g on the prediction x0-hat", g.predictionIterations, g.predictionStepSize))
             }

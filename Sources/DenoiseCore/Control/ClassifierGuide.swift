@@ -111,9 +111,14 @@ public final class ClassifierGuide {
     /// the next step. Returns the L2 norm of the change made to sequence 0.
     @discardableResult
     public func guidePrediction(_ x0: UnsafeMutablePointer<Float>, settings g: GuidanceSettings) -> Float {
-        guard !targets.isEmpty, g.predictionIterations > 0, !(g.saturating && allMet) else { return 0 }
+        guard willGuidePrediction(settings: g) else { return 0 }
         return descend(x0, anchor: nil, t: 0, sigma: 1, iterations: g.predictionIterations, stepSize: g.predictionStepSize,
                        lambda: 0, update: g.update, weight: g.weight, saturating: g.saturating)
+    }
+
+    /// Whether `guidePrediction` would change anything (so a rounding made before it still holds).
+    public func willGuidePrediction(settings g: GuidanceSettings) -> Bool {
+        !targets.isEmpty && g.predictionIterations > 0 && !(g.saturating && allMet)
     }
 
     func descend(_ x: UnsafeMutablePointer<Float>, anchor mean: UnsafePointer<Float>?, t: Int, sigma: Float,

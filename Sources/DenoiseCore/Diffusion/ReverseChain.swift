@@ -167,19 +167,27 @@ public final class ReverseChain {
         let x0hat = ws.output.pointer
         let guided = guide != nil && i >= Self.unguidedTail(settings: settings, steps: totalSteps)
         var guidanceNorm: Float = 0
+        // Whether the rounder already holds the rounding of every row of x0hat as it stands.
+        var allRowsRounded = false
         if guided, let guide, !guide.targets.isEmpty, settings.guidance.saturating {
             // Score the words the prediction rounds to (a scratch copy: `mean` is free until below).
             rounder.round(x0hat, rows: rows, wordsOnly: wordsOnly)
+            allRowsRounded = true
             mean.pointer.update(from: x0hat, count: count)
             rounder.clamp(mean.pointer, rows: rows)
             applyConstraints(to: mean.pointer) { self.rounder.embeddingRow($0) }
             guide.measureUnmet(words: mean.pointer)
         }
-        if guided, let guide { guidanceNorm += guide.guidePrediction(x0hat, settings: settings.guidance) }
+        if guided, let guide, guide.willGuidePrediction(settings: settings.guidance) {
+            guidanceNorm += guide.guidePrediction(x0hat, settings: settings.guidance)
+            allRowsRounded = false
+        }
 
         // One rounding of every row serves both the snapshot (rows of sequence 0) and clamping.
         var x0Tokens = [RoundedToken](), cands = [[Candidate]]()
-        if settings.clamp || record { rounder.round(x0hat, rows: settings.clamp ? rows : length, wordsOnly: wordsOnly) }
+        if (settings.clamp || record) && !allRowsRounded {
+            rounder.round(x0hat, rows: settings.clamp ? rows : length, wordsOnly: wordsOnly)
+        }
         if record {
             x0Tokens = lastRoundedTokens()
             cands = candidates()

@@ -124,15 +124,17 @@ extension ClassifierData {
         return swaps
     }
 
-    static func contains(_ run: [Int32], in words: [Int32]) -> Bool {
-        guard run.count <= words.count else { return false }
-        return (0...(words.count - run.count)).contains { Array(words[$0..<($0 + run.count)]) == run }
+    /// Start positions of `run` in `words`.
+    static func occurrences(of run: [Int32], in words: [Int32]) -> [Int] {
+        guard !run.isEmpty, run.count <= words.count else { return [] }
+        return (0...(words.count - run.count)).filter { words[$0..<($0 + run.count)].elementsEqual(run) }
     }
+
+    static func contains(_ run: [Int32], in words: [Int32]) -> Bool { !occurrences(of: run, in: words).isEmpty }
 
     /// The start of `run` in `words` when it occurs exactly once.
     static func onlyOccurrence(of run: [Int32], in words: [Int32]) -> Int? {
-        guard run.count <= words.count else { return nil }
-        let hits = (0...(words.count - run.count)).filter { Array(words[$0..<($0 + run.count)]) == run }
+        let hits = occurrences(of: run, in: words)
         return hits.count == 1 ? hits[0] : nil
     }
 }
