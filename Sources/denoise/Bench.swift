@@ -124,10 +124,24 @@ struct Bench: ParsableCommand {
             }
             gflops.append(2 * Double(rows * n * k) / (ms / 1000) / 1e9)
         }
+        // The same three products at batch-1 shapes ([L, k] rows) on the inference thread count:
+        // the rate a reverse step's matrix products can reach at best, so the step's FLOPs
+        // divided by it are the floor under reverseStepMs on this machine.
+        BLAS.setThreads(inferenceThreads)
+        var stepGflops = [Double]()
+        for (k, n) in [(c.hiddenSize, c.ffnSize), (c.hiddenSize, 3 * c.hiddenSize), (c.ffnSize, c.hiddenSize)] {
+            let ms = median(501, warmup: 20) {
+                BLAS.gemm(m: c.sequenceLength, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: out.pointer, ldc: n)
+            }
+            stepGflops.append(2 * Double(c.sequenceLength * n * k) / (ms / 1000) / 1e9)
+        }
         withExtendedLifetime((a, b, out)) {}
         BLAS.setThreads(1)
         let sgemm = gflops.sorted()[gflops.count / 2]
         results.append(("sgemmGflops", sgemm))
+        let stepSgemm = stepGflops.sorted()[stepGflops.count / 2]
+        results.append(("inferenceSgemmGflops", stepSgemm))
+        results.append(("reverseStepFloorMs", m.denoiser.forwardFlops(batch: 1) / (stepSgemm * 1e9) * 1000))
         results.append(("trainGflops", trainModel.trainFlops(batch: 64) / (trainMs / 1000) / 1e9))
         results.append(("inferenceGflops", m.denoiser.forwardFlops(batch: 1) / (stepMs / 1000) / 1e9))
 

@@ -58,8 +58,9 @@ struct TrainClassifier: ParsableCommand {
             for (label, step) in [("clean", 0), ("T/4", t / 4), ("T/2", t / 2), ("3T/4", 3 * t / 4)] {
                 table[label] = trainer.accuracy(t: step)
             }
-            let columns = ["clean", "T/4", "T/2", "3T/4", "swapped"]
+            let columns = ["clean", "T/4", "T/2", "3T/4", "swapped", "broken"]
             table["swapped"] = trainer.accuracy(t: 0, substituted: true)
+            table["broken"] = trainer.accuracy(t: 0, broken: true)
             var final = classifier.config
             final.accuracy = table
             let saved = Classifier(config: final, sequenceLength: classifier.sequenceLength, embeddingDim: classifier.embeddingDim,
@@ -67,7 +68,8 @@ struct TrainClassifier: ParsableCommand {
             saved.params.values.copy(from: classifier.params.values)
             try folder.saveClassifier(saved)
             print("held-out accuracy per field (\(cdata.heldOutCount) sentences):")
-            print("(swapped: clean, every name/near/food/area/eatType value and price/rating phrase swapped for another, which the classifier must read from the words)")
+            print("(swapped: clean, every name/near/food/area/eatType value and price/rating phrase swapped for another, which the classifier must read from the words;")
+            print(" broken: clean, every such mention of two or more words broken: a word dropped, two exchanged or one taken from another value)")
             print("field".padding(toLength: 18, withPad: " ", startingAt: 0) + columns.map { $0.padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())
             for f in cdata.fields {
                 let cells = columns.map { c in table[c]?[f.name].map { String(format: "%-8.3f", $0) } ?? "-       " }.joined()

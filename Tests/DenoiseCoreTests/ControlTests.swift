@@ -44,7 +44,7 @@ import Testing
         var broken = 0
         let name = try #require(data.fields.firstIndex { $0.name == "name" })
         for _ in 0..<200 {
-            data.substituted(0, rate: 1, partial: true, rng: &rng, ids: ids, labels: labels)
+            data.substituted(0, rate: 1, brokenShare: 1, rng: &rng, ids: ids, labels: labels)
             guard Int(labels[name]) == data.fields[name].values.count else { continue }
             broken += 1
             let text = vocab.decode(Array(UnsafeBufferPointer(start: ids, count: 16))).joined(separator: " ")

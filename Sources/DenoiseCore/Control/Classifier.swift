@@ -123,14 +123,16 @@ public final class Classifier: @unchecked Sendable {
     public func backward(x: UnsafePointer<Float>, batch: Int, workspace ws: Workspace, dx: UnsafeMutablePointer<Float>?,
                          weightGradients: Bool = true) {
         let w = UnsafePointer(params.values.pointer), g = ws.grads.pointer, h = config.hiddenSize, l = sequenceLength
-        ws.grads.zero()
+        // Guidance wants dx only: zeroing 120k weight gradients per pass would be wasted work.
+        if weightGradients { ws.grads.zero() }
         let dPooled = ws.dPooled.pointer, dl = ws.dLogits.pointer, total = totalClasses
         dPooled.update(repeating: 0, count: batch * h)
         for (k, f) in config.fields.enumerated() {
             let n = f.classCount
             for b in 0..<batch {
                 let src = dl + b * total + logitOffsets[k]
-                Linear.backward(dinp: dPooled + b * h, dweight: g + headWeights[k], dbias: g + headBiases[k], dout: src,
+                Linear.backward(dinp: dPooled + b * h, dweight: weightGradients ? g + headWeights[k] : nil,
+                                dbias: weightGradients ? g + headBiases[k] : nil, dout: src,
                                 inp: ws.pooled.pointer + b * h, weight: w + headWeights[k], rows: 1, inDim: h, outDim: n)
             }
         }

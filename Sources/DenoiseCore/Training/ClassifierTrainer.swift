@@ -21,9 +21,9 @@ public struct ClassifierData: Sendable {
     /// "cheap" alone do not say which field they belong to.
     public static let substitutableFields: Set<String> = ["name", "near", "food", "area", "eatType", "priceRange", "customer rating"]
     static let phraseOnlyFields: Set<String> = ["priceRange", "customer rating"]
-    /// Share of swappable mentions of two or more words that are instead broken (a word dropped
-    /// or two neighbours exchanged) and labelled "none".
-    static let partialMentionShare: Float = 0.2
+    /// Share of swappable mentions of two or more words that are instead broken (see
+    /// `breakMention`) and labelled "none".
+    public static let brokenMentionShare: Float = 0.3
 
     /// Field values are those seen in the training part, most frequent first.
     public init(examples: [CorpusExample], vocabulary: Vocabulary, length: Int, heldOutPercent: Int) throws {
@@ -82,11 +82,12 @@ extension ClassifierData {
     /// the name. Swapping values breaks those co-occurrences, and drawing the new value
     /// uniformly gives rare values as many examples as frequent ones.
     ///
-    /// With `partial`, a share of multi-word mentions is broken instead and labelled "none":
+    /// With `brokenShare` > 0, that share of chosen multi-word mentions is broken instead and
+    /// labelled "none" (`breakMention`):
     /// a mean-pooled classifier otherwise takes "Taste Cambridge" or "The Rest Travellers" for the
     /// name, and guidance stops before the words are right.
     @discardableResult
-    func substituted(_ k: Int, heldOut: Bool = false, rate: Float, partial: Bool = false, rng: inout RandomSource,
+    func substituted(_ k: Int, heldOut: Bool = false, rate: Float, brokenShare: Float = 0, rng: inout RandomSource,
                      ids: UnsafeMutablePointer<Int32>, labels: UnsafeMutablePointer<Int32>) -> Int {
         let nf = fields.count
         var words = heldOut ? heldOutWords[k] : trainWords[k]
@@ -97,13 +98,8 @@ extension ClassifierData {
             let current = Int(labels[f])
             guard current < fields[f].values.count, let old = valueWords[f][current], rng.uniform() < rate else { continue }
             guard let at = Self.onlyOccurrence(of: old, in: words) else { continue }
-            if partial, old.count >= 2, rng.uniform() < Self.partialMentionShare {
-                let i = rng.int(below: old.count)
-                if rng.uniform() < 0.5 || i == old.count - 1 {
-                    words.remove(at: at + i)
-                } else {
-                    words.swapAt(at + i, at + i + 1)
-                }
+            if brokenShare > 0, old.count >= 2, rng.uniform() < brokenShare {
+                breakMention(at: at, count: old.count, field: f, in: &words, rng: &rng)
                 labels[f] = Int32(fields[f].values.count)
                 swaps += 1
                 continue
@@ -122,6 +118,30 @@ extension ClassifierData {
         ids[words.count + 1] = Vocabulary.endID
         for p in (words.count + 2)..<length { ids[p] = Vocabulary.padID }
         return swaps
+    }
+
+    /// Breaks the mention words[at..<at+count] of field f so that it no longer says any value of
+    /// f: a word dropped, two neighbours exchanged, or a word replaced by a word of another value
+    /// of the same field ("Taste of Cambridge" -> "Browns of Cambridge", "Clare Hall" ->
+    /// "Palace Hall"). The last kind is the near miss guidance produces most: the classifier
+    /// must learn that sharing words with a value is not saying it.
+    func breakMention(at: Int, count: Int, field f: Int, in words: inout [Int32], rng: inout RandomSource) {
+        let i = rng.int(below: count)
+        switch rng.int(below: 3) {
+        case 1 where i < count - 1:
+            words.swapAt(at + i, at + i + 1)
+            if words[at + i] != words[at + i + 1] { return }
+        case 2:
+            let others = valueWords[f].compactMap { $0 }.flatMap { $0 }.filter { $0 != words[at + i] }
+            if !others.isEmpty {
+                let saved = words[at + i]
+                words[at + i] = others[rng.int(below: others.count)]
+                if !valueWords[f].contains(where: { $0.map { Self.contains($0, in: words) } ?? false }) { return }
+                words[at + i] = saved
+            }
+        default: break
+        }
+        words.remove(at: at + i)
     }
 
     /// Start positions of `run` in `words`.
@@ -210,7 +230,8 @@ public final class ClassifierTrainer {
         let l = data.length, nf = data.fields.count
         for b in 0..<batch {
             let k = rng.int(below: data.trainCount)
-            data.substituted(k, rate: substitutionRate, partial: true, rng: &rng, ids: ids + b * l, labels: labels + b * nf)
+            data.substituted(k, rate: substitutionRate, brokenShare: ClassifierData.brokenMentionShare, rng: &rng,
+                             ids: ids + b * l, labels: labels + b * nf)
             noised(row: b, t: b < batch / 4 ? 0 : rng.int(below: schedule.count))
         }
         classifier.forward(x: x.pointer, timesteps: timesteps, batch: batch, workspace: ws)
@@ -225,9 +246,10 @@ public final class ClassifierTrainer {
 
     /// Held-out accuracy of every field at time index t (0: clean). With `substituted`, on
     /// held-out sentences whose substitutable values were all swapped (fixed seed), the test that
-    /// the classifier reads the words rather than guessing from the other attributes; only
-    /// the substitutable fields are then reported.
-    public func accuracy(t: Int, substituted: Bool = false) -> [String: Double] {
+    /// the classifier reads the words rather than guessing from the other attributes; with
+    /// `broken`, every multi-word mention broken instead (the right answer is "none"), the test
+    /// that it reads the whole value. Only the substitutable fields are then reported.
+    public func accuracy(t: Int, substituted: Bool = false, broken: Bool = false) -> [String: Double] {
         var swapRng = RandomSource(seed: 0x5AB5)
         let l = data.length, nf = data.fields.count
         var correct = [Int](repeating: 0, count: nf)
@@ -235,7 +257,8 @@ public final class ClassifierTrainer {
         while start < data.heldOutCount {
             let rows = min(batch, data.heldOutCount - start)
             for b in 0..<rows {
-                data.substituted(start + b, heldOut: true, rate: substituted ? 1 : 0, rng: &swapRng, ids: ids + b * l, labels: labels + b * nf)
+                data.substituted(start + b, heldOut: true, rate: substituted || broken ? 1 : 0, brokenShare: broken ? 1 : 0,
+                                 rng: &swapRng, ids: ids + b * l, labels: labels + b * nf)
                 noised(row: b, t: t)
             }
             classifier.forward(x: x.pointer, timesteps: timesteps, batch: rows, workspace: ws)
@@ -252,7 +275,7 @@ public final class ClassifierTrainer {
             start += rows
         }
         var out = [String: Double]()
-        for (k, f) in data.fields.enumerated() where !substituted || ClassifierData.substitutableFields.contains(f.name) {
+        for (k, f) in data.fields.enumerated() where !(substituted || broken) || ClassifierData.substitutableFields.contains(f.name) {
             out[f.name] = Double(correct[k]) / Double(max(1, data.heldOutCount))
         }
         return out
