@@ -50,19 +50,59 @@ public final class Rounder {
         for r in 0..<rows {
             var xx: Float = 0
             for j in 0..<d { xx += x[r * d + j] * x[r * d + j] }
-            let row = scores.pointer + r * v
-            var best = Float.infinity, second = Float.infinity, bestID = 0
             let first = (wordsOnly?[r] ?? false) ? Self.firstWordID : 0
-            for w in 0..<v {
-                let dist = max(row[w] + norms[w] + xx, 0)
-                row[w] = dist
-                guard w >= first else { continue }
+            let found = nearestTwo(row: scores.pointer + r * v, plus: xx, from: first)
+            nearest[r] = Int32(found.id)
+            nearestDistance[r] = found.best
+            margin[r] = found.second - found.best
+        }
+    }
+
+    /// Turns one row of -2 x.E_v into squared distances (in place) and finds the nearest word
+    /// at or after `first`, its distance and the runner-up's. Eight words at a time, each lane
+    /// keeping its own best two, then merged: the scalar loop's compare-and-branch per word was
+    /// most of the cost of rounding. Ties go to the lowest id, as a left-to-right scan would.
+    @inline(__always)
+    func nearestTwo(row: UnsafeMutablePointer<Float>, plus xx: Float, from first: Int) -> (id: Int, best: Float, second: Float) {
+        let v = vocabularySize, norms = self.norms.pointer
+        let xxv = F8(repeating: xx), zero = F8(repeating: 0), infinity = F8(repeating: .infinity)
+        var best1 = infinity, best2 = infinity
+        var ids = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7), id1 = SIMD8<Int32>(repeating: 0)
+        let eight = SIMD8<Int32>(repeating: 8), firstID = SIMD8<Int32>(repeating: Int32(first))
+        var w = 0
+        while w + 8 <= v {
+            var dist = load8(row + w) + load8(norms + w) + xxv
+            dist.replace(with: zero, where: dist .< zero)
+            store8(dist, row + w)
+            if w < first { dist.replace(with: infinity, where: ids .< firstID) }
+            let better = dist .< best1
+            var second = best2
+            second.replace(with: dist, where: dist .< best2)
+            second.replace(with: best1, where: better)
+            best2 = second
+            best1.replace(with: dist, where: better)
+            id1.replace(with: ids, where: better)
+            ids &+= eight
+            w += 8
+        }
+        // Merge the lanes: the best lane (lowest id on ties); the runner-up is the best of the
+        // other lanes' bests and every lane's second.
+        var best = Float.infinity, bestID = Int.max, lane = 0
+        for k in 0..<8 where best1[k] < best || (best1[k] == best && Int(id1[k]) < bestID) {
+            best = best1[k]; bestID = Int(id1[k]); lane = k
+        }
+        var second = best2.min()
+        for k in 0..<8 where k != lane { second = min(second, best1[k]) }
+        if bestID == Int.max { bestID = 0 }
+        while w < v {
+            let dist = max(row[w] + norms[w] + xx, 0)
+            row[w] = dist
+            if w >= first {
                 if dist < best { second = best; best = dist; bestID = w } else if dist < second { second = dist }
             }
-            nearest[r] = Int32(bestID)
-            nearestDistance[r] = best
-            margin[r] = second - best
+            w += 1
         }
+        return (bestID, best, second)
     }
 
     /// The k nearest words of row r after `round` (ids and squared distances, nearest first).
