@@ -85,8 +85,8 @@ extension ClassifierData {
     /// With `brokenShare` > 0, that share of chosen multi-word mentions is broken instead and
     /// labelled "none" (`breakMention`):
     /// a mean-pooled classifier otherwise takes "Taste Cambridge" or "Palace Hall" for the value,
-    /// and guidance stops before the words are right. (It still takes "Rest Travellers" for
-    /// Travellers Rest Beefeater: the augmentation narrows the problem, it does not remove it.)
+    /// and guidance stops before the words are right. (It still takes "The Rest" for Travellers
+    /// Rest Beefeater: the augmentation narrows the problem, it does not remove it.)
     @discardableResult
     func substituted(_ k: Int, heldOut: Bool = false, rate: Float, brokenShare: Float = 0, rng: inout RandomSource,
                      ids: UnsafeMutablePointer<Int32>, labels: UnsafeMutablePointer<Int32>) -> Int {

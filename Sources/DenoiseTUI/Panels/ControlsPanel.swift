@@ -22,11 +22,11 @@ enum ControlsPanel {
             let latentSteps = "\u{3bb} \(Describe.trimmed(Double(gs.lambda))) \(sep) \(gs.iterations)x\(Describe.trimmed(Double(gs.stepSize)))"
             let nudge = "nudge \(Describe.fixed(Double(s.guidanceNorm), 2))"
             // The steps on x0-hat too when the panel is wide enough (one column per Character here).
-            let predictionSteps = gs.predictionIterations > 0
-                ? "\(c.glyphs.x0Label) \(gs.predictionIterations)x\(Describe.trimmed(Double(gs.predictionStepSize)))" : nil
-            let full = predictionSteps.map { "\(latentSteps) \(sep) \($0) \(sep) \(nudge)" }
-            let fits = full.map { $0.count <= inner.width } ?? false
-            extras.append((fits ? full! : "\(latentSteps) \(sep) \(nudge)", .dim))
+            let short = "\(latentSteps) \(sep) \(nudge)"
+            let full = gs.predictionIterations > 0
+                ? "\(latentSteps) \(sep) \(c.glyphs.x0Label) \(gs.predictionIterations)x\(Describe.trimmed(Double(gs.predictionStepSize))) \(sep) \(nudge)"
+                : short
+            extras.append((full.count <= inner.width ? full : short, .dim))
         }
         if settings.controls.isEmpty {
             let hint = inner.width >= 32 ? "no controls \(c.glyphs.separator) press c to add one" : "no controls: c adds one"
