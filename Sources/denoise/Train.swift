@@ -16,6 +16,10 @@ struct Train: ParsableCommand {
     @Option(help: "Train for this many iterations (with --resume: the new end of the run).") var iterations: Int?
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Flag(help: "Continue the run saved in the output folder (train-state.safetensors).") var resume = false
+    @Option(help: ArgumentHelp("Start a new run from this model's weights (its architecture and vocabulary; fresh optimizer).", valueName: "DIR"))
+    var initFrom: String?
+    @Option(help: "Share of sentences trained with START, END and PAD fixed to clean embeddings, as the sampler fixes them for a length (0...1).")
+    var fixedLengthShare: Float = 0
 
     @Option(help: "Sequences per batch.") var batchSize = 64
     @Option(help: "Peak learning rate.") var learningRate: Float = 1e-3
@@ -42,6 +46,8 @@ struct Train: ParsableCommand {
         if batchSize < 1 || batchSize > 4096 { throw ValidationError("--batch-size must be in 1...4096 (got \(batchSize))") }
         if !(learningRate > 0) { throw ValidationError("--learning-rate must be positive") }
         if !(ema >= 0 && ema < 1) { throw ValidationError("--ema must be in [0, 1)") }
+        if !(fixedLengthShare >= 0 && fixedLengthShare <= 1) { throw ValidationError("--fixed-length-share must be in 0...1 (got \(fixedLengthShare))") }
+        if resume && initFrom != nil { throw ValidationError("give --resume or --init-from, not both") }
     }
 
     func run() throws {
@@ -78,15 +84,35 @@ struct Train: ParsableCommand {
             options.embeddingNorm = embeddingNorm > 0 ? embeddingNorm : nil
             options.seed = seed
             options.totalIterations = iterations ?? 1_000_000
-            config = ModelConfig(vocabSize: 0, sequenceLength: length, embeddingDim: embeddingDim, hiddenSize: hidden,
-                                 layers: layers, heads: heads, ffnSize: ffn, diffusionSteps: diffusionSteps)
+            options.fixedLengthShare = fixedLengthShare > 0 ? fixedLengthShare : nil
+            if let source = initFrom {
+                // The starting model decides the architecture and the vocabulary.
+                let sourceFolder = ModelFolder(path: source)
+                config = try sourceFolder.loadConfig()
+                vocabulary = try sourceFolder.loadVocabulary(config: config)
+            } else {
+                config = ModelConfig(vocabSize: 0, sequenceLength: length, embeddingDim: embeddingDim, hiddenSize: hidden,
+                                     layers: layers, heads: heads, ffnSize: ffn, diffusionSteps: diffusionSteps)
+            }
         }
+        let startedFrom = try initFrom.map { source -> String in
+            let iterations = try ModelFolder(path: source).loadConfig().training.map { " at iteration \($0.iterations)" } ?? ""
+            return source + iterations
+        } ?? (resume ? config.training?.startedFrom : nil)
         let trainingData = try TrainingData(examples: examples, length: config.sequenceLength, minCount: minCount,
                                             heldOutPercent: heldOutPercent, vocabulary: vocabulary)
         config.vocabSize = trainingData.vocabulary.count
         config.lengthHistogram = trainingData.lengthHistogram
         try config.validate(file: "training options")
-        let model = Denoiser(config: config, seed: options.seed)
+        func makeModel() throws -> Denoiser {
+            let model = Denoiser(config: config, seed: options.seed)
+            if let source = initFrom {
+                let (loaded, _) = try ModelFolder(path: source).loadDenoiser()
+                model.params.values.copy(from: loaded.params.values)
+            }
+            return model
+        }
+        let model = try makeModel()
         var trainer = Trainer(model: model, data: trainingData, options: options, workers: threads)
         var previousSeconds = 0.0
         if resume {
@@ -109,7 +135,8 @@ struct Train: ParsableCommand {
             config.training = TrainingRecord(
                 data: data.map { ($0 as NSString).lastPathComponent }, iterations: trainer.iteration,
                 batchSize: options.batchSize, seed: options.seed, minCount: minCount, heldOutPercent: heldOutPercent,
-                heldOutRule: TrainingData.heldOutRule, wallSeconds: elapsed,
+                heldOutRule: TrainingData.heldOutRule, wallSeconds: elapsed, startedFrom: startedFrom,
+                fixedLengthShare: options.fixedLengthShare.map(Double.init),
                 finalLosses: ["mse": Double(average.mse), "roundingCE": Double(average.roundingCE),
                               "outputCE": Double(average.outputCE), "prior": Double(average.prior)])
             try trainer.saveState(to: statePath)
@@ -131,7 +158,7 @@ struct Train: ParsableCommand {
             var o = options
             o.totalIterations = target
             options = o
-            let fresh = Trainer(model: Denoiser(config: config, seed: options.seed), data: trainingData, options: options, workers: threads)
+            let fresh = Trainer(model: try makeModel(), data: trainingData, options: options, workers: threads)
             trainer = fresh
             log.line("about \(String(format: "%.0f", perIteration * 1000)) ms per iteration: \(target) iterations in \(m) minutes")
         }

@@ -25,13 +25,15 @@ enum Fixtures {
 
 @Suite struct ModelGradientTests {
     /// The whole training loss (denoiser, tied head, prior, embedding paths) against finite
-    /// differences on a tiny model: covers the trunk, the output projection and every term.
-    @Test func fullTrainingLoss() throws {
+    /// differences on a tiny model: covers the trunk, the output projection and every term; with
+    /// every sentence's length fixed, also the path from x_t's clean rows into the embedding.
+    @Test(arguments: [Float(0), 1]) func fullTrainingLoss(fixedLengthShare: Float) throws {
         let data = try Fixtures.data()
         let config = Fixtures.config(vocab: data.vocabulary.count)
         let model = Denoiser(config: config, seed: 3)
         var options = TrainOptions()
         options.batchSize = 3
+        options.fixedLengthShare = fixedLengthShare
         let trainer = Trainer(model: model, data: data, options: options)
         // Fix the batch to one that holds t = 0 (the clean-mean target) and a noisy t.
         var rng = trainer.rng
@@ -56,5 +58,29 @@ enum Fixtures {
         }
         let worst = worstByTensor.max { $0.value < $1.value }!
         #expect(worst.value < 0.05, "worst tensor \(worst.key): relative error \(worst.value); all: \(worstByTensor.sorted { $0.key < $1.key })")
+    }
+}
+
+@Suite struct FixedLengthTrainingTests {
+    /// With every sentence drawn for a fixed length, x_t holds the clean embedding at START and
+    /// from END on (what the sampler fixes), and noise at the word positions.
+    @Test func fixedRowsAreCleanAndWordRowsNoisy() throws {
+        let data = try Fixtures.data()
+        let model = Denoiser(config: Fixtures.config(vocab: data.vocabulary.count), seed: 3)
+        var options = TrainOptions()
+        options.batchSize = 4
+        options.fixedLengthShare = 1
+        let trainer = Trainer(model: model, data: data, options: options, workers: 1)
+        _ = trainer.lossAndGradients()
+        let w = trainer.workers[0], l = model.config.sequenceLength, d = model.config.embeddingDim
+        for s in 0..<w.batch {
+            let ids = (0..<l).map { w.ids[s * l + $0] }
+            let end = try #require(ids.firstIndex(of: Vocabulary.endID))
+            for p in 0..<l {
+                let row = (s * l + p) * d
+                let clean = (0..<d).allSatisfy { w.xt[row + $0] == w.mu0[row + $0] }
+                #expect(clean == (p == 0 || p >= end), "sentence \(s) position \(p) (END at \(end))")
+            }
+        }
     }
 }

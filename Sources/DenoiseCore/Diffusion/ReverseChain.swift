@@ -82,6 +82,8 @@ public final class ReverseChain {
         rngs = (0..<batch).map { Self.randomSource(seed: settings.seed &+ UInt64($0)) }
         let per = c.sequenceLength * c.embeddingDim
         for b in 0..<batch { rngs[b].fillNormal(latent.pointer + b * per, count: per) }
+        // Fixed positions hold their words from the start, as in training (`fixedLengthShare`).
+        applyConstraints(to: latent.pointer) { self.rounder.embeddingRow($0) }
     }
 
     deinit { timesteps.deallocate(); wordsOnly.deallocate() }

@@ -59,11 +59,18 @@ public struct TrainingRecord: Codable, Sendable, Equatable {
     public var heldOutRule: String
     public var wallSeconds: Double
     public var finalLosses: [String: Double]
+    /// The model this run started from (`--init-from`), with its iteration count; nil for a
+    /// run from random weights. `iterations` and `wallSeconds` count this run only.
+    public var startedFrom: String?
+    /// `TrainOptions.fixedLengthShare` of this run, when used.
+    public var fixedLengthShare: Double?
 
     public init(data: [String], iterations: Int, batchSize: Int, seed: UInt64, minCount: Int,
-                heldOutPercent: Int, heldOutRule: String, wallSeconds: Double, finalLosses: [String: Double]) {
+                heldOutPercent: Int, heldOutRule: String, wallSeconds: Double, startedFrom: String? = nil,
+                fixedLengthShare: Double? = nil, finalLosses: [String: Double]) {
         self.data = data; self.iterations = iterations; self.batchSize = batchSize; self.seed = seed
         self.minCount = minCount; self.heldOutPercent = heldOutPercent; self.heldOutRule = heldOutRule
-        self.wallSeconds = wallSeconds; self.finalLosses = finalLosses
+        self.wallSeconds = wallSeconds; self.startedFrom = startedFrom; self.fixedLengthShare = fixedLengthShare
+        self.finalLosses = finalLosses
     }
 }

@@ -19,6 +19,12 @@ public struct TrainOptions: Codable, Sendable, Equatable {
     /// where every uncertain prediction lands, so nearest-word rounding kept choosing them; on a
     /// sphere, nearest by L2 is the largest dot product, as for the tied head.
     public var embeddingNorm: Float? = nil
+    /// Share of sentences trained with START, END and the PAD tail set to their clean
+    /// embeddings in x_t, as the sampler fixes them for an exact length (the length prior and
+    /// `--length`). Without it the model only ever sees those positions noised, and a sampled
+    /// chain hands it a clean END at the 26th token that it has never learnt to plan towards.
+    /// Optional so that resume states saved before it existed still load (nil = 0).
+    public var fixedLengthShare: Float? = nil
 
     public init() {}
 
@@ -110,6 +116,10 @@ public final class Trainer {
         for w in workers { for s in 0..<w.batch { w.timesteps[s] = Int32(rng.int(below: schedule.count)) } }
         for w in workers { rng.fillNormal(w.noise0.pointer, count: w.batch * l * d) }
         for w in workers { rng.fillNormal(w.noise.pointer, count: w.batch * l * d) }
+        // Drawn after the other draws, and only when used, so runs without it keep their stream.
+        if let share = options.fixedLengthShare, share > 0 {
+            for w in workers { for s in 0..<w.batch { w.fixedLength[s] = rng.uniform() < share } }
+        }
         let shards = workers
         if shards.count == 1 {
             shards[0].run()
@@ -185,6 +195,10 @@ final class TrainWorker: @unchecked Sendable {
     let ws: Denoiser.Workspace
     let ids: UnsafeMutablePointer<Int32>
     let timesteps: UnsafeMutablePointer<Int32>
+    /// Per sentence: trained with its length fixed (see `TrainOptions.fixedLengthShare`).
+    let fixedLength: UnsafeMutablePointer<Bool>
+    /// Per row: this position of x_t holds its clean embedding (so its gradient goes to mu0).
+    let fixedRow: UnsafeMutablePointer<Bool>
     let noise0, noise, mu0, x0, xt, dx0, dmu0, dOut, dxt, logits: FloatBuffer
     let sqrtAlphaBar, sqrtOneMinusAlphaBar: [Float]
     let sigma0: Float
@@ -202,6 +216,8 @@ final class TrainWorker: @unchecked Sendable {
         ws = Denoiser.Workspace(config: c, batch: batch)
         ids = .allocate(capacity: n); ids.initialize(repeating: 0, count: n)
         timesteps = .allocate(capacity: batch); timesteps.initialize(repeating: 0, count: batch)
+        fixedLength = .allocate(capacity: batch); fixedLength.initialize(repeating: false, count: batch)
+        fixedRow = .allocate(capacity: n); fixedRow.initialize(repeating: false, count: n)
         noise0 = FloatBuffer(count: n * d); noise = FloatBuffer(count: n * d)
         mu0 = FloatBuffer(count: n * d); x0 = FloatBuffer(count: n * d); xt = FloatBuffer(count: n * d)
         dx0 = FloatBuffer(count: n * d); dmu0 = FloatBuffer(count: n * d); dOut = FloatBuffer(count: n * d)
@@ -212,7 +228,7 @@ final class TrainWorker: @unchecked Sendable {
         priorScale = Float(shared.schedule.alphaBars[shared.schedule.count - 1])
     }
 
-    deinit { ids.deallocate(); timesteps.deallocate() }
+    deinit { ids.deallocate(); timesteps.deallocate(); fixedLength.deallocate(); fixedRow.deallocate() }
 
     /// Tied-head cross-entropy of rows `x` [n, D] against `ids`: adds the loss's gradient to `dx`,
     /// to the embedding and to the head bias.
@@ -232,6 +248,21 @@ final class TrainWorker: @unchecked Sendable {
         return loss
     }
 
+    /// Marks the rows the sampler would fix in the sentences drawn for a fixed length: START and
+    /// everything from END on.
+    func markFixedRows() {
+        let l = shared.model.config.sequenceLength
+        for s in 0..<batch {
+            let row = fixedRow + s * l, sentence = ids + s * l
+            var fixed = fixedLength[s]
+            for p in 0..<l {
+                if p > 0 && sentence[p] == Vocabulary.endID { fixed = fixedLength[s] }
+                row[p] = fixed
+                if p == 0 { fixed = false }
+            }
+        }
+    }
+
     /// Loss and gradients of this shard, from the ids, times and noise already drawn.
     func run() {
         let w = UnsafePointer(shared.model.params.values.pointer)
@@ -243,6 +274,8 @@ final class TrainWorker: @unchecked Sendable {
             let t = Int(timesteps[s]), a = sqrtAlphaBar[t], sn = sqrtOneMinusAlphaBar[t]
             for i in (s * ld)..<((s + 1) * ld) { xt[i] = a * x0[i] + sn * noise[i] }
         }
+        markFixedRows()
+        for r in 0..<n where fixedRow[r] { (xt.pointer + r * d).update(from: mu0.pointer + r * d, count: d) }
         model.forward(weights: w, x: xt.pointer, timesteps: timesteps, batch: b, workspace: ws)
 
         grads.zero(); dx0.zero(); dmu0.zero(); dOut.zero(); dxt.zero()
@@ -271,7 +304,14 @@ final class TrainWorker: @unchecked Sendable {
                        workspace: ws, dx: dxt.pointer)
         for s in 0..<b {
             let a = sqrtAlphaBar[Int(timesteps[s])]
-            for i in (s * ld)..<((s + 1) * ld) { dx0[i] += a * dxt[i] }
+            for r in (s * l)..<((s + 1) * l) {
+                // A fixed row of x_t is mu0 itself; any other row is sqrt(abar) x0 + noise.
+                if fixedRow[r] {
+                    for i in (r * d)..<((r + 1) * d) { dmu0[i] += dxt[i] }
+                } else {
+                    for i in (r * d)..<((r + 1) * d) { dx0[i] += a * dxt[i] }
+                }
+            }
         }
         for i in 0..<nd { dmu0[i] += dx0[i] }
         Embedding.backward(dtable: grads.pointer + model.embeddingOffset, dout: dmu0.pointer, ids: ids, count: n, width: d)
