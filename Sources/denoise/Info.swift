@@ -21,6 +21,8 @@ struct Info: ParsableCommand {
             if let t = c.training {
                 print(String(format: "training    %d iterations, batch %d, %.1f min, data %@", t.iterations, t.batchSize,
                              t.wallSeconds / 60, t.data.joined(separator: ", ")))
+                if let source = t.startedFrom { print("            started from \(source)") }
+                if let share = t.fixedLengthShare { print(String(format: "            %.0f%% of sentences trained with their length fixed", share * 100)) }
             } else {
                 print("training    none (randomly initialised)")
             }
