@@ -18,11 +18,14 @@ struct TrainClassifier: ParsableCommand {
     @Option var seed: UInt64 = 1
     @Option(help: "Probability of swapping each name/near/food/area/eatType value of a training sentence for another value (0 turns it off).")
     var substitutionRate: Float = 0.5
+    @Option(help: "Share of the chosen mentions of two or more words broken (a word dropped, two exchanged, one from another value) and labelled none.")
+    var brokenShare: Float = ClassifierData.brokenMentionShare
 
     func validate() throws {
         if data.isEmpty { throw ValidationError("--data needs at least one labelled E2E CSV file") }
         if iterations < 1 { throw ValidationError("--iterations must be positive") }
         if hidden % heads != 0 { throw ValidationError("--heads must divide --hidden") }
+        if !(0...1).contains(brokenShare) { throw ValidationError("--broken-share must be in 0...1 (got \(brokenShare))") }
         if !(0...1).contains(substitutionRate) { throw ValidationError("--substitution-rate must be in 0...1 (got \(substitutionRate))") }
     }
 
@@ -43,6 +46,7 @@ struct TrainClassifier: ParsableCommand {
             let trainer = ClassifierTrainer(classifier: classifier, denoiser: denoiser, data: cdata, batch: batchSize, seed: seed)
             trainer.totalIterations = iterations
             trainer.substitutionRate = substitutionRate
+            trainer.brokenShare = brokenShare
             print("classifier: \(cdata.trainCount) training, \(cdata.heldOutCount) held-out sentences; \(classifier.params.count) parameters")
             let start = Date()
             var average: Float = 0
