@@ -240,6 +240,19 @@ bad "--steps above the model's T" "steps 5000" -- "$BIN" sample --model "$M" --s
 bad "train --data on a non-UTF-8 file" "UTF-8" -- "$BIN" train --data "$TMP/latin1.txt" --out "$TMP/out1" --iterations 1
 bad "train --data on an empty file" "no sentences" -- "$BIN" train --data "$TMP/empty.txt" --out "$TMP/out2" --iterations 1
 bad "train --out into an unwritable place" "/proc/forbidden" -- "$BIN" train --data "$TMP/ok.txt" --out /proc/forbidden --iterations 1
+bad "train --init-from a missing model folder" "no-such-model" -- "$BIN" train --data "$TMP/ok.txt" --out "$TMP/out3" --init-from "$TMP/no-such-model" --iterations 1
+badap "train --fixed-length-share 2" "--fixed-length-share" -- "$BIN" train --data "$TMP/ok.txt" --out "$TMP/out4" --fixed-length-share 2 --iterations 1
+
+# A run started from a saved model keeps its architecture and records where it started.
+if out=$("$BIN" train --data "$TMP/tiny.csv" --out "$TMP/fromctl" --init-from "$MC" --fixed-length-share 0.5 \
+           --iterations 3 --warmup 1 2>&1) && info=$("$BIN" info --model "$TMP/fromctl" 2>&1) &&
+   grep -q "started from $MC" <<<"$info" && grep -q "H=32 layers=1" <<<"$info" &&
+   grep -q "50% of sentences trained with their length fixed" <<<"$info"; then
+  ok "train --init-from --fixed-length-share: same architecture, recorded in config.json"
+else
+  not_ok "train --init-from --fixed-length-share: same architecture, recorded in config.json" "$out
+$info"
+fi
 bad "sample --trace into an unwritable place" "/proc/forbidden/t.jsonl" -- "$BIN" sample --model "$M" --steps 3 --trace /proc/forbidden/t.jsonl
 bad "play with stdout redirected to a file needs a terminal" "terminal" -- "$BIN" play --model "$M"
 
