@@ -7,7 +7,7 @@ MODEL      ?= Models/e2e
 # The release build (what `run`, `bench` and training use) is compiled for this machine's
 # vector units when it has AVX2 and FMA: Swift's default x86-64 target is SSE2 only, which left
 # the elementwise kernels 4 wide with no FMA (guidedStepMs 5.08 -> 4.4-4.7, trainStepMs 127 ->
-# 118 on the 2-core EPYC). The binary is built where it runs; tests use the portable debug build.
+# 118-124 on the 2-core EPYC). The binary is built where it runs; tests use the portable debug build.
 CPU_FLAGS  := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc haswell")
 RELEASE    := $(SWIFT) build -c release $(CPU_FLAGS)
 BIN        := .build/release/denoise

@@ -69,12 +69,15 @@ struct Train: ParsableCommand {
         var vocabulary: Vocabulary? = nil
         var options = TrainOptions()
         var config: ModelConfig
+        // The model a run started from (`--init-from`), kept across resumes.
+        var startedFrom: String? = nil
         if resume {
             options = try Trainer.savedOptions(at: statePath)
             // --iterations with --resume moves the end of the run (and of the cosine decay).
             if let n = iterations { options.totalIterations = n }
             config = try folder.loadConfig()
             vocabulary = try folder.loadVocabulary(config: config)
+            startedFrom = config.training?.startedFrom
         } else {
             options.batchSize = batchSize
             options.peakLearningRate = learningRate
@@ -90,15 +93,12 @@ struct Train: ParsableCommand {
                 let sourceFolder = ModelFolder(path: source)
                 config = try sourceFolder.loadConfig()
                 vocabulary = try sourceFolder.loadVocabulary(config: config)
+                startedFrom = source + (config.training.map { " at iteration \($0.iterations)" } ?? "")
             } else {
                 config = ModelConfig(vocabSize: 0, sequenceLength: length, embeddingDim: embeddingDim, hiddenSize: hidden,
                                      layers: layers, heads: heads, ffnSize: ffn, diffusionSteps: diffusionSteps)
             }
         }
-        let startedFrom = try initFrom.map { source -> String in
-            let iterations = try ModelFolder(path: source).loadConfig().training.map { " at iteration \($0.iterations)" } ?? ""
-            return source + iterations
-        } ?? (resume ? config.training?.startedFrom : nil)
         let trainingData = try TrainingData(examples: examples, length: config.sequenceLength, minCount: minCount,
                                             heldOutPercent: heldOutPercent, vocabulary: vocabulary)
         config.vocabSize = trainingData.vocabulary.count

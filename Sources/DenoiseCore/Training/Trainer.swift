@@ -254,11 +254,10 @@ final class TrainWorker: @unchecked Sendable {
         let l = shared.model.config.sequenceLength
         for s in 0..<batch {
             let row = fixedRow + s * l, sentence = ids + s * l
-            var fixed = fixedLength[s]
+            var afterEnd = false
             for p in 0..<l {
-                if p > 0 && sentence[p] == Vocabulary.endID { fixed = fixedLength[s] }
-                row[p] = fixed
-                if p == 0 { fixed = false }
+                if sentence[p] == Vocabulary.endID { afterEnd = true }
+                row[p] = fixedLength[s] && (p == 0 || afterEnd)
             }
         }
     }
