@@ -13,7 +13,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
-        .target(name: "DenoiseCore", dependencies: ["CBLAS"]),
+        .systemLibrary(name: "CFusedMath", path: "Sources/CFusedMath"),
+        .target(name: "DenoiseCore", dependencies: ["CBLAS", "CFusedMath"]),
         .target(name: "DenoiseTUI", dependencies: ["DenoiseCore", "CNcurses"]),
         .executableTarget(
             name: "denoise",

@@ -100,13 +100,47 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
         for k in 0..<la.count - 1 { #expect(bits(la[k]) != bits(lb[k]), "latents equal at step \(k)") }
     }
 
-    @Test func recordingSnapshotsDoesNotChangeTheChain() throws {
-        let settings = ChainSettings(seed: 3, steps: 20)
+    /// Silent steps skip the predictions of fixed positions (length control, infilling);
+    /// recorded steps compute every row. The chains must still agree bit for bit.
+    @Test(arguments: [nil, 6], [nil, "The _ serves _ food ."])
+    func recordingSnapshotsDoesNotChangeTheChain(length: Int?, infill: String?) throws {
+        guard length == nil || infill == nil else { return }
+        var settings = ChainSettings(seed: 3, steps: 20)
+        settings.length = length
+        settings.infill = infill
         let recorded = try ReverseChain(model: model, settings: settings)
         let silent = try ReverseChain(model: model, settings: settings)
         _ = latents(recorded)
         silent.runToEnd()
         #expect(bits(recorded.latent.array) == bits(silent.latent.array))
+    }
+
+    @Test func predictingSomeRowsGivesThoseRowsOfTheFullPrediction() throws {
+        let c = model.config, l = c.sequenceLength, d = c.embeddingDim
+        var rng = RandomSource(seed: 5)
+        let x = FloatBuffer(count: l * d)
+        rng.fillNormal(x.pointer, count: l * d)
+        var t: Int32 = 37
+        let full = Denoiser.Workspace(config: c, batch: 1), part = Denoiser.Workspace(config: c, batch: 1)
+        let w = UnsafePointer(model.denoiser.params.values.pointer)
+        model.denoiser.forward(weights: w, x: x.pointer, timesteps: &t, batch: 1, workspace: full)
+        for rows in [3..<9, 0..<1, 15..<16, 0..<l] {
+            part.output.pointer.update(repeating: .nan, count: l * d)
+            model.denoiser.forward(weights: w, x: x.pointer, timesteps: &t, batch: 1, workspace: part, outputRows: rows)
+            let span = (rows.lowerBound * d)..<(rows.upperBound * d)
+            #expect(bits(Array(part.output.array[span])) == bits(Array(full.output.array[span])), "rows \(rows)")
+            #expect(part.output.array.enumerated().allSatisfy { span.contains($0.offset) || $0.element.isNaN },
+                    "rows outside \(rows) must be left alone")
+        }
+    }
+
+    @Test func unfixedSpanCoversTheFreePositions() throws {
+        let v = model.vocabulary
+        let length = try PositionConstraints(length: 6, infill: nil, vocabulary: v, sequenceLength: 16)
+        #expect(length.unfixedSpan(length: 16) == 1..<7)
+        let infill = try PositionConstraints(length: nil, infill: "The _ serves _ food .", vocabulary: v, sequenceLength: 16)
+        #expect(infill.unfixedSpan(length: 16) == 2..<5)
+        #expect(PositionConstraints().unfixedSpan(length: 16) == nil)
     }
 
     @Test func restoringSavedStateReproducesTheUninterruptedChain() throws {

@@ -28,8 +28,9 @@ import Testing
         }
     }
 
-    @Test func layerNorm() {
-        let rows = 4, c = 8
+    /// 8 channels take the one-accumulator path, 32 the two-accumulator one.
+    @Test(arguments: [8, 32]) func layerNorm(c: Int) {
+        let rows = 4
         let x = FloatBuffer(randomArray(rows * c, seed: 5, scale: 2))
         let gamma = FloatBuffer(randomArray(c, seed: 6)), beta = FloatBuffer(randomArray(c, seed: 7))
         let rBuffer = FloatBuffer(randomArray(rows * c, seed: 8))
@@ -77,8 +78,9 @@ import Testing
         }
     }
 
-    @Test func softmax() {
-        let rows = 3, c = 7
+    /// 7 columns are all loop tail; 13 take the eight-lane path for one block.
+    @Test(arguments: [7, 13]) func softmax(c: Int) {
+        let rows = 3
         let x = FloatBuffer(randomArray(rows * c, seed: 11, scale: 2))
         let out = FloatBuffer(count: rows * c)
         let r = randomArray(rows * c, seed: 12)

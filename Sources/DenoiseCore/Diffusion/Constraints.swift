@@ -58,6 +58,16 @@ public struct PositionConstraints: Sendable, Equatable {
         return (1..<end).filter { !taken.contains($0) }
     }
 
+    /// The smallest range of positions holding every position that is not fixed (nil without
+    /// constraints): a model's predictions outside it are overwritten after every step.
+    public func unfixedSpan(length l: Int) -> Range<Int>? {
+        guard !fixed.isEmpty else { return nil }
+        let taken = Set(fixed.map(\.position))
+        guard let first = (0..<l).first(where: { !taken.contains($0) }),
+              let last = (0..<l).last(where: { !taken.contains($0) }) else { return nil }
+        return first..<(last + 1)
+    }
+
     /// Overwrites the fixed positions of one sequence x [L, D] with clean embeddings.
     public func apply(to x: UnsafeMutablePointer<Float>, dim d: Int, embedding: (Int32) -> UnsafePointer<Float>) {
         for (p, id) in fixed { (x + p * d).update(from: embedding(id), count: d) }

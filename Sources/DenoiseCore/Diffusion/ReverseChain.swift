@@ -29,6 +29,8 @@ public final class ReverseChain {
     var previousSentence: [Int32] = []
     /// Top-k candidates shown per position.
     public var candidateCount = 5
+    /// Positions of sequence 0 whose prediction survives a step (see `step`); nil: all.
+    let unfixedSpan: Range<Int>?
 
     /// Saved state for history and branching: restore it and the chain continues exactly.
     public struct State: Sendable {
@@ -68,6 +70,7 @@ public final class ReverseChain {
         } else {
             guide = nil
         }
+        unfixedSpan = batch == 1 ? constraints[0].unfixedSpan(length: c.sequenceLength) : nil
         let n = batch * c.sequenceLength * c.embeddingDim
         latent = FloatBuffer(count: n)
         mean = FloatBuffer(count: n)
@@ -164,10 +167,16 @@ public final class ReverseChain {
         let rows = batch * length, count = rows * dim
         let noise = noiseFields(i)
         for b in 0..<batch { timesteps[b] = Int32(noise.t) }
-        let weights = UnsafePointer(model.denoiser.params.values.pointer)
-        model.denoiser.forward(weights: weights, x: latent.pointer, timesteps: timesteps, batch: batch, workspace: ws)
-        let x0hat = ws.output.pointer
         let guided = guide != nil && i >= Self.unguidedTail(settings: settings, steps: totalSteps)
+        let steering = guided && !(guide?.targets.isEmpty ?? true)
+        // Rows of x0-hat computed this step. The fixed positions' predictions are overwritten
+        // below, so when no snapshot shows them and no guidance reads them they are skipped
+        // (about 10% of the step's work at a typical length). Recorded steps compute every row.
+        let predicted = !record && !steering ? (unfixedSpan ?? 0..<rows) : 0..<rows
+        let weights = UnsafePointer(model.denoiser.params.values.pointer)
+        model.denoiser.forward(weights: weights, x: latent.pointer, timesteps: timesteps, batch: batch, workspace: ws,
+                               outputRows: predicted.count == rows ? nil : predicted)
+        let x0hat = ws.output.pointer
         var guidanceNorm: Float = 0
         // Whether the rounder already holds the rounding of every row of x0hat as it stands.
         var allRowsRounded = false
@@ -188,13 +197,14 @@ public final class ReverseChain {
         // One rounding of every row serves both the snapshot (rows of sequence 0) and clamping.
         var x0Tokens = [RoundedToken](), cands = [[Candidate]]()
         if (settings.clamp || record) && !allRowsRounded {
-            rounder.round(x0hat, rows: settings.clamp ? rows : length, wordsOnly: wordsOnly)
+            let rounded = settings.clamp ? predicted : 0..<length
+            rounder.round(x0hat + rounded.lowerBound * dim, rows: rounded.count, wordsOnly: wordsOnly + rounded.lowerBound)
         }
         if record {
             x0Tokens = lastRoundedTokens()
             cands = candidates()
         }
-        if settings.clamp { rounder.clamp(x0hat, rows: rows) }
+        if settings.clamp { rounder.clamp(x0hat + predicted.lowerBound * dim, rows: predicted.count) }
         let embed: (Int32) -> UnsafePointer<Float> = { self.rounder.embeddingRow($0) }
         applyConstraints(to: x0hat, embedding: embed)
 

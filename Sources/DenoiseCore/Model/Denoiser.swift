@@ -62,15 +62,20 @@ public final class Denoiser {
     /// x0-hat for `batch` latents x [B, L, D] at original time indices `timesteps` [B];
     /// the result lands in `ws.output`. `weights` is `params.values` or a buffer of the same
     /// layout (the EMA weights).
+    ///
+    /// `outputRows` (one sequence only) computes x0-hat for those positions alone; the other rows
+    /// of `ws.output` keep stale values (see `TransformerBody.forward`).
     public func forward(weights w: UnsafePointer<Float>, x: UnsafePointer<Float>, timesteps: UnsafePointer<Int32>,
-                        batch: Int, workspace ws: Workspace) {
-        let c = config, n = batch * c.sequenceLength
-        body.forward(params: w, x: x, timesteps: timesteps, batch: batch, acts: ws.trunk)
-        Linear.forward(out: ws.outPre.pointer, inp: ws.trunk.output.pointer, weight: w + outW1, bias: w + outB1,
-                       rows: n, inDim: c.hiddenSize, outDim: c.hiddenSize)
-        Tanh.forward(out: ws.outAct.pointer, inp: ws.outPre.pointer, count: n * c.hiddenSize)
-        Linear.forward(out: ws.output.pointer, inp: ws.outAct.pointer, weight: w + outW2, bias: w + outB2,
-                       rows: n, inDim: c.hiddenSize, outDim: c.embeddingDim)
+                        batch: Int, workspace ws: Workspace, outputRows: Range<Int>? = nil) {
+        let c = config, h = c.hiddenSize
+        body.forward(params: w, x: x, timesteps: timesteps, batch: batch, acts: ws.trunk, outputRows: outputRows)
+        let rows = outputRows ?? 0..<(batch * c.sequenceLength), n = rows.count
+        let hidden = rows.lowerBound * h, out = rows.lowerBound * c.embeddingDim
+        Linear.forward(out: ws.outPre.pointer + hidden, inp: ws.trunk.output.pointer + hidden, weight: w + outW1,
+                       bias: w + outB1, rows: n, inDim: h, outDim: h)
+        Tanh.forward(out: ws.outAct.pointer + hidden, inp: ws.outPre.pointer + hidden, count: n * h)
+        Linear.forward(out: ws.output.pointer + out, inp: ws.outAct.pointer + hidden, weight: w + outW2, bias: w + outB2,
+                       rows: n, inDim: h, outDim: c.embeddingDim)
     }
 
     /// Back-propagates d loss / d output after `forward`; accumulates parameter gradients into

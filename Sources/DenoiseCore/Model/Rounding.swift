@@ -9,6 +9,7 @@ public final class Rounder {
     public let dim: Int
     public let maxRows: Int
     let table: FloatBuffer          // [V, D] copy of the embedding table
+    let tableT: FloatBuffer         // [D, V] the same, transposed for the distance product
     let norms: FloatBuffer          // [V]
     let scores: FloatBuffer         // [maxRows, V]
     public let nearest: UnsafeMutablePointer<Int32>
@@ -21,6 +22,8 @@ public final class Rounder {
         vocabularySize = v; dim = d; self.maxRows = maxRows
         table = FloatBuffer(count: v * d)
         table.pointer.update(from: embedding, count: v * d)
+        tableT = FloatBuffer(count: d * v)
+        for w in 0..<v { for j in 0..<d { tableT[j * v + w] = embedding[w * d + j] } }
         norms = FloatBuffer(count: v)
         for w in 0..<v {
             var s: Float = 0
@@ -45,7 +48,9 @@ public final class Rounder {
     public func round(_ x: UnsafePointer<Float>, rows: Int, wordsOnly: UnsafePointer<Bool>? = nil) {
         precondition(rows <= maxRows, "Rounder sized for \(maxRows) rows, asked for \(rows)")
         let v = vocabularySize, d = dim
-        BLAS.gemm(transB: true, m: rows, n: v, k: d, alpha: -2, a: x, lda: d, b: table.pointer, ldb: d,
+        // x [rows, D] times E^T [D, V], stored transposed: un-transposed products take BLAS's
+        // direct small-matrix path (20 against 37 us for 48 rows and 1,025 words, measured).
+        BLAS.gemm(m: rows, n: v, k: d, alpha: -2, a: x, lda: d, b: tableT.pointer, ldb: v,
                   c: scores.pointer, ldc: v)
         for r in 0..<rows {
             var xx: Float = 0

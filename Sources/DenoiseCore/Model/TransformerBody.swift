@@ -26,6 +26,8 @@ public struct TransformerBody: Sendable {
     let blocks: [Block]
     /// Time indices are scaled to 0..<1000 before the sinusoid, whatever T is.
     let timeScale: Float
+    /// The sinusoid's frequencies, 10000^(-i / (H/2)), computed once rather than every step.
+    let frequencies: [Float]
 
     public static func layout(_ s: Shape, prefix p: String = "") -> [(String, [Int])] {
         let h = s.hidden
@@ -66,6 +68,8 @@ public struct TransformerBody: Sendable {
                          fc2Weight: o(b + "fc2.w"), fc2Bias: o(b + "fc2.b"))
         }
         timeScale = 1000 / Float(diffusionSteps)
+        let half = shape.hidden / 2
+        frequencies = (0..<half).map { expf(-logf(10_000) * Float($0) / Float(half)) }
     }
 
     /// Activations for up to `batch` sequences, allocated once and reused every call.
@@ -112,16 +116,24 @@ public struct TransformerBody: Sendable {
         let half = shape.hidden / 2
         let scaled = Float(t) * timeScale
         for i in 0..<half {
-            let freq = expf(-logf(10_000) * Float(i) / Float(half))
-            out[i] = cosf(scaled * freq)
-            out[half + i] = sinf(scaled * freq)
+            out[i] = cosf(scaled * frequencies[i])
+            out[half + i] = sinf(scaled * frequencies[i])
         }
     }
 
     /// Runs the trunk on `batch` sequences; the result is in `acts.output`.
+    ///
+    /// `outputRows` (one sequence only) asks for the output of those positions alone: the last
+    /// block then runs its queries, projection and FFN on those rows (keys and values still come
+    /// from every row), and the other rows of `acts.output` are left as they were. The reverse
+    /// chain uses it for positions whose prediction it overwrites anyway (length control's END
+    /// and PAD tail), which are nearly half the rows at a typical length. Not for training: the
+    /// backward pass needs every row.
     public func forward(params w: UnsafePointer<Float>, x: UnsafePointer<Float>, timesteps: UnsafePointer<Int32>,
-                        batch: Int, acts a: Activations) {
+                        batch: Int, acts a: Activations, outputRows: Range<Int>? = nil) {
         precondition(batch <= a.batch, "activations allocated for \(a.batch) sequences, asked for \(batch)")
+        precondition(outputRows == nil || (batch == 1 && outputRows!.clamped(to: 0..<shape.length) == outputRows!),
+                     "outputRows needs one sequence and positions inside 0..<\(shape.length)")
         let s = shape, h = s.hidden, l = s.length, n = batch * l, f = s.ffn
         for b in 0..<batch { sinusoid(timesteps[b], into: a.timeFeatures.pointer + b * h) }
         Linear.forward(out: a.timePre.pointer, inp: a.timeFeatures.pointer, weight: w + timeW1, bias: w + timeB1,
@@ -152,19 +164,29 @@ public struct TransformerBody: Sendable {
             LayerNorm.forward(out: ln1, mean: a.ln1Mean.pointer + i * n, rstd: a.ln1Rstd.pointer + i * n,
                               inp: resIn, gamma: w + blk.ln1Gamma, beta: w + blk.ln1Beta, rows: n, channels: h)
             Linear.forward(out: qkv, inp: ln1, weight: w + blk.qkvWeight, bias: w + blk.qkvBias, rows: n, inDim: h, outDim: 3 * h)
-            Attention.forward(out: attOut, att: att, qkv: qkv, batch: batch, length: l, channels: h, heads: s.heads)
-            Linear.forward(out: mid, inp: attOut, weight: w + blk.projWeight, bias: w + blk.projBias, rows: n, inDim: h, outDim: h)
-            for j in 0..<(n * h) { mid[j] += resIn[j] }
-            LayerNorm.forward(out: ln2, mean: a.ln2Mean.pointer + i * n, rstd: a.ln2Rstd.pointer + i * n,
-                              inp: mid, gamma: w + blk.ln2Gamma, beta: w + blk.ln2Beta, rows: n, channels: h)
-            Linear.forward(out: fcPre, inp: ln2, weight: w + blk.fc1Weight, bias: w + blk.fc1Bias, rows: n, inDim: h, outDim: f)
-            GELU.forward(out: fcAct, inp: fcPre, count: n * f)
-            Linear.forward(out: resOut, inp: fcAct, weight: w + blk.fc2Weight, bias: w + blk.fc2Bias, rows: n, inDim: f, outDim: h)
-            for j in 0..<(n * h) { resOut[j] += mid[j] }
+            // From the attention on, only rows [r0, r0 + m) matter: all of them but in the last
+            // block when `outputRows` is given.
+            let span = i == s.layers - 1 ? (outputRows ?? 0..<n) : 0..<n
+            let r0 = span.lowerBound, m = span.count, at = r0 * h
+            Attention.forward(out: attOut, att: att, qkv: qkv, batch: batch, length: l, channels: h, heads: s.heads,
+                              queries: span.count == n ? nil : span)
+            Linear.forward(out: mid + at, inp: attOut + at, weight: w + blk.projWeight, bias: w + blk.projBias,
+                           rows: m, inDim: h, outDim: h)
+            for j in at..<(at + m * h) { mid[j] += resIn[j] }
+            LayerNorm.forward(out: ln2 + at, mean: a.ln2Mean.pointer + i * n + r0, rstd: a.ln2Rstd.pointer + i * n + r0,
+                              inp: mid + at, gamma: w + blk.ln2Gamma, beta: w + blk.ln2Beta, rows: m, channels: h)
+            Linear.forward(out: fcPre + r0 * f, inp: ln2 + at, weight: w + blk.fc1Weight, bias: w + blk.fc1Bias,
+                           rows: m, inDim: h, outDim: f)
+            GELU.forward(out: fcAct + r0 * f, inp: fcPre + r0 * f, count: m * f)
+            Linear.forward(out: resOut + at, inp: fcAct + r0 * f, weight: w + blk.fc2Weight, bias: w + blk.fc2Bias,
+                           rows: m, inDim: f, outDim: h)
+            for j in at..<(at + m * h) { resOut[j] += mid[j] }
         }
-        LayerNorm.forward(out: a.output.pointer, mean: a.finalMean.pointer, rstd: a.finalRstd.pointer,
-                          inp: a.residual.pointer + s.layers * n * h, gamma: w + finalGamma, beta: w + finalBeta,
-                          rows: n, channels: h)
+        let span = outputRows ?? 0..<n, at = span.lowerBound * h
+        LayerNorm.forward(out: a.output.pointer + at, mean: a.finalMean.pointer + span.lowerBound,
+                          rstd: a.finalRstd.pointer + span.lowerBound,
+                          inp: a.residual.pointer + s.layers * n * h + at, gamma: w + finalGamma, beta: w + finalBeta,
+                          rows: span.count, channels: h)
     }
 
     /// Back-propagates `dOutput` (gradient of the loss w.r.t. `acts.output`) after a `forward`

@@ -10,22 +10,27 @@ import Foundation
 // goes through BLAS rather than scalar loops.
 
 public enum Attention {
+    /// `queries` (one sequence only) computes the output rows of those positions alone, each
+    /// still attending to every position; the other rows of `out` and `att` are left untouched.
     public static func forward(
         out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>,
-        qkv: UnsafePointer<Float>, batch: Int, length t: Int, channels c: Int, heads nh: Int
+        qkv: UnsafePointer<Float>, batch: Int, length t: Int, channels c: Int, heads nh: Int,
+        queries: Range<Int>? = nil
     ) {
+        precondition(queries == nil || batch == 1, "queries selects rows of one sequence")
         let hs = c / nh
         let scale = 1 / Float(hs).squareRoot()
+        let rows = queries ?? 0..<t, r0 = rows.lowerBound, m = rows.count
         for b in 0..<batch {
             let base = qkv + b * t * 3 * c
             for h in 0..<nh {
                 let q = base + h * hs, k = base + c + h * hs, v = base + 2 * c + h * hs
-                let a = att + (b * nh + h) * t * t
-                BLAS.gemm(transB: true, m: t, n: t, k: hs, alpha: scale,
-                          a: q, lda: 3 * c, b: k, ldb: 3 * c, c: a, ldc: t)
-                Softmax.forward(out: a, inp: a, rows: t, columns: t)
-                BLAS.gemm(m: t, n: hs, k: t, a: a, lda: t, b: v, ldb: 3 * c,
-                          c: out + b * t * c + h * hs, ldc: c)
+                let a = att + (b * nh + h) * t * t + r0 * t
+                BLAS.gemm(transB: true, m: m, n: t, k: hs, alpha: scale,
+                          a: q + r0 * 3 * c, lda: 3 * c, b: k, ldb: 3 * c, c: a, ldc: t)
+                Softmax.forward(out: a, inp: a, rows: m, columns: t)
+                BLAS.gemm(m: m, n: hs, k: t, a: a, lda: t, b: v, ldb: 3 * c,
+                          c: out + (b * t + r0) * c + h * hs, ldc: c)
             }
         }
     }

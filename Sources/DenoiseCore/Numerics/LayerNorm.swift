@@ -17,7 +17,19 @@ public enum LayerNorm {
             let x = inp + r * c
             let y = out + r * c
             var m: Float = 0, v: Float = 0
-            if wide {
+            if c % 16 == 0 {
+                // Two accumulators: one chain of dependent adds per row was latency-bound.
+                var a0 = F8(), a1 = F8()
+                for i in stride(from: 0, to: c, by: 16) { a0 += load8(x + i); a1 += load8(x + i + 8) }
+                m = sum8(a0 + a1) * invC
+                let mv = F8(repeating: m)
+                a0 = F8(); a1 = F8()
+                for i in stride(from: 0, to: c, by: 16) {
+                    let d0 = load8(x + i) - mv, d1 = load8(x + i + 8) - mv
+                    a0 = fma8(d0, d0, a0); a1 = fma8(d1, d1, a1)
+                }
+                v = sum8(a0 + a1) * invC
+            } else if wide {
                 var acc = F8()
                 for i in stride(from: 0, to: c, by: 8) { acc += load8(x + i) }
                 m = sum8(acc) * invC

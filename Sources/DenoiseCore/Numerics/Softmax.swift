@@ -7,15 +7,21 @@ public enum Softmax {
                                rows: Int, columns c: Int) {
         for r in 0..<rows {
             let x = inp + r * c, y = out + r * c
-            var m = -Float.infinity
-            for i in 0..<c where x[i] > m { m = x[i] }
-            var sum: Float = 0, i = 0
+            var i = 0
+            var maxes = F8(repeating: -.infinity)
+            while i + 8 <= c { maxes = max8(maxes, load8(x + i)); i += 8 }
+            var m = maxLane(maxes)
+            while i < c { m = max(m, x[i]); i += 1 }
+            let mv = F8(repeating: m)
             var acc = F8()
-            while i + 8 <= c { let e = exp8(load8(x + i) - m); store8(e, y + i); acc += e; i += 8 }
-            sum = sum8(acc)
+            i = 0
+            while i + 8 <= c { let e = exp8(load8(x + i) - mv); store8(e, y + i); acc += e; i += 8 }
+            var sum = sum8(acc)
             while i < c { let e = exp1(x[i] - m); y[i] = e; sum += e; i += 1 }
-            let inv = 1 / sum
-            for i in 0..<c { y[i] *= inv }
+            let inv = 1 / sum, invv = F8(repeating: inv)
+            i = 0
+            while i + 8 <= c { store8(load8(y + i) * invv, y + i); i += 8 }
+            while i < c { y[i] *= inv; i += 1 }
         }
     }
 

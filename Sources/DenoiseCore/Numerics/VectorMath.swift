@@ -1,3 +1,4 @@
+import CFusedMath
 import Foundation
 
 // Eight-wide SIMD helpers for the elementwise kernels. Swift does not vectorise float
@@ -19,16 +20,16 @@ func exp8(_ v: F8) -> F8 {
     // n in two's complement (the stdlib's generic SIMD rounding and Int32 conversion were the
     // hottest code in a profile).
     let magic = F8(repeating: 12_582_912)
-    let shifted = x * 1.442_695_040_888_963_4 + magic
+    let shifted = fma8(x, F8(repeating: 1.442_695_040_888_963_4), magic)
     let n = shifted - magic
-    let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+    let r = fma8(n, F8(repeating: 2.121_944_4e-4), fma8(n, F8(repeating: -0.693_359_375), x))
     var p = F8(repeating: 1.987_569_15e-4)
-    p = p * r + 1.398_199_950_7e-3
-    p = p * r + 8.333_451_907_3e-3
-    p = p * r + 4.166_579_589_4e-2
-    p = p * r + 1.666_666_545_9e-1
-    p = p * r + 5.000_000_120_1e-1
-    let y = p * r * r + r + 1
+    p = fma8(p, r, F8(repeating: 1.398_199_950_7e-3))
+    p = fma8(p, r, F8(repeating: 8.333_451_907_3e-3))
+    p = fma8(p, r, F8(repeating: 4.166_579_589_4e-2))
+    p = fma8(p, r, F8(repeating: 1.666_666_545_9e-1))
+    p = fma8(p, r, F8(repeating: 5.000_000_120_1e-1))
+    let y = fma8(p * r, r, r + 1)
     let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
     let bits = (integer &+ 127) &<< 23
     return y * unsafeBitCast(bits, to: F8.self)
@@ -38,7 +39,25 @@ func exp8(_ v: F8) -> F8 {
 @inline(__always)
 func exp1(_ x: Float) -> Float { exp8(F8(repeating: x))[0] }
 
+/// a * b + c, fused where the build targets a CPU with FMA (see CFusedMath).
+@inline(__always) func fma8(_ a: F8, _ b: F8, _ c: F8) -> F8 { denoise_fma8(a, b, c) }
+
 @inline(__always) func sum8(_ v: F8) -> Float { v.sum() }
+
+/// Lane-wise maximum, and the largest lane: written per lane like `clamp8`, because the
+/// stdlib's `pointwiseMax` and `max()` stayed out-of-line generic calls (3% of a reverse step).
+@inline(__always)
+func max8(_ a: F8, _ b: F8) -> F8 {
+    var r = a
+    for i in 0..<8 { r[i] = Swift.max(a[i], b[i]) }
+    return r
+}
+
+@inline(__always)
+func maxLane(_ v: F8) -> Float {
+    let m4 = max8(v, F8(v[4], v[5], v[6], v[7], v[0], v[1], v[2], v[3]))
+    return Swift.max(Swift.max(m4[0], m4[1]), Swift.max(m4[2], m4[3]))
+}
 
 /// Lane-wise clamp written as scalar min/max, which LLVM turns into vminps/vmaxps; the
 /// stdlib's `clamped` stayed an out-of-line generic call.
