@@ -65,5 +65,20 @@ import Testing
         let dxOnly = FloatBuffer(count: x.count)
         c.backward(x: x.pointer, batch: batch, workspace: ws, dx: dxOnly.pointer, weightGradients: false)
         #expect(dxOnly.array == dx.array)
+
+        // Guidance also reads the weights transposed (plain products instead of products
+        // with W^T): the same gradient up to rounding.
+        let transposed = c.params.transposedMatrices()
+        let dxT = FloatBuffer(count: x.count)
+        c.backward(x: x.pointer, batch: batch, workspace: ws, dx: dxT.pointer, weightGradients: false,
+                   transposed: UnsafePointer(transposed.pointer))
+        let worst = zip(dxT.array, dx.array).map { abs($0 - $1) / max(abs($1), 1e-3) }.max() ?? 0
+        #expect(worst < 1e-4, "input gradient with transposed weights: worst relative difference \(worst)")
+    }
+
+    @Test func transposedMatricesSwapRowsAndColumns() {
+        let p = ParameterSet(layout: [("w", [2, 3]), ("b", [3])])
+        for i in 0..<9 { p.values[i] = Float(i) }
+        #expect(p.transposedMatrices().array == [0, 3, 1, 4, 2, 5, 6, 7, 8])
     }
 }

@@ -119,9 +119,10 @@ public final class Classifier: @unchecked Sendable {
 
     /// Back-propagates `ws.dLogits` (gradient w.r.t. every field's logits) after `forward`:
     /// weight gradients into `ws.grads` (zeroed here first; skipped for guidance), the input
-    /// gradient into `dx`.
+    /// gradient into `dx`. `transposed` (`params.transposedMatrices()`) speeds up the input
+    /// gradient when the weights are not changing (guidance).
     public func backward(x: UnsafePointer<Float>, batch: Int, workspace ws: Workspace, dx: UnsafeMutablePointer<Float>?,
-                         weightGradients: Bool = true) {
+                         weightGradients: Bool = true, transposed: UnsafePointer<Float>? = nil) {
         let w = UnsafePointer(params.values.pointer), g = ws.grads.pointer, h = config.hiddenSize, l = sequenceLength
         // Guidance wants dx only: zeroing 120k weight gradients per pass would be wasted work.
         if weightGradients { ws.grads.zero() }
@@ -133,7 +134,8 @@ public final class Classifier: @unchecked Sendable {
                 let src = dl + b * total + logitOffsets[k]
                 Linear.backward(dinp: dPooled + b * h, dweight: weightGradients ? g + headWeights[k] : nil,
                                 dbias: weightGradients ? g + headBiases[k] : nil, dout: src,
-                                inp: ws.pooled.pointer + b * h, weight: w + headWeights[k], rows: 1, inDim: h, outDim: n)
+                                inp: ws.pooled.pointer + b * h, weight: w + headWeights[k],
+                                weightT: transposed.map { $0 + headWeights[k] }, rows: 1, inDim: h, outDim: n)
             }
         }
         let dTrunk = ws.dTrunk.pointer, inv = 1 / Float(l)
@@ -144,7 +146,7 @@ public final class Classifier: @unchecked Sendable {
             }
         }
         body.backward(params: w, grads: g, dOutput: dTrunk, x: x, batch: batch, acts: ws.trunk, dx: dx,
-                      weightGradients: weightGradients)
+                      weightGradients: weightGradients, transposed: transposed)
     }
 
     /// Probability of class `c` of field `k` for sequence b after `forward`.

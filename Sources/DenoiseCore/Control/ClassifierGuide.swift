@@ -16,6 +16,9 @@ public final class ClassifierGuide {
     let batch: Int
     let ws: Classifier.Workspace
     let dx: FloatBuffer
+    /// The classifier's weights with matrices transposed, for its input gradients (taken when
+    /// the guide is made; guidance never changes the weights).
+    let transposed: FloatBuffer
     let timesteps: UnsafeMutablePointer<Int32>
     /// Per sequence, 1 - p(c | words) of its least satisfied control, from `measureUnmet`.
     let unmet: UnsafeMutablePointer<Float>
@@ -38,6 +41,7 @@ public final class ClassifierGuide {
         self.targets = targets
         self.batch = batch
         ws = Classifier.Workspace(classifier: classifier, batch: batch)
+        transposed = classifier.params.transposedMatrices()
         dx = FloatBuffer(count: batch * classifier.sequenceLength * classifier.embeddingDim)
         timesteps = .allocate(capacity: batch)
         timesteps.initialize(repeating: 0, count: batch)
@@ -141,7 +145,8 @@ public final class ClassifierGuide {
                 }
             }
             dx.zero()
-            classifier.backward(x: x, batch: batch, workspace: ws, dx: dx.pointer, weightGradients: false)
+            classifier.backward(x: x, batch: batch, workspace: ws, dx: dx.pointer, weightGradients: false,
+                                transposed: UnsafePointer(transposed.pointer))
             let grad = dx.pointer
             if let mean, lambda > 0 {
                 let fluency = lambda * 2 / safeSigma

@@ -41,6 +41,25 @@ public final class ParameterSet {
     /// A buffer with the same layout (gradients, optimizer moments, EMA).
     public func makeSibling() -> FloatBuffer { FloatBuffer(count: count) }
 
+    /// A copy of the values with every matrix [r, c] stored transposed ([c, r], same offset);
+    /// other tensors copied as they are. Input gradients multiply by W^T, and a product with a
+    /// transposed operand misses BLAS's direct small-matrix path (see `BLAS`), so inference-time
+    /// backward passes (guidance) read this instead. A snapshot: later changes to the values
+    /// are not seen.
+    public func transposedMatrices() -> FloatBuffer {
+        let out = makeSibling()
+        for s in specs {
+            let src = values.pointer + s.offset, dst = out.pointer + s.offset
+            if s.shape.count == 2 {
+                let r = s.shape[0], c = s.shape[1]
+                for i in 0..<r { for j in 0..<c { dst[j * r + i] = src[i * c + j] } }
+            } else {
+                dst.update(from: src, count: s.count)
+            }
+        }
+        return out
+    }
+
     /// Initialises weights: matrices uniform in +-sqrt(6 / (fanIn + fanOut)) (Glorot), biases
     /// and LayerNorm betas zero, LayerNorm gammas one, embeddings and position tables N(0, std).
     public func initialise(rng: inout RandomSource, embeddingStd: Float = 1, positionStd: Float = 0.02) {

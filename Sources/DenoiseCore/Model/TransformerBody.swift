@@ -192,12 +192,16 @@ public struct TransformerBody: Sendable {
     /// Back-propagates `dOutput` (gradient of the loss w.r.t. `acts.output`) after a `forward`
     /// with the same arguments. Accumulates weight gradients into `grads` (same layout as the
     /// parameters) and the input gradient into `dx` when given.
+    /// `transposed` (a `ParameterSet.transposedMatrices()` copy of `params`) speeds up the
+    /// input-gradient products.
     public func backward(params w: UnsafePointer<Float>, grads g: UnsafeMutablePointer<Float>,
                          dOutput: UnsafePointer<Float>, x: UnsafePointer<Float>, batch: Int,
-                         acts a: Activations, dx: UnsafeMutablePointer<Float>?, weightGradients: Bool = true) {
+                         acts a: Activations, dx: UnsafeMutablePointer<Float>?, weightGradients: Bool = true,
+                         transposed: UnsafePointer<Float>? = nil) {
         // Without weight gradients (guidance wants only dx) the weight GEMMs are skipped; the
         // cheap bias and LayerNorm gradients still land in `grads`.
         func wg(_ offset: Int) -> UnsafeMutablePointer<Float>? { weightGradients ? g + offset : nil }
+        func wt(_ offset: Int) -> UnsafePointer<Float>? { transposed.map { $0 + offset } }
         let s = shape, h = s.hidden, l = s.length, n = batch * l, f = s.ffn
         let dres = a.dResidual.pointer, dmid = a.dMid.pointer, dln = a.dLN.pointer
         dres.update(repeating: 0, count: n * h)
@@ -216,12 +220,14 @@ public struct TransformerBody: Sendable {
             dmid.update(from: dres, count: n * h)
             a.dFcAct.pointer.update(repeating: 0, count: n * f)
             Linear.backward(dinp: a.dFcAct.pointer, dweight: wg(blk.fc2Weight), dbias: g + blk.fc2Bias,
-                            dout: dres, inp: fcAct, weight: w + blk.fc2Weight, rows: n, inDim: f, outDim: h)
+                            dout: dres, inp: fcAct, weight: w + blk.fc2Weight,
+                            weightT: wt(blk.fc2Weight), rows: n, inDim: f, outDim: h)
             a.dFcPre.pointer.update(repeating: 0, count: n * f)
             GELU.backward(dinp: a.dFcPre.pointer, inp: fcPre, dout: a.dFcAct.pointer, count: n * f)
             dln.update(repeating: 0, count: n * h)
             Linear.backward(dinp: dln, dweight: wg(blk.fc1Weight), dbias: g + blk.fc1Bias,
-                            dout: a.dFcPre.pointer, inp: ln2, weight: w + blk.fc1Weight, rows: n, inDim: h, outDim: f)
+                            dout: a.dFcPre.pointer, inp: ln2, weight: w + blk.fc1Weight,
+                            weightT: wt(blk.fc1Weight), rows: n, inDim: h, outDim: f)
             LayerNorm.backward(dinp: dmid, dgamma: g + blk.ln2Gamma, dbeta: g + blk.ln2Beta, dout: dln,
                                inp: mid, gamma: w + blk.ln2Gamma, mean: a.ln2Mean.pointer + i * n,
                                rstd: a.ln2Rstd.pointer + i * n, rows: n, channels: h)
@@ -229,13 +235,15 @@ public struct TransformerBody: Sendable {
             dres.update(from: dmid, count: n * h)
             a.dAttOut.pointer.update(repeating: 0, count: n * h)
             Linear.backward(dinp: a.dAttOut.pointer, dweight: wg(blk.projWeight), dbias: g + blk.projBias,
-                            dout: dmid, inp: attOut, weight: w + blk.projWeight, rows: n, inDim: h, outDim: h)
+                            dout: dmid, inp: attOut, weight: w + blk.projWeight,
+                            weightT: wt(blk.projWeight), rows: n, inDim: h, outDim: h)
             a.dQKV.pointer.update(repeating: 0, count: n * 3 * h)
             Attention.backward(dqkv: a.dQKV.pointer, scratch: a.attScratch.pointer, dout: a.dAttOut.pointer,
                                qkv: qkv, att: att, batch: batch, length: l, channels: h, heads: s.heads)
             dln.update(repeating: 0, count: n * h)
             Linear.backward(dinp: dln, dweight: wg(blk.qkvWeight), dbias: g + blk.qkvBias,
-                            dout: a.dQKV.pointer, inp: ln1, weight: w + blk.qkvWeight, rows: n, inDim: h, outDim: 3 * h)
+                            dout: a.dQKV.pointer, inp: ln1, weight: w + blk.qkvWeight,
+                            weightT: wt(blk.qkvWeight), rows: n, inDim: h, outDim: 3 * h)
             LayerNorm.backward(dinp: dres, dgamma: g + blk.ln1Gamma, dbeta: g + blk.ln1Beta, dout: dln,
                                inp: resIn, gamma: w + blk.ln1Gamma, mean: a.ln1Mean.pointer + i * n,
                                rstd: a.ln1Rstd.pointer + i * n, rows: n, channels: h)
@@ -251,18 +259,20 @@ public struct TransformerBody: Sendable {
         }
         a.dInAct.pointer.update(repeating: 0, count: n * h)
         Linear.backward(dinp: a.dInAct.pointer, dweight: wg(inW2), dbias: g + inB2, dout: dres,
-                        inp: a.inAct.pointer, weight: w + inW2, rows: n, inDim: h, outDim: h)
+                        inp: a.inAct.pointer, weight: w + inW2, weightT: wt(inW2), rows: n, inDim: h, outDim: h)
         a.dInPre.pointer.update(repeating: 0, count: n * h)
         Tanh.backward(dinp: a.dInPre.pointer, out: a.inAct.pointer, dout: a.dInAct.pointer, count: n * h)
         Linear.backward(dinp: dx, dweight: wg(inW1), dbias: g + inB1, dout: a.dInPre.pointer,
-                        inp: x, weight: w + inW1, rows: n, inDim: s.inputDim, outDim: h)
+                        inp: x, weight: w + inW1, weightT: wt(inW1), rows: n, inDim: s.inputDim, outDim: h)
         guard weightGradients else { return }  // the rest only feeds the time MLP's weights
         a.dTimeAct.pointer.update(repeating: 0, count: batch * h)
         Linear.backward(dinp: a.dTimeAct.pointer, dweight: g + timeW2, dbias: g + timeB2, dout: dte,
-                        inp: a.timeAct.pointer, weight: w + timeW2, rows: batch, inDim: h, outDim: h)
+                        inp: a.timeAct.pointer, weight: w + timeW2,
+                        weightT: wt(timeW2), rows: batch, inDim: h, outDim: h)
         a.dTimePre.pointer.update(repeating: 0, count: batch * h)
         SiLU.backward(dinp: a.dTimePre.pointer, inp: a.timePre.pointer, dout: a.dTimeAct.pointer, count: batch * h)
         Linear.backward(dinp: nil, dweight: g + timeW1, dbias: g + timeB1, dout: a.dTimePre.pointer,
-                        inp: a.timeFeatures.pointer, weight: w + timeW1, rows: batch, inDim: h, outDim: h)
+                        inp: a.timeFeatures.pointer, weight: w + timeW1,
+                        weightT: wt(timeW1), rows: batch, inDim: h, outDim: h)
     }
 }

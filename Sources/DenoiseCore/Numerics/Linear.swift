@@ -15,14 +15,20 @@ public enum Linear {
     }
 
     /// `dinp` may be nil when the input needs no gradient (the first layer fed by data), and
-    /// `dweight` when only the input gradient is wanted (guidance).
+    /// `dweight` when only the input gradient is wanted (guidance). `weightT`, when given, is
+    /// W stored transposed [outDim, inDim]: the input gradient is then a plain product, which
+    /// BLAS runs faster at small sizes (see `ParameterSet.transposedMatrices`).
     public static func backward(
         dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
         dbias: UnsafeMutablePointer<Float>?,
         dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        weightT: UnsafePointer<Float>? = nil,
         rows: Int, inDim: Int, outDim: Int
     ) {
-        if let dinp {
+        if let dinp, let weightT {
+            BLAS.gemm(m: rows, n: inDim, k: outDim, a: dout, lda: outDim, b: weightT, ldb: inDim,
+                      beta: 1, c: dinp, ldc: inDim)
+        } else if let dinp {
             BLAS.gemm(transB: true, m: rows, n: inDim, k: outDim,
                       a: dout, lda: outDim, b: weight, ldb: outDim,
                       beta: 1, c: dinp, ldc: inDim)
