@@ -43,14 +43,14 @@ struct Bench: ParsableCommand {
 
         // Inference: single-threaded BLAS, as on the engine queue (unless asked otherwise).
         BLAS.setThreads(inferenceThreads)
-        // Chains of seeds 1...8, 25 timed steps each (after 3 untimed), so the steps cover the
+        // Chains of seeds 1...8, 50 timed steps each (after 3 untimed), so the steps cover the
         // lengths the length prior draws: a silent step skips the fixed tail's predictions, and
         // how much that saves depends on the length. One chain at a time, as a user runs them.
         var stepTimes = [Double]()
         for seed in 1...8 {
             let chain = try ReverseChain(model: m, settings: ChainSettings(seed: UInt64(seed), steps: 200))
             for _ in 0..<3 { chain.step(record: false) }
-            for _ in 0..<25 {
+            for _ in 0..<50 {
                 let begin = DispatchTime.now().uptimeNanoseconds
                 chain.step(record: false)
                 stepTimes.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e6)
@@ -65,7 +65,7 @@ struct Bench: ParsableCommand {
             freeSettings.freeLength = true
             let free = try ReverseChain(model: m, settings: freeSettings)
             let freeStart = free.saveState()
-            freeStepMs = median(101) {
+            freeStepMs = median(301) {
                 if free.isFinished { free.restore(freeStart) }
                 free.step(record: false)
             }
@@ -73,7 +73,7 @@ struct Bench: ParsableCommand {
         results.append(("reverseStepFreeLengthMs", freeStepMs))
         let chain = try ReverseChain(model: m, settings: ChainSettings(seed: 1, steps: 200))
         let start = chain.saveState()
-        let snapshotMs = median(51) {
+        let snapshotMs = median(201) {
             if chain.isFinished { chain.restore(start) }
             chain.step(record: true)
         }
@@ -85,7 +85,7 @@ struct Bench: ParsableCommand {
             s.controls = [ControlTarget(field: field.name, value: field.values[0])]
             let g = try ReverseChain(model: m, settings: s)
             let gStart = g.saveState()
-            guided = median(51) {
+            guided = median(201) {
                 if g.stepsTaken > 150 { g.restore(gStart) }
                 g.step(record: false)
             }
