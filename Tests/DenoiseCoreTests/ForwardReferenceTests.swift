@@ -45,7 +45,7 @@ import Testing
         #expect(e < 2e-6, "softmax worst relative error \(e)")
     }
 
-    @Test(arguments: [8, 12, 128]) func layerNormMatchesReference(c: Int) {
+    @Test(arguments: [8, 12, 24, 128]) func layerNormMatchesReference(c: Int) {
         let rows = 6
         let x = randomArray(rows * c, seed: 23, scale: 3).map { $0 + 5 }  // an offset, as residuals have
         let gamma = randomArray(c, seed: 24), beta = randomArray(c, seed: 25)

@@ -180,7 +180,7 @@ public final class ReverseChain {
         var guidanceNorm: Float = 0
         // Whether the rounder already holds the rounding of every row of x0hat as it stands.
         var allRowsRounded = false
-        if guided, let guide, !guide.targets.isEmpty, settings.guidance.saturating {
+        if steering, let guide, settings.guidance.saturating {
             // Score the words the prediction rounds to (a scratch copy: `mean` is free until below).
             rounder.round(x0hat, rows: rows, wordsOnly: wordsOnly)
             allRowsRounded = true

@@ -17,25 +17,22 @@ public enum LayerNorm {
             let x = inp + r * c
             let y = out + r * c
             var m: Float = 0, v: Float = 0
-            if c % 16 == 0 {
-                // Two accumulators: one chain of dependent adds per row was latency-bound.
+            if wide {
+                // Two accumulators, 16 channels a step (and a last 8 when C is not a multiple of
+                // 16): one chain of dependent adds per row was latency-bound.
+                let tail = c - c % 16
                 var a0 = F8(), a1 = F8()
-                for i in stride(from: 0, to: c, by: 16) { a0 += load8(x + i); a1 += load8(x + i + 8) }
+                for i in stride(from: 0, to: tail, by: 16) { a0 += load8(x + i); a1 += load8(x + i + 8) }
+                if tail < c { a0 += load8(x + tail) }
                 m = sum8(a0 + a1) * invC
                 let mv = F8(repeating: m)
                 a0 = F8(); a1 = F8()
-                for i in stride(from: 0, to: c, by: 16) {
+                for i in stride(from: 0, to: tail, by: 16) {
                     let d0 = load8(x + i) - mv, d1 = load8(x + i + 8) - mv
                     a0 = fma8(d0, d0, a0); a1 = fma8(d1, d1, a1)
                 }
+                if tail < c { let d = load8(x + tail) - mv; a0 = fma8(d, d, a0) }
                 v = sum8(a0 + a1) * invC
-            } else if wide {
-                var acc = F8()
-                for i in stride(from: 0, to: c, by: 8) { acc += load8(x + i) }
-                m = sum8(acc) * invC
-                acc = F8()
-                for i in stride(from: 0, to: c, by: 8) { let d = load8(x + i) - m; acc += d * d }
-                v = sum8(acc) * invC
             } else {
                 for i in 0..<c { m += x[i] }
                 m *= invC
