@@ -46,9 +46,14 @@ public enum BLAS {
     /// where the library reports one of those targets.
     static let directKernelLimit = 1_000_000
     static let hasDirectSmallKernel: Bool = {
-        guard let name = openblas_get_corename() else { return false }
-        return ["skylakex", "cooperlake", "sapphirerapids"].contains(String(cString: name).lowercased())
+        ["skylakex", "cooperlake", "sapphirerapids"].contains(coreName.lowercased())
     }()
+
+    /// The kernel set OpenBLAS chose for this CPU (or was told to use by OPENBLAS_CORETYPE),
+    /// e.g. "Haswell" or "SkylakeX": results are bit-identical only under the same one.
+    public static var coreName: String {
+        openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+    }
 
     /// Width of the column blocks that keep each block of an un-transposed product on the
     /// direct path, or nil when the product should go to BLAS whole (already small enough,
