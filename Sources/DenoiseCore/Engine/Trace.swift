@@ -262,13 +262,13 @@ struct TraceStep: Codable {
         func optional<T: Decodable>(_ type: T.Type, _ key: CodingKeys) -> T? {
             (try? c.decodeIfPresent(type, forKey: key)) ?? nil
         }
-        step = try integer(.step)
-        guard step >= 0 else { throw TraceFieldProblem(description: "\"step\" must not be negative") }
-        t = try integer(.t)
-        alphaBar = try number(.alphaBar)
-        snrDB = try number(.snrDB)
         xt = try words(.xt)
         x0 = try words(.x0)
+        step = try integer(.step)
+        guard step >= 0 else { throw TraceFieldProblem(description: "\"step\" must not be negative") }
+        alphaBar = try number(.alphaBar)
+        t = try integer(.t)
+        snrDB = try number(.snrDB)
         totalSteps = optional(Double.self, .totalSteps).flatMap { $0.isFinite && abs($0) < 1e12 ? Int($0) : nil } ?? step
         sigma = optional(Double.self, .sigma).flatMap { $0.isFinite ? $0 : nil } ?? max(0, 1 - alphaBar).squareRoot()
         distance = perToken(.distance, count: x0.count); margin = perToken(.margin, count: x0.count)
