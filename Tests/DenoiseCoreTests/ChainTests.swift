@@ -70,6 +70,24 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
 @Suite struct ChainTests {
     let model = TinyModel.make()
 
+    /// The chain as a sequence: one recorded step per element, from wherever it stands to the
+    /// end; mixing silent and recorded steps leaves the same latent as recording them all.
+    @Test func chainIsASequenceOfRecordedSteps() throws {
+        let settings = ChainSettings(seed: 13, steps: 12, length: 5)
+        let all = try ReverseChain(model: model, settings: settings)
+        let steps = Array(all)
+        #expect(steps.map(\.step) == Array(1...12) && all.isFinished && all.next() == nil)
+        #expect(Array(all).isEmpty, "a finished chain yields nothing")
+
+        let mixed = try ReverseChain(model: model, settings: settings)
+        for _ in 0..<4 { mixed.silentStep() }
+        let middle = Array(mixed.prefix(3))
+        #expect(middle.map(\.step) == [5, 6, 7] && mixed.stepsTaken == 7)
+        #expect(middle.map(\.xt) == steps[4..<7].map(\.xt), "silent steps leave the latent a recorded step would")
+        while !mixed.isFinished { mixed.silentStep() }
+        #expect(bits(mixed.latent.array) == bits(all.latent.array))
+    }
+
     @Test func sameSeedGivesBitIdenticalChain() throws {
         let settings = ChainSettings(seed: 42, steps: 20)
         let a = try ReverseChain(model: model, settings: settings)

@@ -217,6 +217,35 @@ final class PollCounter: @unchecked Sendable {
     }
 }
 
+/// The pieces both engines share.
+@Suite struct EngineLoopTests {
+    @Test func mailboxHoldsOnlyTheNewestStateAndHandsItOutOnce() {
+        let loop = EngineLoop(label: "test.loop")
+        #expect(loop.take() == nil)
+        func state(_ current: Int) -> EngineState {
+            let snapshot = StepSnapshot(step: current, totalSteps: 3, t: 0, alphaBar: 1, sigma: 0, snrDB: 0, xt: [], x0: [],
+                                        candidates: [], changed: [], scores: [:], fieldGuesses: [], guidanceNorm: 0, clamped: true)
+            return EngineState(history: [snapshot], current: 0, branchIndex: 0, branches: [], settings: ChainSettings(),
+                               playing: false, stepsPerSecond: 1, note: nil)
+        }
+        loop.post(state(1))
+        loop.post(state(2))
+        #expect(loop.take()?.snapshot.step == 2)
+        #expect(loop.take() == nil)
+    }
+
+    /// PAD, START and END are left out of the sentence by id: a word that merely reads "END"
+    /// (a different id) stays.
+    @Test func sentenceTextLeavesOutTheMarkersById() {
+        let tokens: [RoundedToken] = [(Vocabulary.startID, "START"), (9, "a"), (10, "END"), (11, "pub"),
+                                      (Vocabulary.endID, "END"), (Vocabulary.padID, "PAD")]
+            .map { RoundedToken(id: $0.0, text: $0.1, distance: 0, margin: 0) }
+        let snapshot = StepSnapshot(step: 1, totalSteps: 1, t: 0, alphaBar: 1, sigma: 0, snrDB: 0, xt: [], x0: tokens,
+                                    candidates: [], changed: [], scores: [:], fieldGuesses: [], guidanceNorm: 0, clamped: true)
+        #expect(snapshot.sentenceText == "a END pub")
+    }
+}
+
 /// Replaying an exported trace: no model, the recorded steps only.
 @Suite struct ReplayEngineTests {
     static func settle(_ replay: ReplayEngine, _ requests: EngineRequest...) -> EngineState? {

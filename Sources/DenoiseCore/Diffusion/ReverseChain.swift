@@ -6,9 +6,14 @@ import Foundation
 ///
 /// Each step: x0-hat = f(x_t, t); with clamping, x0-hat is replaced by its nearest words;
 /// x_{t-1} = c1 x0-hat + c2 x_t + sqrt(beta~_t) z (no noise at the last step); then guidance
-/// (when controls are set) and the fixed positions of length control and infilling. The state
-/// (latent, random streams, step) can be saved and restored, which is how the engine keeps
-/// history and branches. Not thread-safe: one owner (the engine's queue, or the CLI).
+/// (when controls are set) and the fixed positions of length control and infilling.
+///
+/// Two kinds of step leave the same latent: `recordedStep()` returns the `StepSnapshot` of
+/// sequence 0, `silentStep()` returns nothing and skips work no one reads. Neither may be
+/// called once `isFinished`. The chain is also a `Sequence` of snapshots (`for s in chain`),
+/// one recorded step per element, which is how playback, export and traces consume it. The
+/// state (latent, random streams, step) can be saved and restored, which is how the engine
+/// keeps history and branches. Not thread-safe: one owner (the engine's queue, or the CLI).
 public final class ReverseChain {
     public let model: DiffusionModel
     public let settings: ChainSettings
