@@ -7,9 +7,9 @@ import Foundation
 ///
 /// The settings and model shown are the trace header's. A trace without a header (written
 /// before headers existed) shows what its steps tell: the controls (the keys of its scores),
-/// clamping and the number of steps; its summary's `replay.settingsRecorded` is false, so the
-/// playground shows "seed ?" and names the file instead of a model, and the opening note says
-/// that seed, length, infill and guidance were not recorded (`settings` holds their defaults).
+/// clamping and the number of steps; its summary's `replay.settingsRecorded` is false (the
+/// seed, length, infill and guidance in `settings` are defaults, not facts, and a viewer
+/// should not show them as the trace's), and the opening note says so.
 public final class ReplayEngine: EngineHandle, @unchecked Sendable {
     public let summary: ModelSummary
     let loop = EngineLoop(label: "denoise.replay")

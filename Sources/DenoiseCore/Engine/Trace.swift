@@ -168,7 +168,7 @@ struct TraceFieldProblem: Error, CustomStringConvertible {
 /// One step line. `step`, `t`, `alphaBar`, `snrDB`, `xt`, `x0` are required; `distance`,
 /// `margin` (of the x0-hat rounding), `changed` and `scores` are the documented analysis
 /// fields; the rest (`totalSteps`, `sigma`, `xtDistance`, `xtMargin`, `candidates`, `guesses`,
-/// `guidanceNorm`, `clamped`) let a replay redraw every panel and fall back to neutral values
+/// `guidanceNorm`, `clamped`) let a replay show all that a live chain shows, and fall back to neutral values
 /// when absent or unreadable. Floats are rounded to 5 decimals (`sigma`, `snrDB` to 6).
 struct TraceStep: Codable {
     var step: Int
