@@ -6,10 +6,9 @@ APT_PKGS   := libopenblas-dev libncurses-dev tmux
 MODEL      ?= Models/e2e
 # The release build (what `run`, `bench` and training use) is compiled for this machine's CPU
 # (`-target-cpu native`) on x86-64 machines with AVX2 and FMA: Swift's default x86-64 target is
-# SSE2 only, which left the elementwise kernels 4 wide with no FMA (guidedStepMs 5.08 -> 4.4-4.7,
-# trainStepMs 127 -> 118-124 on the 2-core EPYC), and `native` rather than `haswell` also gives
-# them AVX-512's 32 registers where the CPU has them (GELU 73 -> 51 us a step). The binary is
-# built where it runs; tests use the portable debug build.
+# SSE2 only, which keeps the elementwise kernels 4 wide with no FMA, and `native` rather than
+# `haswell` also gives them AVX-512's 32 registers where the CPU has them (measurements in
+# docs/PERFORMANCE-NOTES.md). The binary is built where it runs; tests use the portable debug build.
 CPU_FLAGS  := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc native")
 RELEASE    := $(SWIFT) build -c release $(CPU_FLAGS)
 BIN        := .build/release/denoise

@@ -131,8 +131,13 @@ check_trace() {
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 k = int(sys.argv[2])
-assert len(lines) == k + 1, f"{len(lines)} lines, expected {k} steps + final"
-steps = [json.loads(l) for l in lines[:-1]]
+assert len(lines) == k + 2, f"{len(lines)} lines, expected header + {k} steps + final"
+header = json.loads(lines[0])
+assert header.get("header") is True and header["format"] == 1, f"first line: {lines[0][:200]}"
+assert header["settings"]["seed"] == 7 and header["settings"]["steps"] == k, header["settings"]
+assert header["model"]["name"] and header["model"]["weights"].startswith("fnv1a64:"), header["model"]
+assert header["program"].startswith("denoise ") and header["blasCore"], header
+steps = [json.loads(l) for l in lines[1:-1]]
 final = json.loads(lines[-1])
 assert final.get("final") is True and isinstance(final.get("text"), str), f"last line: {lines[-1][:200]}"
 for i, s in enumerate(steps):
@@ -146,8 +151,8 @@ sample = json.loads(open(sys.argv[3]).read().splitlines()[0])
 assert final["text"] == sample["text"], f"trace text {final['text']!r} != sample text {sample['text']!r}"
 EOF
 }
-if out=$(check_trace 2>&1); then ok "--trace writes $K step lines with the snapshot fields, alphaBar rising, then final text"
-else not_ok "--trace writes $K step lines with the snapshot fields, alphaBar rising, then final text" "$out$(cat "$TMP/err")"; fi
+if out=$(check_trace 2>&1); then ok "--trace writes a header with the settings, $K step lines with the snapshot fields, alphaBar rising, then final text"
+else not_ok "--trace writes a header with the settings, $K step lines with the snapshot fields, alphaBar rising, then final text" "$out$(cat "$TMP/err")"; fi
 
 check_length() {
   run_sample --seed 3 --count 4 --length 5 --format jsonl > "$TMP/len.jsonl" 2>"$TMP/err" || return 1
@@ -298,7 +303,7 @@ tui_checks=(
   "play: terminal modes restored after q (icanon echo)"
   "play: SIGTERM exits 143 with the terminal restored"
   "play: Ctrl-C exits 130 with the terminal restored"
-  "play --replay of a sample --trace opens and steps"
+  "play --replay of a sample --trace opens, shows the trace's seed and steps"
   "play: still responsive after 500 keys in 10 s (q exits 0)"
   "play --theme nosuchtheme in a terminal: exit 1, one line naming the theme"
   "play --replay of a missing trace in a terminal: exit 1, one line naming the file"
@@ -357,9 +362,9 @@ $(screen "$s")"; fi
   tm kill-session -t "$s" 2>/dev/null || true
 
   s=replay
-  if "$BIN" sample --model "$M" --steps 12 --trace "$TMP/replay.jsonl" > /dev/null 2>"$TMP/err"; then
+  if "$BIN" sample --model "$M" --seed 9 --steps 12 --trace "$TMP/replay.jsonl" > /dev/null 2>"$TMP/err"; then
     start "$s" "$BIN" play --replay "$TMP/replay.jsonl"
-    if wait_for "$s" "step 1/12" 15 && { tm send-keys -t "$s" Right Right; wait_for "$s" "step 3/12" 5; } &&
+    if wait_for "$s" "step 1/12" 15 && wait_for "$s" "seed 9" 5 && { tm send-keys -t "$s" Right Right; wait_for "$s" "step 3/12" 5; } &&
        { press_end "$s"; wait_for "$s" "step 12/12" 5; } &&
        { tm send-keys -t "$s" q; wait_for "$s" '^\[exited 0\]' 5; }; then
       ok "${tui_checks[9]}"

@@ -1,11 +1,11 @@
 // Fused multiply-add on eight float lanes, for the elementwise kernels in DenoiseCore.
 //
 // Swift has no way to ask for a vector FMA: SIMD8's addingProduct is written lane by lane and
-// LLVM re-vectorises it badly (half the lanes ended up scalar), and plain `a * b + c` is never
+// LLVM does not turn it back into one vector instruction, and plain `a * b + c` is never
 // contracted. Clang can contract, so this header-only module gives Swift one inline function
 // whose body clang compiles with contraction on. The ext_vector_type(8) float is Swift's
 // SIMD8<Float>. Where the target has FMA (the release build passes -target-cpu) the result is
-// one vfmadd; elsewhere it is a multiply and an add, exactly what the Swift code did before.
+// one vfmadd; elsewhere it is a multiply and an add, the same result as `a * b + c` in Swift.
 #ifndef DENOISE_FUSED_H
 #define DENOISE_FUSED_H
 

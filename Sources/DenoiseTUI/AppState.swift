@@ -25,6 +25,9 @@ public struct AppState: Sendable, Equatable {
     /// Settings of the branch being prepared in the branch menu (nil outside it).
     public var draft: ChainSettings?
     public var themeName: String
+    /// The key to the strip's colours under the theme and colour depth in use (the driver sets
+    /// it whenever either changes).
+    public var legend: Legend
     /// Theme names found in the themes folder, for `t`.
     public var themes: [String]
     /// False under NO_COLOR or on a colourless terminal: themes cannot be cycled.
@@ -35,9 +38,10 @@ public struct AppState: Sendable, Equatable {
     public var seedState: UInt64
 
     public init(themeName: String = "default", themes: [String] = [], colorsEnabled: Bool = true,
-                ascii: Bool = false, seedState: UInt64 = 0x5EED) {
+                ascii: Bool = false, seedState: UInt64 = 0x5EED,
+                legend: Legend = Legend(theme: .monochrome, depth: .none)) {
         self.themeName = themeName; self.themes = themes; self.colorsEnabled = colorsEnabled
-        self.ascii = ascii; self.seedState = seedState
+        self.ascii = ascii; self.seedState = seedState; self.legend = legend
     }
 
     public var speed: Double { Self.speeds[speedIndex] }

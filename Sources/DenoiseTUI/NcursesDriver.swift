@@ -221,6 +221,7 @@ final class NcursesDriver {
     /// -8 (8 colours without the terminal's default colours, so "default" means white on black)
     /// or 0 (no colour).
     private func applyTheme() {
+        state.legend = Legend(theme: theme, depth: colorDepth == 256 ? .full : colorDepth == 0 ? .none : .eight)
         roleAttributes = []
         rolePairs = []
         let fallback = colorDepth < 0

@@ -57,7 +57,7 @@ extension Playground {
         FooterPanel.drawStatus(&frame, layout.status, context)
         FooterPanel.draw(&frame, layout.footer)
         switch state.overlay {
-        case .help: OverlayPanels.drawHelp(&frame, layout)
+        case .help: OverlayPanels.drawHelp(&frame, layout, legend: state.legend)
         case .menu(let kind, let selected): OverlayPanels.drawMenu(&frame, layout, context, kind: kind, selected: selected)
         case .none, .prompt: break
         }

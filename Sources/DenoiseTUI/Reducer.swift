@@ -97,7 +97,7 @@ private struct Reduction {
             state.overlay = .prompt(Prompt(.inspect))
         case .branchMenu:
             state.draft = engine.settings
-            state.overlay = .menu(.branch, selected: 0)
+            openMenu(.branch, at: .confirmBranch)
         case .controlMenu:
             state.draft = nil
             openMenu(.controls)
@@ -194,17 +194,20 @@ private struct Reduction {
         Menus.items(kind, settings: editedSettings, summary: summary)
     }
 
-    private mutating func openMenu(_ kind: MenuKind, selected: Int? = nil) {
-        state.overlay = .menu(kind, selected: selected ?? Menus.firstSelectable(menuItems(kind)))
+    /// Opens a menu with the line of `action` selected (the first selectable line without one,
+    /// or when the menu has no such line).
+    private mutating func openMenu(_ kind: MenuKind, at action: MenuAction? = nil) {
+        let items = menuItems(kind)
+        let index = action.flatMap { action in items.firstIndex { $0.action == action } }
+        state.overlay = .menu(kind, selected: index ?? Menus.firstSelectable(items))
     }
 
     private mutating func leaveMenu(_ kind: MenuKind) {
         switch kind {
         case .values(let field):
-            let index = menuItems(.controls).firstIndex { $0.action == .chooseField(field) }
-            openMenu(.controls, selected: index)
+            openMenu(.controls, at: .chooseField(field))
         case .controls where state.draft != nil:
-            openMenu(.branch, selected: 1)
+            openMenu(.branch, at: .openControls)
         case .controls, .branch:
             state.draft = nil
             state.overlay = .none
@@ -217,7 +220,7 @@ private struct Reduction {
         case .jump, .inspect:
             state.overlay = .none
         case .seed:
-            openMenu(.branch, selected: 2)
+            openMenu(.branch, at: .prompt(.seed))
         case .length, .infill, .guidanceWeight:
             openMenu(.controls)
         }
@@ -236,9 +239,7 @@ private struct Reduction {
             openMenu(.controls)
         case .chooseField(let field):
             let current = editedSettings.controls.first { $0.field == field }?.value
-            let items = Menus.items(.values(field: field), settings: editedSettings, summary: summary)
-            let index = items.firstIndex { $0.action == .setControl(field: field, value: current) } ?? 0
-            state.overlay = .menu(.values(field: field), selected: index)
+            openMenu(.values(field: field), at: .setControl(field: field, value: current))
         case .setControl(let field, let value):
             let description = value.map { "\(field)=\($0)" } ?? "no control on \(field)"
             edit(description) { settings in
@@ -270,7 +271,7 @@ private struct Reduction {
         if var draft = state.draft {
             change(&draft)
             state.draft = draft
-            state.overlay = .menu(.branch, selected: 0)
+            openMenu(.branch, at: .confirmBranch)
         } else if let engine {
             var settings = engine.settings
             change(&settings)

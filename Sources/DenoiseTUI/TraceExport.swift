@@ -1,7 +1,7 @@
 import DenoiseCore
 import Foundation
 
-/// Writes the shown branch as a JSONL trace in DenoiseCore's `Trace` format (DESIGN section 5,
+/// Writes the shown branch as a JSONL trace in DenoiseCore's `Trace` format (docs/TRACE.md,
 /// the same files `denoise sample --trace` writes and `denoise play --replay` reads) and as a
 /// plain-text table for reading or printing.
 public enum TraceExport {
@@ -19,9 +19,17 @@ public enum TraceExport {
     public static func write(_ engine: EngineState, summary: ModelSummary, directory: String) throws -> Files {
         let base = (directory as NSString).appendingPathComponent(baseName(engine))
         let files = Files(trace: base + ".jsonl", table: base + ".txt")
-        try Trace.write(Array(shown(engine)), text: finalText(engine), to: files.trace)
+        try Trace.write(header: header(engine, summary: summary), snapshots: Array(shown(engine)),
+                        text: finalText(engine), to: files.trace)
         try Data(table(engine, summary: summary).utf8).write(to: URL(fileURLWithPath: files.table), options: .atomic)
         return files
+    }
+
+    /// The shown branch's settings, its number and the step of its parent it was taken from.
+    static func header(_ engine: EngineState, summary: ModelSummary) -> TraceHeader {
+        let branch = engine.branches.first { $0.index == engine.branchIndex }
+        return TraceHeader(model: summary, settings: engine.settings, branch: engine.branchIndex + 1,
+                           parentStep: branch?.parentStep ?? 0)
     }
 
     static func shown(_ engine: EngineState) -> ArraySlice<StepSnapshot> {

@@ -49,10 +49,10 @@ struct Bench: ParsableCommand {
         var stepTimes = [Double]()
         for seed in 1...8 {
             let chain = try ReverseChain(model: m, settings: ChainSettings(seed: UInt64(seed), steps: 200))
-            for _ in 0..<3 { chain.step(record: false) }
+            for _ in 0..<3 { chain.silentStep() }
             for _ in 0..<50 {
                 let begin = DispatchTime.now().uptimeNanoseconds
-                chain.step(record: false)
+                chain.silentStep()
                 stepTimes.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e6)
             }
         }
@@ -67,7 +67,7 @@ struct Bench: ParsableCommand {
             let freeStart = free.saveState()
             freeStepMs = median(301) {
                 if free.isFinished { free.restore(freeStart) }
-                free.step(record: false)
+                free.silentStep()
             }
         }
         results.append(("reverseStepFreeLengthMs", freeStepMs))
@@ -75,7 +75,7 @@ struct Bench: ParsableCommand {
         let start = chain.saveState()
         let snapshotMs = median(201) {
             if chain.isFinished { chain.restore(start) }
-            chain.step(record: true)
+            chain.recordedStep()
         }
         results.append(("reverseStepWithSnapshotMs", snapshotMs))
 
@@ -87,7 +87,7 @@ struct Bench: ParsableCommand {
             let gStart = g.saveState()
             guided = median(201) {
                 if g.stepsTaken > 150 { g.restore(gStart) }
-                g.step(record: false)
+                g.silentStep()
             }
         }
         results.append(("guidedStepMs", guided))
@@ -177,7 +177,7 @@ struct Bench: ParsableCommand {
             for (k, v) in results { object[k] = v.map { ($0 * 1000).rounded() / 1000 } ?? NSNull() }
             object["machine"] = machine
             object["model"] = path
-            print(Trace.json(object))
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
         } else {
             print("denoise bench · \(path) · \(machine)")
             print("medians after warm-up; inference with single-threaded BLAS, training with \(cores) data-parallel workers")

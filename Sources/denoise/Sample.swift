@@ -24,7 +24,7 @@ struct Sample: ParsableCommand {
             let results = try SampleRunner.run(model: model, settings: settings, count: count, tracePath: trace)
             for r in results {
                 if format == "jsonl" {
-                    print(Trace.json(["seed": r.seed, "text": r.text, "tokens": r.tokens, "scores": r.scores] as [String: Any]))
+                    print(Trace.json(r))
                 } else {
                     print(r.text)
                 }

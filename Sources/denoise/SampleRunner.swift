@@ -1,8 +1,8 @@
 import DenoiseCore
 import Foundation
 
-/// One generated sample as the CLI reports it.
-struct SampleResult {
+/// One generated sample as the CLI reports it (and, encoded, one line of `--format jsonl`).
+struct SampleResult: Encodable {
     var seed: UInt64
     var text: String
     var tokens: [String]
@@ -21,9 +21,9 @@ enum SampleRunner {
         }
         if let tracePath {
             let chain = try ReverseChain(model: model, settings: settings)
-            var snapshots = [StepSnapshot]()
-            while !chain.isFinished { if let s = chain.step(record: true) { snapshots.append(s) } }
-            try Trace.write(snapshots, text: chain.text(sequence: 0), to: tracePath)
+            let snapshots = Array(chain)
+            try Trace.write(header: TraceHeader(model: model.summary, settings: settings), snapshots: snapshots,
+                            text: chain.text(sequence: 0), to: tracePath)
         }
         return results
     }

@@ -60,10 +60,7 @@ enum TinyModel {
 /// The latent after every step of a chain, from the starting noise to the end.
 private func latents(_ chain: ReverseChain) -> [[Float]] {
     var out = [chain.latent.array]
-    while !chain.isFinished {
-        chain.step(record: true)
-        out.append(chain.latent.array)
-    }
+    for _ in chain { out.append(chain.latent.array) }
     return out
 }
 
@@ -72,6 +69,24 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
 
 @Suite struct ChainTests {
     let model = TinyModel.make()
+
+    /// The chain as a sequence: one recorded step per element, from wherever it stands to the
+    /// end; mixing silent and recorded steps leaves the same latent as recording them all.
+    @Test func chainIsASequenceOfRecordedSteps() throws {
+        let settings = ChainSettings(seed: 13, steps: 12, length: 5)
+        let all = try ReverseChain(model: model, settings: settings)
+        let steps = Array(all)
+        #expect(steps.map(\.step) == Array(1...12) && all.isFinished && all.next() == nil)
+        #expect(Array(all).isEmpty, "a finished chain yields nothing")
+
+        let mixed = try ReverseChain(model: model, settings: settings)
+        for _ in 0..<4 { mixed.silentStep() }
+        let middle = Array(mixed.prefix(3))
+        #expect(middle.map(\.step) == [5, 6, 7] && mixed.stepsTaken == 7)
+        #expect(middle.map(\.xt) == steps[4..<7].map(\.xt), "silent steps leave the latent a recorded step would")
+        while !mixed.isFinished { mixed.silentStep() }
+        #expect(bits(mixed.latent.array) == bits(all.latent.array))
+    }
 
     @Test func sameSeedGivesBitIdenticalChain() throws {
         let settings = ChainSettings(seed: 42, steps: 20)
@@ -82,14 +97,14 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
         var stepsCompared = 0
         #expect(bits(a.latent.array) == bits(b.latent.array))
         while !a.isFinished {
-            let x = try #require(a.step(record: true)), y = try #require(b.step(record: true))
+            let x = a.recordedStep(), y = b.recordedStep()
             #expect(bits(a.latent.array) == bits(b.latent.array), "latents differ at step \(x.step)")
             #expect(x.x0 == y.x0 && x.xt == y.xt && x.changed == y.changed)
             stepsCompared += 1
         }
         #expect(stepsCompared == 20)
         #expect(a.tokenIDs(sequence: 0) == b.tokenIDs(sequence: 0))
-        #expect(b.isFinished && b.step() == nil)
+        #expect(b.isFinished && b.next() == nil)
     }
 
     @Test func differentSeedGivesDifferentChain() throws {
@@ -149,24 +164,24 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
         _ = reference.initialSnapshot()
         var referenceSteps = [StepSnapshot]()
         var referenceLatents = [[Float]]()
-        while let s = reference.step(record: true) { referenceSteps.append(s); referenceLatents.append(reference.latent.array) }
+        for s in reference { referenceSteps.append(s); referenceLatents.append(reference.latent.array) }
 
         for k in [0, 1, 7, 19] {
             let chain = try ReverseChain(model: model, settings: settings)
             _ = chain.initialSnapshot()
-            for _ in 0..<k { chain.step(record: true) }
+            for _ in 0..<k { chain.recordedStep() }
             let saved = chain.saveState()
             #expect(saved.stepsTaken == k)
             // Wander off (steps that must be undone), then come back.
-            for _ in 0..<3 { chain.step(record: true) }
+            _ = Array(chain.prefix(3))
             chain.restore(saved)
             #expect(chain.stepsTaken == k)
             // A fresh chain restored from the same state must continue identically too.
             let fresh = try ReverseChain(model: model, settings: settings)
             fresh.restore(saved)
             for j in k..<20 {
-                let s = try #require(chain.step(record: true))
-                let f = try #require(fresh.step(record: true))
+                let s = chain.recordedStep()
+                let f = fresh.recordedStep()
                 #expect(bits(chain.latent.array) == bits(referenceLatents[j]), "restored at \(k): latent differs at step \(j + 1)")
                 #expect(bits(fresh.latent.array) == bits(referenceLatents[j]), "fresh restored at \(k): latent differs at step \(j + 1)")
                 #expect(s.step == referenceSteps[j].step && s.x0 == referenceSteps[j].x0 && s.xt == referenceSteps[j].xt)
@@ -297,7 +312,7 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
         _ = chain.initialSnapshot()
         var previous = -Double.infinity
         var ts = [Int]()
-        while let s = chain.step(record: true) {
+        for s in chain {
             #expect(s.alphaBar > previous, "alpha-bar must increase step by step (less noise)")
             previous = s.alphaBar
             ts.append(s.t)

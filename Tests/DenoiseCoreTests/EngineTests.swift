@@ -63,7 +63,7 @@ import Testing
         let s = try settle(e, .toEnd)
         let chain = try ReverseChain(model: model, settings: ChainSettings(seed: 5, steps: 20))
         var expected = [chain.initialSnapshot()]
-        while let snap = chain.step(record: true) { expected.append(snap) }
+        expected += Array(chain)
         #expect(s.history.map(shown) == expected.map(shown))
     }
 
@@ -217,34 +217,99 @@ final class PollCounter: @unchecked Sendable {
     }
 }
 
+/// The pieces both engines share.
+@Suite struct EngineLoopTests {
+    @Test func mailboxHoldsOnlyTheNewestStateAndHandsItOutOnce() {
+        let loop = EngineLoop(label: "test.loop")
+        #expect(loop.take() == nil)
+        func state(_ current: Int) -> EngineState {
+            let snapshot = StepSnapshot(step: current, totalSteps: 3, t: 0, alphaBar: 1, sigma: 0, snrDB: 0, xt: [], x0: [],
+                                        candidates: [], changed: [], scores: [:], fieldGuesses: [], guidanceNorm: 0, clamped: true)
+            return EngineState(history: [snapshot], current: 0, branchIndex: 0, branches: [], settings: ChainSettings(),
+                               playing: false, stepsPerSecond: 1, note: nil)
+        }
+        loop.post(state(1))
+        loop.post(state(2))
+        #expect(loop.take()?.snapshot.step == 2)
+        #expect(loop.take() == nil)
+    }
+
+    /// PAD, START and END are left out of the sentence by id: a word that merely reads "END"
+    /// (a different id) stays.
+    @Test func sentenceTextLeavesOutTheMarkersById() {
+        let tokens: [RoundedToken] = [(Vocabulary.startID, "START"), (9, "a"), (10, "END"), (11, "pub"),
+                                      (Vocabulary.endID, "END"), (Vocabulary.padID, "PAD")]
+            .map { RoundedToken(id: $0.0, text: $0.1, distance: 0, margin: 0) }
+        let snapshot = StepSnapshot(step: 1, totalSteps: 1, t: 0, alphaBar: 1, sigma: 0, snrDB: 0, xt: [], x0: tokens,
+                                    candidates: [], changed: [], scores: [:], fieldGuesses: [], guidanceNorm: 0, clamped: true)
+        #expect(snapshot.sentenceText == "a END pub")
+    }
+}
+
 /// Replaying an exported trace: no model, the recorded steps only.
 @Suite struct ReplayEngineTests {
-    @Test func replayStepsThroughARecordedTrace() throws {
+    static func settle(_ replay: ReplayEngine, _ requests: EngineRequest...) -> EngineState? {
+        for r in requests { replay.send(r) }
+        replay.queue.sync {}
+        return replay.poll()
+    }
+
+    @Test func replayStepsThroughARecordedTraceWithItsHeader() throws {
         let model = TinyModel.make()
         let dir = try TinyModel.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let chain = try ReverseChain(model: model, settings: ChainSettings(seed: 2, steps: 8))
-        var snaps = [StepSnapshot]()
-        while let s = chain.step(record: true) { snaps.append(s) }
+        var settings = ChainSettings(seed: 9, steps: 8, clamp: false, length: 5)
+        settings.guidance.weight = 2.5
+        let chain = try ReverseChain(model: model, settings: settings)
+        let snaps = Array(chain)
         let path = (dir as NSString).appendingPathComponent("trace.jsonl")
-        try Trace.write(snaps, text: chain.text(sequence: 0), to: path)
+        let header = TraceHeader(model: model.summary, settings: settings)
+        try Trace.write(header: header, snapshots: snaps, text: chain.text(sequence: 0), to: path)
 
-        let (read, text) = try Trace.read(path: path)
-        #expect(text == chain.text(sequence: 0))
-        #expect(read.map(\.step) == snaps.map(\.step) && read.map(\.t) == snaps.map(\.t))
-        #expect(read.map { $0.xt.map(\.text) } == snaps.map { $0.xt.map(\.text) })
-        #expect(read.map(\.changed) == snaps.map(\.changed))
+        let read = try Trace.read(path: path)
+        #expect(read.header == header && read.header?.settings.seed == 9 && read.header?.blasCore == BLAS.coreName)
+        #expect(read.text == chain.text(sequence: 0))
+        #expect(read.snapshots.map(\.step) == snaps.map(\.step) && read.snapshots.map(\.t) == snaps.map(\.t))
+        #expect(read.snapshots.map { $0.xt.map(\.text) } == snaps.map { $0.xt.map(\.text) })
+        #expect(read.snapshots.map(\.changed) == snaps.map(\.changed))
+        #expect(read.snapshots.map(\.sentenceText) == snaps.map(\.sentenceText), "specials are told apart by id after reading too")
 
         let replay = try ReplayEngine(tracePath: path)
-        func settle(_ r: EngineRequest...) -> EngineState? {
-            for x in r { replay.send(x) }
-            replay.queue.sync {}
-            return replay.poll()
+        let first = try #require(replay.poll())
+        #expect(first.snapshot.step == 1)
+        #expect(first.settings == settings, "the header's settings, not made-up ones")
+        #expect(replay.summary.name == model.name && replay.summary.parameterCount == model.denoiser.parameterCount)
+        #expect(replay.summary.replay == ReplaySource(file: "trace.jsonl", settingsRecorded: true))
+        #expect(Self.settle(replay, .stepForward, .stepForward)?.snapshot.step == 3)
+        #expect(Self.settle(replay, .stepBack)?.snapshot.step == 2)
+        let end = Self.settle(replay, .toEnd)
+        #expect(end?.snapshot.step == 8 && end?.branches.first?.text == snaps.last?.sentenceText)
+        #expect(Self.settle(replay, .branch(ChainSettings()))?.note?.contains("replay") == true)
+    }
+
+    /// Traces written before headers existed: the steps only. The replay takes what the steps
+    /// tell (controls from the score keys, clamping) and says the rest is not recorded.
+    @Test func traceWithoutAHeaderStillReplays() throws {
+        let dir = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var snapshot = StepSnapshot(step: 1, totalSteps: 2, t: 10, alphaBar: 0.5, sigma: 0.7, snrDB: 0,
+                                    xt: [], x0: [], candidates: [], changed: [], scores: ["food=Italian": 0.5],
+                                    fieldGuesses: [], guidanceNorm: 0, clamped: false)
+        snapshot.x0 = ["START", "a", "pub", "END", "PAD"].map {
+            RoundedToken(id: Vocabulary.specialID($0) ?? 7, text: $0, distance: 1, margin: 1)
         }
-        #expect(replay.poll()?.snapshot.step == 1)
-        #expect(settle(.stepForward, .stepForward)?.snapshot.step == 3)
-        #expect(settle(.stepBack)?.snapshot.step == 2)
-        #expect(settle(.toEnd)?.snapshot.step == 8)
-        #expect(settle(.branch(ChainSettings()))?.note?.contains("replay") == true)
+        snapshot.xt = snapshot.x0
+        var second = snapshot
+        second.step = 2
+        let path = (dir as NSString).appendingPathComponent("old.jsonl")
+        let lines = [Trace.line(snapshot), Trace.line(second), Trace.finalLine(text: "a pub")]
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: path))
+
+        let replay = try ReplayEngine(tracePath: path)
+        let state = try #require(replay.poll())
+        #expect(replay.header == nil && replay.summary.replay == ReplaySource(file: "old.jsonl", settingsRecorded: false))
+        #expect(state.settings.controls == [ControlTarget(field: "food", value: "Italian")] && !state.settings.clamp)
+        #expect(state.note?.contains("without a header") == true)
+        #expect(state.branches.first?.text == "a pub")
     }
 }

@@ -314,8 +314,8 @@ import Testing
 
     static func validTrace() throws -> [String] {
         let chain = try ReverseChain(model: model, settings: ChainSettings(seed: 3, steps: 3))
-        var lines = [String]()
-        while let s = chain.step(record: true) { lines.append(Trace.line(s)) }
+        var lines = [Trace.headerLine(TraceHeader(model: model.summary, settings: chain.settings))]
+        lines += chain.map(Trace.line)
         lines.append(Trace.finalLine(text: chain.text(sequence: 0)))
         return lines
     }
@@ -346,8 +346,8 @@ import Testing
         let path = (dir as NSString).appendingPathComponent("trace.jsonl")
         let url = URL(fileURLWithPath: path)
         try Data(lines.joined(separator: "\n").utf8).write(to: url)
-        let (good, text) = try Trace.read(path: path)
-        #expect(good.count == lines.count - 1 && text != nil)
+        let good = try Trace.read(path: path)
+        #expect(good.snapshots.count == lines.count - 2 && good.text != nil && good.header != nil)
 
         var m = Mutator(rng: RandomSource(seed: 99))
         var readable = 0
@@ -369,7 +369,7 @@ import Testing
             if n % 10 == 9 { data = m.bytes(data) }
             Self.put(data, path)
             expectOnlyDenoiseErrors(case: n) {
-                let (snapshots, _) = try Trace.read(path: path)
+                let snapshots = try Trace.read(path: path).snapshots
                 readable += 1
                 #expect(!snapshots.isEmpty)
                 for s in snapshots {
@@ -392,10 +392,14 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = (dir as NSString).appendingPathComponent("t.jsonl")
         let lines = try Self.validTrace()
+        let header = lines[0], step = lines[1]
         let cases: [(String, [String])] = [
-            (lines[0] + "\nnot json\n", ["t.jsonl", "line 2", "not a JSON object"]),
+            (step + "\nnot json\n", ["t.jsonl", "line 2", "not a JSON object"]),
             ("{\"step\":1}\n", ["line 1", "\"xt\""]),
-            (lines[0].replacingOccurrences(of: "\"alphaBar\":", with: "\"alphaBarX\":"), ["line 1", "alphaBar"]),
+            (step.replacingOccurrences(of: "\"alphaBar\":", with: "\"alphaBarX\":"), ["line 1", "alphaBar"]),
+            (step + "\n" + header + "\n", ["line 2", "header belongs on the first line"]),
+            (header.replacingOccurrences(of: "\"seed\":", with: "\"seedX\":") + "\n" + step, ["line 1", "settings.seed", "missing"]),
+            (header.replacingOccurrences(of: "\"steps\":3", with: "\"steps\":\"three\"") + "\n" + step, ["line 1", "settings.steps"]),
             ("{\"final\":true,\"text\":\"x\"}\n", ["holds no steps"]),
             ("", ["holds no steps"]),
         ]

@@ -16,16 +16,25 @@ import Testing
         #expect(files.table.hasSuffix("/denoise-trace-42-2.txt"))
 
         let lines = try String(contentsOfFile: files.trace, encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == 202)
+        #expect(lines.count == 203, "header, steps 0...200, final line")
         let objects = try lines.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
-        let first = objects[0]
+        let header = objects[0]
+        #expect(header["header"] as? Bool == true && header["branch"] as? Int == 2 && header["parentStep"] as? Int == 90)
+        let settings = try #require(header["settings"] as? [String: Any])
+        #expect(settings["seed"] as? Int == 42 && settings["steps"] as? Int == 200 && settings["clamp"] as? Bool == true)
+        #expect((settings["controls"] as? [[String: String]]) == [["field": "food", "value": "Italian"]])
+        #expect((header["model"] as? [String: Any])?["name"] as? String == "e2e")
+        #expect(header["blasCore"] as? String == BLAS.coreName && (header["program"] as? String)?.hasPrefix("denoise ") == true)
+        let first = objects[1]
         for key in ["step", "t", "alphaBar", "snrDB", "xt", "x0", "distance", "margin", "changed", "scores"] {
             #expect(first[key] != nil, "missing \(key)")
         }
         #expect((first["x0"] as? [Any])?.isEmpty == true, "step 0 has no prediction")
         let replayed = try Trace.read(path: files.trace)
         #expect(replayed.snapshots.count == 201 && replayed.text == last(objects)["text"] as? String)
-        let step100 = objects[100]
+        #expect(replayed.header == TraceExport.header(engine, summary: Fixtures.summary))
+        #expect(replayed.header?.settings == engine.settings)
+        let step100 = objects[101]
         #expect(step100["step"] as? Int == 100)
         #expect((step100["x0"] as? [String])?.count == Fixtures.length)
         #expect((step100["distance"] as? [Double])?.count == Fixtures.length)

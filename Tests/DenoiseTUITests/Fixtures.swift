@@ -28,6 +28,17 @@ enum Fixtures {
         name: "tiny", parameterCount: 12_300, vocabularySize: 100, sequenceLength: length,
         diffusionSteps: diffusionSteps, fields: [])
 
+    /// The repository's Themes folder.
+    static let themesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Themes").path
+
+    /// The UI state of a playground started with `theme` on a terminal of `depth` colours.
+    static func appState(theme: String = "default", depth: ColourDepth = .full, ascii: Bool = false) -> AppState {
+        // The shipped themes load (ThemeTests checks each); a failure here is a broken checkout.
+        let loaded = (try? Theme.load(named: theme, from: themesDirectory)) ?? .monochrome
+        return AppState(themeName: theme, ascii: ascii, legend: Legend(theme: loaded, depth: depth))
+    }
+
     static func targetWord(_ i: Int) -> String { i < target.count ? target[i] : "PAD" }
 
     static func lockStep(_ i: Int) -> Int { 20 + (i * 37 + 11) % 150 }

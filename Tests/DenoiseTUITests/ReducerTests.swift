@@ -27,6 +27,19 @@ private struct Harness {
     mutating func type(_ text: String) {
         for character in text { press(.character(character)) }
     }
+
+    /// The open menu and the action of its selected row: menus are checked by what the row
+    /// does, not by its number.
+    var selectedRow: (kind: MenuKind, action: MenuAction?)? {
+        guard case .menu(let kind, let selected) = state.overlay else { return nil }
+        let settings = state.draft ?? engineState?.settings ?? ChainSettings()
+        let items = Menus.items(kind, settings: settings, summary: engine.summary)
+        return (kind, items.indices.contains(selected) ? items[selected].action : nil)
+    }
+
+    func isAt(_ kind: MenuKind, _ action: MenuAction) -> Bool {
+        selectedRow.map { $0.kind == kind && $0.action == action } ?? false
+    }
 }
 
 @Suite struct KeyMapTests {
@@ -140,14 +153,14 @@ private struct Harness {
         #expect(h.state.draft == Fixtures.settings)
         h.press(.character("c"))                      // controls
         h.press(.character("1"))                      // field 1: food
-        #expect(h.state.overlay == .menu(.values(field: "food"), selected: 1))
+        #expect(h.isAt(.values(field: "food"), .setControl(field: "food", value: "Italian")), "the current value")
         h.press(.character("2"))                      // value 2: French
-        #expect(h.state.overlay == .menu(.branch, selected: 0))
+        #expect(h.isAt(.branch, .confirmBranch))
         h.press(.character("x"))                      // clamp off
         h.press(.character("s"))                      // seed prompt
         h.type("7")
         h.press(.enter)
-        #expect(h.state.overlay == .menu(.branch, selected: 2))
+        #expect(h.isAt(.branch, .prompt(.seed)))
         #expect(h.engine.sent.isEmpty, "nothing is sent before continue")
         h.press(.up, .up)                             // back to "continue"
         h.press(.enter)
@@ -164,11 +177,11 @@ private struct Harness {
     @Test func escapeWalksBackOutOfMenus() {
         var h = Harness()
         h.press(.character("b"), .character("c"), .character("2"))
-        #expect(h.state.overlay == .menu(.values(field: "area"), selected: 0))
+        #expect(h.isAt(.values(field: "area"), .setControl(field: "area", value: nil)))
         h.press(.escape)
-        #expect(h.state.overlay == .menu(.controls, selected: 1))
+        #expect(h.isAt(.controls, .chooseField("area")))
         h.press(.escape)
-        #expect(h.state.overlay == .menu(.branch, selected: 1))
+        #expect(h.isAt(.branch, .openControls))
         h.press(.escape)
         #expect(h.state.overlay == .none)
         #expect(h.state.draft == nil)

@@ -37,7 +37,7 @@ import Testing
                      sourceLocation: sourceLocation)
     }
 
-    func render(_ width: Int, _ height: Int, state: AppState = AppState(),
+    func render(_ width: Int, _ height: Int, state: AppState = Fixtures.appState(),
                 engine: EngineState? = Fixtures.engineState(), summary: ModelSummary = Fixtures.summary) -> Frame {
         Playground.renderFrame(state: state, engineState: engine, summary: summary, width: width, height: height)
     }
@@ -47,14 +47,14 @@ import Testing
     }
 
     @Test func midChain120x40() throws {
-        var state = AppState()
+        var state = Fixtures.appState()
         state.inspected = 8
         try assertSnapshot("mid-chain-120x40", render(120, 40, state: state))
     }
 
     @Test func startASCII100x30() throws {
         let engine = Fixtures.engineState(current: 0, controls: [], playing: false, branches: 1)
-        try assertSnapshot("start-ascii-100x30", render(100, 30, state: AppState(ascii: true), engine: engine))
+        try assertSnapshot("start-ascii-100x30", render(100, 30, state: Fixtures.appState(ascii: true), engine: engine))
     }
 
     @Test func finished80x24WithoutClassifier() throws {
@@ -63,31 +63,41 @@ import Testing
     }
 
     @Test func compareBranches120x40() throws {
-        var state = AppState()
+        var state = Fixtures.appState()
         state.compare = true
         try assertSnapshot("compare-120x40", render(120, 40, state: state, engine: Fixtures.engineState(current: 180)))
     }
 
     @Test func help80x24() throws {
-        var state = AppState()
+        var state = Fixtures.appState()
         state.overlay = .help
         try assertSnapshot("help-80x24", render(80, 24, state: state))
     }
 
     @Test func branchMenu80x24() throws {
-        var state = AppState()
+        var state = Fixtures.appState()
         state.draft = Fixtures.settings
         state.overlay = .menu(.branch, selected: 0)
         try assertSnapshot("branch-menu-80x24", render(80, 24, state: state))
     }
 
     @Test func controlMenuAndPrompt80x24() throws {
-        var state = AppState()
+        var state = Fixtures.appState()
         state.overlay = .menu(.controls, selected: 2)
         try assertSnapshot("control-menu-80x24", render(80, 24, state: state))
         state.overlay = .prompt(Prompt(.jump, input: "12"))
         let text = render(80, 24, state: state).text
         #expect(text.contains("go to step (0-200): 12"))
+    }
+
+    /// The mid-chain hint and the help overlay name the strip's marks as the theme shows them.
+    @Test func legendUnderTheColourBlindAndMonoThemes() throws {
+        var state = Fixtures.appState(theme: "colorblind")
+        try assertSnapshot("legend-colorblind-80x24", render(80, 24, state: state))
+        state.overlay = .help
+        try assertSnapshot("help-colorblind-80x24", render(80, 24, state: state))
+        state = Fixtures.appState(theme: "mono", depth: .none)
+        try assertSnapshot("legend-mono-80x24", render(80, 24, state: state))
     }
 
     @Test func waitingAndTooSmall() throws {

@@ -69,3 +69,41 @@ import Testing
         #expect(theme.style(for: .changed) == Style(fg: 7))
     }
 }
+
+/// The colour key is worded from the theme: every shipped theme, at each colour depth.
+@Suite struct LegendTests {
+    func legend(_ theme: String, _ depth: ColourDepth) throws -> String {
+        Legend(theme: try Theme.load(named: theme, from: ThemeTests.themes), depth: depth).long(separator: "·")
+    }
+
+    @Test func everyShippedThemeNamesItsOwnColours() throws {
+        #expect(try legend("default", .full) == "yellow = changed this step · green = settled · rose = could still flip")
+        #expect(try legend("default", .eight) == "yellow = changed this step · green = settled · red = could still flip")
+        #expect(try legend("colorblind", .full) == "yellow = changed this step · blue = settled · orange = could still flip")
+        #expect(try legend("colorblind", .eight) == "bold underlined yellow = changed this step · blue = settled · dim yellow = could still flip")
+        #expect(try legend("light", .full) == "orange = changed this step · green = settled · magenta = could still flip")
+        #expect(try legend("high-contrast", .full) == "yellow = changed this step · green = settled · magenta = could still flip")
+    }
+
+    /// Without colours a mark is named by its attributes; one that looks like plain text is
+    /// left out (mono's settled tokens are plain).
+    @Test func attributesNameTheMarksWithoutColour() throws {
+        #expect(try legend("mono", .none) == "bold underlined = changed this step · dim = could still flip")
+        #expect(Legend(theme: .monochrome, depth: .full) == Legend(theme: .monochrome, depth: .none))
+        #expect(try legend("default", .none) == "bold = changed this step")
+        let plain = Theme(name: "plain", styles: [.text: Style()])
+        #expect(Legend(theme: plain, depth: .full).entries.isEmpty)
+    }
+
+    @Test func shortAndHelpFormsListTheSameMarks() throws {
+        let legend = Legend(theme: try Theme.load(named: "default", from: ThemeTests.themes), depth: .full)
+        #expect(legend.short(separator: "·") == "yellow changed · green settled · rose could flip")
+        #expect(legend.help(separator: "·") == "yellow: changed this step · green: settled · rose: could flip")
+    }
+
+    @Test func xtermColoursAreNamedByHue() {
+        let names = [16: "black", 196: "red", 208: "orange", 226: "yellow", 46: "green", 51: "cyan", 21: "blue",
+                     93: "purple", 201: "magenta", 174: "rose", 244: "grey", 231: "white", 9: "red", 8: "grey"]
+        for (index, name) in names { #expect(ColourNames.xterm(index) == name, "xterm \(index)") }
+    }
+}

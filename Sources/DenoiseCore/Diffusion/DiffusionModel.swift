@@ -8,11 +8,17 @@ public final class DiffusionModel: @unchecked Sendable {
     public let denoiser: Denoiser
     public let vocabulary: Vocabulary
     public let classifier: Classifier?
+    /// `Fingerprint.of` model.safetensors and classifier.safetensors as loaded (nil for a
+    /// model built in memory).
+    public let weightsFingerprint: String?
+    public let classifierFingerprint: String?
 
     public var config: ModelConfig { denoiser.config }
 
-    public init(name: String, denoiser: Denoiser, vocabulary: Vocabulary, classifier: Classifier? = nil) {
+    public init(name: String, denoiser: Denoiser, vocabulary: Vocabulary, classifier: Classifier? = nil,
+                weightsFingerprint: String? = nil, classifierFingerprint: String? = nil) {
         self.name = name; self.denoiser = denoiser; self.vocabulary = vocabulary; self.classifier = classifier
+        self.weightsFingerprint = weightsFingerprint; self.classifierFingerprint = classifierFingerprint
     }
 
     /// Loads a model folder (classifier included when `classifier.safetensors` is there).
@@ -21,14 +27,16 @@ public final class DiffusionModel: @unchecked Sendable {
         let (denoiser, vocab) = try folder.loadDenoiser()
         let classifier = try folder.loadClassifierIfPresent(denoiser: denoiser)
         let name = (URL(fileURLWithPath: path).standardized.lastPathComponent)
-        return DiffusionModel(name: name, denoiser: denoiser, vocabulary: vocab, classifier: classifier)
+        return DiffusionModel(name: name, denoiser: denoiser, vocabulary: vocab, classifier: classifier,
+                              weightsFingerprint: Fingerprint.ofFile(folder.file(ModelFolder.weightsFile)),
+                              classifierFingerprint: classifier == nil ? nil : Fingerprint.ofFile(folder.file(ModelFolder.classifierFile)))
     }
 
-    /// The summary the playground shows.
     public var summary: ModelSummary {
         ModelSummary(name: name, parameterCount: denoiser.parameterCount, vocabularySize: vocabulary.count,
                      sequenceLength: config.sequenceLength, diffusionSteps: config.diffusionSteps,
-                     fields: classifier?.fields.map { ($0.name, $0.values) } ?? [])
+                     fields: classifier?.fields.map { ($0.name, $0.values) } ?? [],
+                     weightsFingerprint: weightsFingerprint, classifierFingerprint: classifierFingerprint)
     }
 
     /// The clean embedding of one word.

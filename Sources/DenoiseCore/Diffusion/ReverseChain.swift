@@ -6,9 +6,14 @@ import Foundation
 ///
 /// Each step: x0-hat = f(x_t, t); with clamping, x0-hat is replaced by its nearest words;
 /// x_{t-1} = c1 x0-hat + c2 x_t + sqrt(beta~_t) z (no noise at the last step); then guidance
-/// (when controls are set) and the fixed positions of length control and infilling. The state
-/// (latent, random streams, step) can be saved and restored, which is how the engine keeps
-/// history and branches. Not thread-safe: one owner (the engine's queue, or the CLI).
+/// (when controls are set) and the fixed positions of length control and infilling.
+///
+/// Two kinds of step leave the same latent: `recordedStep()` returns the `StepSnapshot` of
+/// sequence 0, `silentStep()` returns nothing and skips work no one reads. Neither may be
+/// called once `isFinished`. The chain is also a `Sequence` of snapshots (`for s in chain`),
+/// one recorded step per element, which is how playback, export and traces consume it. The
+/// state (latent, random streams, step) can be saved and restored, which is how the engine
+/// keeps history and branches. Not thread-safe: one owner (the engine's queue, or the CLI).
 public final class ReverseChain {
     public let model: DiffusionModel
     public let settings: ChainSettings
@@ -56,7 +61,7 @@ public final class ReverseChain {
             constraints = try (0..<batch).map { b in
                 var rng = RandomSource(seed: (settings.seed &+ UInt64(b)) ^ 0xB7E1_5162_8AED_2A6B)
                 let n = PositionConstraints.drawLength(histogram: histogram, u: rng.uniform())
-                return try PositionConstraints(length: n.map { min($0, c.sequenceLength - 2) }, infill: nil,
+                return try PositionConstraints(length: n.map { Swift.min($0, c.sequenceLength - 2) }, infill: nil,
                                                vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
             }
         } else {
@@ -117,22 +122,37 @@ public final class ReverseChain {
     /// Schedule index of the next step (K-1 down to 0).
     var nextIndex: Int { schedule.count - 1 - stepsTaken }
 
-    /// Rounds rows [0, L) of `x` (sequence 0) into display tokens, filling the rounder's buffers.
-    func roundedTokens(_ x: UnsafePointer<Float>) -> [RoundedToken] {
-        rounder.round(x, rows: length, wordsOnly: wordsOnly)
-        return lastRoundedTokens()
+    /// The rows of a latent buffer that the rounder's buffers describe, as returned by `round`:
+    /// whoever reads the rounder's results holds the value that says which rows they are, and
+    /// rounding anything else makes a new one.
+    struct Rounding {
+        let rows: Range<Int>
     }
 
-    /// Display tokens of rows [0, L) from the rounder's last `round` (which covered them).
-    func lastRoundedTokens() -> [RoundedToken] {
-        (0..<length).map { p in
+    /// Rounds `rows` of `x` ([batch * L, D]); the rounder's row k is row `rows.lowerBound + k` of `x`.
+    func round(_ x: UnsafePointer<Float>, rows: Range<Int>) -> Rounding {
+        rounder.round(x + rows.lowerBound * dim, rows: rows.count, wordsOnly: wordsOnly + rows.lowerBound)
+        return Rounding(rows: rows)
+    }
+
+    /// Display tokens of sequence 0 from a rounding that covers its rows [0, L).
+    func tokens(_ rounding: Rounding) -> [RoundedToken] {
+        precondition(rounding.rows.lowerBound == 0 && rounding.rows.count >= length, "rounding does not cover sequence 0")
+        return (0..<length).map { p in
             let id = rounder.nearest[p]
             return RoundedToken(id: id, text: model.vocabulary.word(id), distance: rounder.nearestDistance[p], margin: rounder.margin[p])
         }
     }
 
-    func candidates() -> [[Candidate]] {
-        (0..<length).map { p in rounder.topK(row: p, k: candidateCount).map { Candidate(text: model.vocabulary.word($0.id), distance: $0.distance) } }
+    /// Top-k candidates of every position of sequence 0 from a rounding that covers it.
+    func candidates(_ rounding: Rounding) -> [[Candidate]] {
+        precondition(rounding.rows.lowerBound == 0 && rounding.rows.count >= length, "rounding does not cover sequence 0")
+        return (0..<length).map { p in rounder.topK(row: p, k: candidateCount).map { Candidate(text: model.vocabulary.word($0.id), distance: $0.distance) } }
+    }
+
+    /// Replaces the rounded rows of `x` by their nearest words' embeddings.
+    func clamp(_ x: UnsafeMutablePointer<Float>, _ rounding: Rounding) {
+        rounder.clamp(x + rounding.rows.lowerBound * dim, rows: rounding.rows.count)
     }
 
     func noiseFields(_ i: Int) -> (t: Int, alphaBar: Double, sigma: Double, snr: Double) {
@@ -143,8 +163,9 @@ public final class ReverseChain {
     /// The snapshot of the starting noise (step 0).
     public func initialSnapshot() -> StepSnapshot {
         let noise = noiseFields(schedule.count - 1)
-        let xt = roundedTokens(latent.pointer)
-        let cands = candidates()
+        let rounding = round(latent.pointer, rows: 0..<length)
+        let xt = tokens(rounding)
+        let cands = candidates(rounding)
         previousSentence = xt.map(\.id)
         let (scores, guesses) = classify(latent.pointer, t: noise.t)
         return StepSnapshot(step: 0, totalSteps: totalSteps, t: noise.t, alphaBar: noise.alphaBar, sigma: noise.sigma,
@@ -159,52 +180,93 @@ public final class ReverseChain {
         return (guide.scores(sequence: 0), guide.guesses(sequence: 0))
     }
 
-    /// Takes one reverse step. With `record`, returns the snapshot of sequence 0.
-    @discardableResult
-    public func step(record: Bool = true) -> StepSnapshot? {
-        guard !isFinished else { return nil }
+    /// What the next step does: its schedule index and whether the classifier guides it.
+    struct Plan {
+        let index: Int
+        /// The guide runs this step (a classifier is loaded and the step is before the unguided tail).
+        let guided: Bool
+        /// Controls are set as well, so guidance changes the latent.
+        let steering: Bool
+    }
+
+    func nextPlan() -> Plan {
         let i = nextIndex
-        let rows = batch * length, count = rows * dim
-        let noise = noiseFields(i)
-        for b in 0..<batch { timesteps[b] = Int32(noise.t) }
         let guided = guide != nil && i >= Self.unguidedTail(settings: settings, steps: totalSteps)
-        let steering = guided && !(guide?.targets.isEmpty ?? true)
-        // Rows of x0-hat computed this step. The fixed positions' predictions are overwritten
-        // below, so when no snapshot shows them and no guidance reads them they are skipped
-        // (about 10% of the step's work at a typical length). Recorded steps compute every row.
-        let predicted = !record && !steering ? (unfixedSpan ?? 0..<rows) : 0..<rows
+        return Plan(index: i, guided: guided, steering: guided && !(guide?.targets.isEmpty ?? true))
+    }
+
+    /// Takes one reverse step and returns the snapshot of sequence 0. The chain must not be finished.
+    @discardableResult
+    public func recordedStep() -> StepSnapshot {
+        precondition(!isFinished, "recordedStep() on a finished chain (check isFinished)")
+        let plan = nextPlan()
+        let noise = noiseFields(plan.index)
+        var x0Tokens = [RoundedToken](), cands = [[Candidate]]()
+        let guidanceNorm = advance(plan, predicting: 0..<batch * length) { rounding in
+            x0Tokens = self.tokens(rounding)
+            cands = self.candidates(rounding)
+        }
+        let tNext = plan.index > 0 ? schedule.timesteps[plan.index - 1] : 0
+        let (scores, guesses) = classify(latent.pointer, t: tNext)
+        let xtTokens = tokens(round(latent.pointer, rows: 0..<length))
+        let sentence = x0Tokens.map(\.id)
+        let changed = (0..<length).filter { previousSentence.count == length && previousSentence[$0] != sentence[$0] }
+        previousSentence = sentence
+        return StepSnapshot(step: stepsTaken, totalSteps: totalSteps, t: noise.t, alphaBar: noise.alphaBar,
+                            sigma: noise.sigma, snrDB: noise.snr, xt: xtTokens, x0: x0Tokens, candidates: cands,
+                            changed: changed, scores: scores, fieldGuesses: guesses, guidanceNorm: guidanceNorm,
+                            clamped: settings.clamp)
+    }
+
+    /// Takes one reverse step without a snapshot. The chain must not be finished.
+    ///
+    /// The fixed positions' predictions are overwritten by their words, so when no guidance
+    /// reads them their rows of x0-hat are not computed (about 10% of the step's work at a
+    /// typical length). The latent that results is the one `recordedStep` would leave.
+    public func silentStep() {
+        precondition(!isFinished, "silentStep() on a finished chain (check isFinished)")
+        let plan = nextPlan()
+        let rows = 0..<batch * length
+        advance(plan, predicting: plan.steering ? rows : (unfixedSpan ?? rows), observe: nil)
+    }
+
+    /// The work both kinds of step share: x0-hat = f(x_t, t) for the rows `predicted`, guidance on
+    /// the prediction, rounding and clamping, the fixed positions, x_{t-1}, guidance on x_{t-1}.
+    /// `observe` receives the rounding of x0-hat (before clamping) when it covers sequence 0.
+    /// Returns the L2 norm of the change guidance made.
+    @discardableResult
+    private func advance(_ plan: Plan, predicting predicted: Range<Int>, observe: ((Rounding) -> Void)?) -> Float {
+        let i = plan.index
+        let rows = batch * length, count = rows * dim
+        let t = schedule.timesteps[i]
+        for b in 0..<batch { timesteps[b] = Int32(t) }
         let weights = UnsafePointer(model.denoiser.params.values.pointer)
         model.denoiser.forward(weights: weights, x: latent.pointer, timesteps: timesteps, batch: batch, workspace: ws,
                                outputRows: predicted.count == rows ? nil : predicted)
         let x0hat = ws.output.pointer
         var guidanceNorm: Float = 0
-        // Whether the rounder already holds the rounding of every row of x0hat as it stands.
-        var allRowsRounded = false
-        if steering, let guide, settings.guidance.saturating {
+        // The rounding of x0hat as it stands, when one has been made.
+        var rounding: Rounding?
+        if plan.steering, let guide, settings.guidance.saturating {
             // Score the words the prediction rounds to (a scratch copy: `mean` is free until below).
-            rounder.round(x0hat, rows: rows, wordsOnly: wordsOnly)
-            allRowsRounded = true
+            let all = round(x0hat, rows: 0..<rows)
+            rounding = all
             mean.pointer.update(from: x0hat, count: count)
-            rounder.clamp(mean.pointer, rows: rows)
+            clamp(mean.pointer, all)
             applyConstraints(to: mean.pointer) { self.rounder.embeddingRow($0) }
             guide.measureUnmet(words: mean.pointer)
         }
-        if guided, let guide, guide.willGuidePrediction(settings: settings.guidance) {
+        if plan.guided, let guide, guide.willGuidePrediction(settings: settings.guidance) {
             guidanceNorm += guide.guidePrediction(x0hat, settings: settings.guidance)
-            allRowsRounded = false
+            rounding = nil
         }
 
         // One rounding of every row serves both the snapshot (rows of sequence 0) and clamping.
-        var x0Tokens = [RoundedToken](), cands = [[Candidate]]()
-        if (settings.clamp || record) && !allRowsRounded {
-            let rounded = settings.clamp ? predicted : 0..<length
-            rounder.round(x0hat + rounded.lowerBound * dim, rows: rounded.count, wordsOnly: wordsOnly + rounded.lowerBound)
+        if settings.clamp || observe != nil {
+            let current = rounding ?? round(x0hat, rows: settings.clamp ? predicted : 0..<length)
+            observe?(current)
+            if settings.clamp { clamp(x0hat, current) }
         }
-        if record {
-            x0Tokens = lastRoundedTokens()
-            cands = candidates()
-        }
-        if settings.clamp { rounder.clamp(x0hat + predicted.lowerBound * dim, rows: predicted.count) }
         let embed: (Int32) -> UnsafePointer<Float> = { self.rounder.embeddingRow($0) }
         applyConstraints(to: x0hat, embedding: embed)
 
@@ -221,22 +283,12 @@ public final class ReverseChain {
             x.update(from: mu, count: count)
         }
         let tNext = i > 0 ? schedule.timesteps[i - 1] : 0
-        if guided, let guide {
-            guidanceNorm += guide.guide(x, mean: mu, t: tNext, sigma: max(sd, 1e-3), settings: settings.guidance)
+        if plan.guided, let guide {
+            guidanceNorm += guide.guide(x, mean: mu, t: tNext, sigma: Swift.max(sd, 1e-3), settings: settings.guidance)
         }
         applyConstraints(to: x, embedding: embed)
         stepsTaken += 1
-        guard record else { return nil }
-
-        let (scores, guesses) = classify(x, t: tNext)
-        let xtTokens = roundedTokens(x)
-        let sentence = x0Tokens.map(\.id)
-        let changed = (0..<length).filter { previousSentence.count == length && previousSentence[$0] != sentence[$0] }
-        previousSentence = sentence
-        return StepSnapshot(step: stepsTaken, totalSteps: totalSteps, t: noise.t, alphaBar: noise.alphaBar,
-                            sigma: noise.sigma, snrDB: noise.snr, xt: xtTokens, x0: x0Tokens, candidates: cands,
-                            changed: changed, scores: scores, fieldGuesses: guesses, guidanceNorm: guidanceNorm,
-                            clamped: settings.clamp)
+        return guidanceNorm
     }
 
     func applyConstraints(to x: UnsafeMutablePointer<Float>, embedding: (Int32) -> UnsafePointer<Float>) {
@@ -259,8 +311,8 @@ public final class ReverseChain {
 
     /// Word ids of the rounding of sequence b's current latent.
     public func tokenIDs(sequence b: Int) -> [Int32] {
-        rounder.round(latent.pointer + b * length * dim, rows: length, wordsOnly: wordsOnly + b * length)
-        return (0..<length).map { rounder.nearest[$0] }
+        let rounding = round(latent.pointer, rows: b * length..<(b + 1) * length)
+        return (0..<rounding.rows.count).map { rounder.nearest[$0] }
     }
 
     /// The text of sequence b: words between START and END, joined by spaces.
@@ -269,7 +321,17 @@ public final class ReverseChain {
     }
 
     /// Runs the chain to the end without snapshots.
-    public func runToEnd() { while !isFinished { step(record: false) } }
+    public func runToEnd() { while !isFinished { silentStep() } }
+}
+
+/// The chain as a sequence of snapshots: each `next()` is one recorded step, nil once the
+/// chain is finished, so `for snapshot in chain { ... }` runs it to the end (from wherever it
+/// stands) and `chain.prefix(k)` takes k steps. The sequence is the chain itself: iterating
+/// consumes its steps.
+extension ReverseChain: Sequence, IteratorProtocol {
+    public func next() -> StepSnapshot? {
+        isFinished ? nil : recordedStep()
+    }
 }
 
 extension ReverseChain {

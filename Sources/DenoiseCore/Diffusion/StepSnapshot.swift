@@ -13,6 +13,13 @@ public struct RoundedToken: Sendable, Equatable, Codable {
     }
 }
 
+extension RoundedToken {
+    /// PAD, START or END: a token that marks the sentence's bounds rather than being a word.
+    public var isMarker: Bool {
+        id == Vocabulary.padID || id == Vocabulary.startID || id == Vocabulary.endID
+    }
+}
+
 /// A word and its squared distance, for the inspector's top-k list.
 public struct Candidate: Sendable, Equatable, Codable {
     public var text: String
@@ -71,6 +78,12 @@ public struct StepSnapshot: Sendable, Codable {
 
     /// The tokens that read as the current sentence: the prediction, or the latent at step 0.
     public var sentenceTokens: [RoundedToken] { x0.isEmpty ? xt : x0 }
+
+    /// The sentence the tokens read as: words joined by spaces, PAD, START and END left out
+    /// (told apart by id).
+    public var sentenceText: String {
+        Tokenizer.join(sentenceTokens.filter { !$0.isMarker }.map(\.text))
+    }
 
     /// Mean rounding distance of the sentence tokens.
     public var meanDistance: Float {

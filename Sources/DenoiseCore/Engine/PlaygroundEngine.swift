@@ -6,8 +6,8 @@ import Foundation
 /// Threading contract:
 /// - Everything below "engine-queue state" is touched only on `queue`.
 /// - `send` may be called from any thread; it only enqueues and returns at once.
-/// - The newest `EngineState` is published into a lock-protected mailbox; `poll` (the UI
-///   thread, once per input timeout) takes it without waiting for the engine. Only immutable
+/// - The newest `EngineState` is published into `loop`'s lock-protected mailbox; `poll` (the
+///   UI thread, once per input timeout) takes it without waiting for the engine. Only immutable
 ///   `Sendable` values cross: requests one way, states the other.
 /// - Long work (running to the end, jumping far) is done one step per queue turn, so requests
 ///   such as pause or step back are served in between.
@@ -16,9 +16,8 @@ import Foundation
 /// all branches pass `historyCap`, the oldest other branches are dropped and a note says so.
 public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     public let summary: ModelSummary
-    let queue = DispatchQueue(label: "denoise.engine", qos: .userInitiated)
-    private let lock = NSLock()
-    private var mailbox: EngineState?          // guarded by lock
+    let loop = EngineLoop(label: "denoise.engine", qos: .userInitiated)
+    var queue: DispatchQueue { loop.queue }
     public let historyCap: Int
 
     // Engine-queue state.
@@ -27,7 +26,7 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     private var shown = 0
     private var target: Int? = nil
     private var pumping = false
-    private lazy var clock = PlayClock(queue: queue)
+    private var clock: PlayClock { loop.clock }
     private var note: String?
     private var lastPublish: UInt64 = 0
 
@@ -55,19 +54,14 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
         let chain = try ReverseChain(model: model, settings: settings)
         let first = chain.initialSnapshot()
         branches = [Branch(settings: settings, parentStep: 0, chain: chain, history: [first], states: [chain.saveState()])]
-        publishLocked()
+        loop.post(currentState())
     }
 
     public func send(_ request: EngineRequest) {
         queue.async { [self] in handle(request) }
     }
 
-    public func poll() -> EngineState? {
-        lock.lock(); defer { lock.unlock() }
-        let state = mailbox
-        mailbox = nil
-        return state
-    }
+    public func poll() -> EngineState? { loop.take() }
 
     /// Blocks until every request sent so far has been handled (tests and benchmarks only;
     /// the UI never calls it).
@@ -113,7 +107,7 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     private func advance() -> Bool {
         let b = branch
         if b.current < b.history.count - 1 { b.current += 1; return true }
-        guard !b.chain.isFinished, let snapshot = b.chain.step(record: true) else { return false }
+        guard let snapshot = b.chain.next() else { return false }
         b.history.append(snapshot)
         b.states.append(b.chain.saveState())
         b.current += 1
@@ -209,19 +203,18 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
 
     private func publish() {
         dispatchPrecondition(condition: .onQueue(queue))
-        publishLocked()
+        loop.post(currentState())
     }
 
-    private func publishLocked() {
+    /// The state to publish, from the engine-queue state (or the initialiser's, before the
+    /// queue runs anything).
+    private func currentState() -> EngineState {
         let b = branch
         let summaries = branches.enumerated().map { i, br in
             BranchSummary(index: i, parentStep: br.parentStep, settings: br.settings,
-                          text: Tokenizer.join(br.history[br.current].sentenceTokens.map(\.text).filter { !["START", "END", "PAD"].contains($0) }))
+                          text: br.history[br.current].sentenceText)
         }
-        let state = EngineState(history: b.history, current: b.current, branchIndex: shown, branches: summaries,
-                                settings: b.settings, playing: clock.isRunning, stepsPerSecond: clock.stepsPerSecond, note: note)
-        lock.lock()
-        mailbox = state
-        lock.unlock()
+        return EngineState(history: b.history, current: b.current, branchIndex: shown, branches: summaries,
+                           settings: b.settings, playing: clock.isRunning, stepsPerSecond: clock.stepsPerSecond, note: note)
     }
 }

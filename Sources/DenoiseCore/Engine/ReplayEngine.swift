@@ -2,43 +2,65 @@ import Foundation
 
 /// Plays back an exported trace with no model: stepping, jumping and playing move through the
 /// recorded snapshots; branching, reseeding and controls are refused with a note.
-/// Same threading contract as `PlaygroundEngine`: requests are handled on a private serial
-/// queue, the newest state waits in a lock-protected mailbox.
+/// Same threading contract as `PlaygroundEngine`: requests are handled on `loop`'s serial
+/// queue, the newest state waits in its mailbox.
+///
+/// The settings and model shown are the trace header's. A trace without a header (written
+/// before headers existed) shows what its steps tell: the controls (the keys of its scores),
+/// clamping and the number of steps; its summary's `replay.settingsRecorded` is false (the
+/// seed, length, infill and guidance in `settings` are defaults, not facts, and a viewer
+/// should not show them as the trace's), and the opening note says so.
 public final class ReplayEngine: EngineHandle, @unchecked Sendable {
     public let summary: ModelSummary
-    let queue = DispatchQueue(label: "denoise.replay")
-    private let lock = NSLock()
-    private var mailbox: EngineState?      // guarded by lock
+    let loop = EngineLoop(label: "denoise.replay")
+    var queue: DispatchQueue { loop.queue }
+    /// The trace's header, nil for a trace without one.
+    public let header: TraceHeader?
     // Replay-queue state.
     private let history: [StepSnapshot]
     private let settings: ChainSettings
     private var current = 0
-    private lazy var clock = PlayClock(queue: queue)
+    private var clock: PlayClock { loop.clock }
     private var note: String?
 
     public init(tracePath: String) throws {
-        var (snapshots, _) = try Trace.read(path: tracePath)
-        snapshots.sort { $0.step < $1.step }
-        // A trace starts at step 1; the replay shows the first step's latent as its start.
+        let contents = try Trace.read(path: tracePath)
+        let snapshots = contents.snapshots.sorted { $0.step < $1.step }
         history = snapshots
+        header = contents.header
         let first = snapshots[0]
-        let length = max(first.xt.count, first.x0.count)
-        let name = "replay · " + (URL(fileURLWithPath: tracePath).lastPathComponent)
-        summary = ModelSummary(name: name, parameterCount: 0, vocabularySize: 0, sequenceLength: length,
-                               diffusionSteps: max(first.totalSteps, snapshots.count), fields: [])
-        settings = ChainSettings(seed: 0, steps: snapshots.count, clamp: first.clamped)
-        note = "replaying \(snapshots.count) steps from \(tracePath)"
-        publishLocked()
+        let file = URL(fileURLWithPath: tracePath).lastPathComponent
+        let source = ReplaySource(file: file, settingsRecorded: contents.header != nil)
+        if let header = contents.header {
+            let m = header.model
+            summary = ModelSummary(name: m.name, parameterCount: m.parameters, vocabularySize: m.vocabularySize,
+                                   sequenceLength: m.sequenceLength, diffusionSteps: m.diffusionSteps, fields: [],
+                                   weightsFingerprint: m.weights, classifierFingerprint: m.classifier, replay: source)
+            settings = header.settings
+        } else {
+            let length = max(first.xt.count, first.x0.count)
+            summary = ModelSummary(name: "replay", parameterCount: 0, vocabularySize: 0, sequenceLength: length,
+                                   diffusionSteps: max(first.totalSteps, snapshots.count), fields: [], replay: source)
+            settings = ChainSettings(seed: 0, steps: max(first.totalSteps, snapshots.count), clamp: first.clamped,
+                                     controls: Self.controls(scored: snapshots))
+        }
+        note = contents.header == nil
+            ? "replaying \(snapshots.count) steps of \(file): a trace without a header (seed, length, infill and guidance not recorded)"
+            : "replaying \(snapshots.count) steps of \(file)"
+        loop.post(currentState())
+    }
+
+    /// The controls a trace's scores are keyed by ("field=value").
+    static func controls(scored snapshots: [StepSnapshot]) -> [ControlTarget] {
+        Set(snapshots.flatMap { $0.scores.keys }).sorted().compactMap { key in
+            guard let equals = key.firstIndex(of: "=") else { return nil }
+            return ControlTarget(field: String(key[..<equals]), value: String(key[key.index(after: equals)...]))
+        }
     }
 
     public func send(_ request: EngineRequest) { queue.async { [self] in handle(request) } }
 
-    public func poll() -> EngineState? {
-        lock.lock(); defer { lock.unlock() }
-        let s = mailbox
-        mailbox = nil
-        return s
-    }
+    public func poll() -> EngineState? { loop.take() }
 
     private func handle(_ request: EngineRequest) {
         note = nil
@@ -53,24 +75,27 @@ public final class ReplayEngine: EngineHandle, @unchecked Sendable {
         case .pause: stop()
         case .branch, .reseed, .selectBranch: note = "replay: branching, seeds and controls need a model (denoise play --model DIR)"
         }
-        publishLocked()
+        publish()
     }
 
     private func start(_ stepsPerSecond: Double) {
         clock.start(rate: stepsPerSecond) { [weak self] in
             guard let self else { return }
             if self.current < self.history.count - 1 { self.current += 1 } else { self.stop() }
-            self.publishLocked()
+            self.publish()
         }
     }
 
     private func stop() { clock.stop() }
 
-    private func publishLocked() {
-        let text = Tokenizer.join(history[current].sentenceTokens.map(\.text).filter { !["START", "END", "PAD"].contains($0) })
-        let state = EngineState(history: history, current: current, branchIndex: 0,
-                                branches: [BranchSummary(index: 0, parentStep: 0, settings: settings, text: text)],
-                                settings: settings, playing: clock.isRunning, stepsPerSecond: clock.stepsPerSecond, note: note)
-        lock.lock(); mailbox = state; lock.unlock()
+    private func publish() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        loop.post(currentState())
+    }
+
+    private func currentState() -> EngineState {
+        EngineState(history: history, current: current, branchIndex: 0,
+                    branches: [BranchSummary(index: 0, parentStep: 0, settings: settings, text: history[current].sentenceText)],
+                    settings: settings, playing: clock.isRunning, stepsPerSecond: clock.stepsPerSecond, note: note)
     }
 }

@@ -40,20 +40,25 @@ public enum BLAS {
     /// M*N*K up to 100^3 through a direct kernel that reads A and B in place; bigger ones first
     /// copy both into packed panels. At batch 1 the rows are few (L = 48) and the weights are
     /// the big operand, so packing them is pure overhead: splitting B into column blocks under
-    /// that size measured 92 -> 113 GFLOP/s for [48 x 128] x [128 x 384] and 89 -> 110 for
-    /// [48 x 512] x [512 x 128] (one thread, AMD EPYC with AVX-512, OpenBLAS 0.3.21). The same
-    /// split is 3-12% slower on the Haswell kernels, which have no such path, so it is used only
-    /// where the library reports one of those targets.
+    /// that size keeps every block on the direct path, about a fifth faster for the model's
+    /// products. The Haswell kernels have no such path and the split only slows them, so it
+    /// is used only where the library reports one of those targets (figures in
+    /// docs/PERFORMANCE-NOTES.md).
     static let directKernelLimit = 1_000_000
     static let hasDirectSmallKernel: Bool = {
-        guard let name = openblas_get_corename() else { return false }
-        return ["skylakex", "cooperlake", "sapphirerapids"].contains(String(cString: name).lowercased())
+        ["skylakex", "cooperlake", "sapphirerapids"].contains(coreName.lowercased())
     }()
+
+    /// The kernel set OpenBLAS chose for this CPU (or was told to use by OPENBLAS_CORETYPE),
+    /// e.g. "Haswell" or "SkylakeX": results are bit-identical only under the same one.
+    public static var coreName: String {
+        openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+    }
 
     /// Width of the column blocks that keep each block of an un-transposed product on the
     /// direct path, or nil when the product should go to BLAS whole (already small enough,
-    /// too many rows for blocks of at least 32 columns: narrower blocks measured slower than one
-    /// packed product, 808 against 660 us for [480 x 128] x [128 x 512], or no direct path in this library).
+    /// too many rows for blocks of at least 32 columns: narrower blocks are slower than one
+    /// packed product, or no direct path in this library).
     static func directColumnChunk(m: Int, n: Int, k: Int) -> Int? {
         guard m * n * k > directKernelLimit, hasDirectSmallKernel else { return nil }
         let width = directKernelLimit / (m * k) / 16 * 16

@@ -36,6 +36,18 @@ public struct Vocabulary: Sendable, Equatable {
 
     public var count: Int { words.count }
 
+    /// The id of a special token's word (PAD, START, END, UNK), nil for any other word: the
+    /// specials' ids are the same in every vocabulary.
+    public static func specialID(_ word: String) -> Int32? {
+        switch word {
+        case pad: return padID
+        case start: return startID
+        case end: return endID
+        case unknown: return unknownID
+        default: return nil
+        }
+    }
+
     public func id(_ word: String) -> Int32 { index[word] ?? Self.unknownID }
     public func contains(_ word: String) -> Bool { index[word] != nil }
     public func word(_ id: Int32) -> String { words[Int(id)] }

@@ -60,8 +60,10 @@ enum FooterPanel {
             variants = ["done \(sep) b branches from here \(sep) s new seed \(sep) e export \(sep) \"\(text)\"",
                         "done \(sep) b branch \(sep) s new seed \(sep) e export"]
         } else {
-            variants = ["yellow = changed this step \(sep) green = settled \(sep) rose = could still flip",
-                        "yellow changed \(sep) green settled \(sep) rose could flip"]
+            let legend = c.state.legend
+            variants = legend.entries.isEmpty
+                ? ["\(g.arrow) steps \(sep) space plays \(sep) ? keys", "\(g.arrow) steps \(sep) space plays"]
+                : [legend.long(separator: sep), legend.short(separator: sep)]
         }
         if c.engine.branches.count > 1 && s.step > 0 && s.step < s.totalSteps {
             variants.insert("\(c.engine.branches.count) branches: [ ] switch, B compare \(sep) " + variants[1], at: 0)

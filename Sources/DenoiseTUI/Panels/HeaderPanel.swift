@@ -4,14 +4,15 @@ import DenoiseCore
 enum HeaderPanel {
     static func draw(_ frame: inout Frame, _ rect: Rect, _ c: PanelContext) {
         let s = c.snapshot, e = c.engine, g = c.glyphs
-        let model = "\(c.summary.name) (\(Describe.count(c.summary.parameterCount)))"
+        let model = modelText(c.summary)
         let play = e.playing ? "\(g.playing) playing \(Describe.speed(e.stepsPerSecond))/s" : "\(g.paused) paused"
         let playShort = e.playing ? "\(g.playing) \(Describe.speed(e.stepsPerSecond))/s" : "\(g.paused) paused"
         let clamp = "clamp \(e.settings.clamp ? "on" : "off")"
         let branch = e.branches.count > 1 ? "branch \(e.branchIndex + 1) of \(e.branches.count)" : "branch \(e.branchIndex + 1)"
         let branchShort = e.branches.count > 1 ? "br \(e.branchIndex + 1)/\(e.branches.count)" : "br \(e.branchIndex + 1)"
         let step = "step \(s.step)/\(s.totalSteps)"
-        let seed = "seed \(e.settings.seed)"
+        // A trace without a header does not say which seed made it.
+        let seed = c.summary.replay?.settingsRecorded == false ? "seed ?" : "seed \(e.settings.seed)"
         let t = "t=\(s.t)/\(c.summary.diffusionSteps)"
         let sep = " \(g.separator) "
         let candidates = [
@@ -26,10 +27,18 @@ enum HeaderPanel {
         frame.put(line, x: rect.x, y: rect.y, role: .header, bold: true, limit: rect.width)
     }
 
+    /// The model and its size; a replay says so, and names its file when the trace does not
+    /// name the model.
+    static func modelText(_ summary: ModelSummary) -> String {
+        let model = "\(summary.name) (\(Describe.count(summary.parameterCount)))"
+        guard let replay = summary.replay else { return model }
+        return replay.settingsRecorded ? "\(model) replay" : "replay of \(replay.file)"
+    }
+
     /// Before the engine's first state: the model name and a waiting note.
     static func drawWaiting(_ frame: inout Frame, _ layout: Layout, summary: ModelSummary) {
         frame.fill(layout.header, role: .header)
-        frame.put(" denoise \(frame.glyphs.separator) \(summary.name) (\(Describe.count(summary.parameterCount)))",
+        frame.put(" denoise \(frame.glyphs.separator) \(modelText(summary))",
                   x: 0, y: 0, role: .header, bold: true, limit: layout.width)
         let note = "waiting for the engine\(frame.glyphs.ellipsis)"
         frame.put(note, x: max(0, (layout.width - note.count) / 2), y: layout.height / 2, role: .dim)

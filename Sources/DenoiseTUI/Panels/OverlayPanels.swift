@@ -14,10 +14,11 @@ enum OverlayPanels {
         }
     }
 
-    static func drawHelp(_ frame: inout Frame, _ layout: Layout) {
+    static func drawHelp(_ frame: inout Frame, _ layout: Layout, legend: Legend) {
         let rows = KeyMap.help
         let keyWidth = rows.map { $0.keys.count }.max() ?? 0
-        let width = min(layout.width - 4, max(56, keyWidth + 4 + (rows.map { $0.help.count }.max() ?? 0)))
+        let key = legend.help(separator: frame.glyphs.separator)
+        let width = min(layout.width - 4, max(56, keyWidth + 4 + (rows.map { $0.help.count }.max() ?? 0), key.count + 4))
         let height = min(layout.height - 2, rows.count + 4)
         let rect = Rect(x: (layout.width - width) / 2, y: (layout.height - height) / 2, width: width, height: height)
         frame.fill(rect)
@@ -27,8 +28,7 @@ enum OverlayPanels {
             frame.put(row.keys, x: inner.x + 1, y: inner.y + i, role: .key, bold: true)
             frame.put(row.help, x: inner.x + keyWidth + 3, y: inner.y + i, limit: inner.maxX - inner.x - keyWidth - 3)
         }
-        frame.put("yellow: changed this step \(frame.glyphs.separator) green: settled \(frame.glyphs.separator) rose: could flip",
-                  x: inner.x + 1, y: inner.maxY - 1, role: .dim, limit: inner.width - 2)
+        frame.put(key, x: inner.x + 1, y: inner.maxY - 1, role: .dim, limit: inner.width - 2)
     }
 
     static func drawMenu(_ frame: inout Frame, _ layout: Layout, _ c: PanelContext, kind: MenuKind, selected: Int) {

@@ -1,0 +1,38 @@
+/// Plug-and-play guidance knobs (DESIGN section 4). The steps on x_{t-1} follow the reference
+/// code; the steps on the prediction and saturation are this project's additions, whose
+/// defaults are the settings that scored best on the bundled model (its card, Models/e2e/README.md,
+/// has the comparison): 0 prediction steps and saturation off give the reference method alone.
+public struct GuidanceSettings: Sendable, Equatable, Codable {
+    /// Gradient steps on the latent after each reverse step.
+    public var iterations: Int = 3
+    /// Step size: per coordinate for `.sign`, per sequence RMS for `.normalized`.
+    public var stepSize: Float = 0.1
+    /// Weight of the fluency term lambda * |mu - x|^2 / sigma.
+    public var lambda: Float = 0.01
+    /// The last steps are left unguided (reference: 10 of 200), scaled to K steps.
+    public var unguidedFinalSteps: Int = 10
+    public var update: GuidanceUpdate = .sign
+    /// Multiplies the classifier term (the CLI's --guidance-weight).
+    public var weight: Float = 1
+    /// Gradient steps on the denoiser's prediction x0-hat (scored as clean text) before it is
+    /// rounded, on top of the steps on x_{t-1}. 0 turns this stage off. Five steps give the
+    /// bundled model its best control success over the 68 targets, at a small cost in fluency
+    /// (figures in Models/e2e/README.md).
+    public var predictionIterations: Int = 5
+    /// Step size of those steps (same update rule).
+    public var predictionStepSize: Float = 0.2
+    /// Scale each sequence's steps by 1 - p of its least satisfied control, scored on the words
+    /// the prediction rounds to, so guidance fades once the words say it.
+    public var saturating: Bool = true
+
+    public init() {}
+}
+
+/// How a guidance step turns the gradient g of one sequence into a change of its latent.
+public enum GuidanceUpdate: String, Sendable, Equatable, Codable, CaseIterable {
+    /// step * sign(g) in every coordinate (the reference's Adagrad step, in effect).
+    case sign
+    /// step * g / rms(g): the same size of change as `.sign`, but spent where the gradient is
+    /// large instead of spread evenly over every position.
+    case normalized
+}
