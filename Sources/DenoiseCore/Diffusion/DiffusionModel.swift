@@ -8,11 +8,17 @@ public final class DiffusionModel: @unchecked Sendable {
     public let denoiser: Denoiser
     public let vocabulary: Vocabulary
     public let classifier: Classifier?
+    /// The embedding table's 2-D PCA (a 16x16 eigenproblem, computed once here).
+    public let projection: EmbeddingProjection?
 
     public var config: ModelConfig { denoiser.config }
 
     public init(name: String, denoiser: Denoiser, vocabulary: Vocabulary, classifier: Classifier? = nil) {
         self.name = name; self.denoiser = denoiser; self.vocabulary = vocabulary; self.classifier = classifier
+        let c = denoiser.config
+        let table = Array(UnsafeBufferPointer(
+            start: denoiser.params.values.pointer + denoiser.embeddingOffset, count: c.vocabSize * c.embeddingDim))
+        projection = EmbeddingProjection(table: table, vocabularySize: c.vocabSize, dim: c.embeddingDim)
     }
 
     /// Loads a model folder (classifier included when `classifier.safetensors` is there).
@@ -28,7 +34,8 @@ public final class DiffusionModel: @unchecked Sendable {
     public var summary: ModelSummary {
         ModelSummary(name: name, parameterCount: denoiser.parameterCount, vocabularySize: vocabulary.count,
                      sequenceLength: config.sequenceLength, diffusionSteps: config.diffusionSteps,
-                     fields: classifier?.fields.map { ($0.name, $0.values) } ?? [])
+                     fields: classifier?.fields.map { ($0.name, $0.values) } ?? [],
+                     projection: projection, words: vocabulary.words)
     }
 
     /// The clean embedding of one word.

@@ -149,7 +149,8 @@ public final class ReverseChain {
         let (scores, guesses) = classify(latent.pointer, t: noise.t)
         return StepSnapshot(step: 0, totalSteps: totalSteps, t: noise.t, alphaBar: noise.alphaBar, sigma: noise.sigma,
                             snrDB: noise.snr, xt: xt, x0: [], candidates: cands, changed: [], scores: scores,
-                            fieldGuesses: guesses, guidanceNorm: 0, clamped: settings.clamp)
+                            fieldGuesses: guesses, guidanceNorm: 0, clamped: settings.clamp,
+                            latent: latentSample(prediction: nil, alphaBar: noise.alphaBar))
     }
 
     /// Control scores and field guesses of sequence 0 (empty without a classifier).
@@ -195,7 +196,7 @@ public final class ReverseChain {
         }
 
         // One rounding of every row serves both the snapshot (rows of sequence 0) and clamping.
-        var x0Tokens = [RoundedToken](), cands = [[Candidate]]()
+        var x0Tokens = [RoundedToken](), cands = [[Candidate]](), predictionRows: [Float]? = nil
         if (settings.clamp || record) && !allRowsRounded {
             let rounded = settings.clamp ? predicted : 0..<length
             rounder.round(x0hat + rounded.lowerBound * dim, rows: rounded.count, wordsOnly: wordsOnly + rounded.lowerBound)
@@ -203,6 +204,7 @@ public final class ReverseChain {
         if record {
             x0Tokens = lastRoundedTokens()
             cands = candidates()
+            if model.projection != nil { predictionRows = Array(UnsafeBufferPointer(start: x0hat, count: length * dim)) }
         }
         if settings.clamp { rounder.clamp(x0hat + predicted.lowerBound * dim, rows: predicted.count) }
         let embed: (Int32) -> UnsafePointer<Float> = { self.rounder.embeddingRow($0) }
@@ -236,7 +238,22 @@ public final class ReverseChain {
         return StepSnapshot(step: stepsTaken, totalSteps: totalSteps, t: noise.t, alphaBar: noise.alphaBar,
                             sigma: noise.sigma, snrDB: noise.snr, xt: xtTokens, x0: x0Tokens, candidates: cands,
                             changed: changed, scores: scores, fieldGuesses: guesses, guidanceNorm: guidanceNorm,
-                            clamped: settings.clamp)
+                            clamped: settings.clamp,
+                            latent: latentSample(prediction: predictionRows, alphaBar: schedule.alphaBarPrevious(i)))
+    }
+
+    /// The 2-D geometry of sequence 0's current latent (at noise level `alphaBar`) and of the
+    /// prediction rows; nil without a projection. A few hundred multiply-adds: far below a step.
+    func latentSample(prediction: [Float]?, alphaBar: Double) -> LatentSample? {
+        guard let projection = model.projection else { return nil }
+        let x = UnsafePointer(latent.pointer)
+        let predictionPoints = prediction.map { rows in
+            rows.withUnsafeBufferPointer { projection.project(rows: length, $0.baseAddress!) }
+        } ?? []
+        return LatentSample(alphaBar: alphaBar, latentPoints: projection.project(rows: length, x),
+                            scaledPoints: projection.project(rows: length, x, scale: Float(1 / max(alphaBar, 1e-12).squareRoot())),
+                            predictionPoints: predictionPoints, prediction: prediction ?? [],
+                            wordsOnly: (0..<length).map { wordsOnly[$0] })
     }
 
     func applyConstraints(to x: UnsafeMutablePointer<Float>, embedding: (Int32) -> UnsafePointer<Float>) {

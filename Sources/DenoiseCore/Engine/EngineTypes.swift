@@ -132,11 +132,17 @@ public struct ModelSummary: Sendable {
     public var diffusionSteps: Int
     /// Field name -> accepted values, in display order (empty without a classifier).
     public var fields: [(name: String, values: [String])]
+    /// The embedding table's PCA and words, for the geometry view (nil for a replayed trace).
+    public var projection: EmbeddingProjection?
+    /// The vocabulary, most frequent words first (empty for a replayed trace).
+    public var words: [String]
 
     public init(name: String, parameterCount: Int, vocabularySize: Int, sequenceLength: Int,
-                diffusionSteps: Int, fields: [(name: String, values: [String])]) {
+                diffusionSteps: Int, fields: [(name: String, values: [String])],
+                projection: EmbeddingProjection? = nil, words: [String] = []) {
         self.name = name; self.parameterCount = parameterCount; self.vocabularySize = vocabularySize
         self.sequenceLength = sequenceLength; self.diffusionSteps = diffusionSteps; self.fields = fields
+        self.projection = projection; self.words = words
     }
 }
 
