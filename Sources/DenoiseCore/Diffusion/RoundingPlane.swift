@@ -80,15 +80,11 @@ public struct RoundingPlane: Sendable {
         let yNorm = Self.norm(yAxis)
         for j in 0..<d { yAxis[j] /= yNorm }
         self.dim = d; self.origin = origin; self.xAxis = xAxis; self.yAxis = yAxis; self.halfGap = gap / 2
-        func place(_ id: Int32, _ distance: Float) -> (Float, Float, Float) {
-            let c = Self.coordinates(Array(row(id)), origin: origin, xAxis: xAxis, yAxis: yAxis)
-            return (c.x, c.y, c.offPlane)
-        }
         nearest = Word(id: ranked[0].id, x: -gap / 2, y: 0, offPlane: 0, distance: ranked[0].distance)
         second = Word(id: ranked[1].id, x: gap / 2, y: 0, offPlane: 0, distance: ranked[1].distance)
         next = ranked.dropFirst(2).map { r in
-            let (px, py, off) = place(r.id, r.distance)
-            return Word(id: r.id, x: px, y: py, offPlane: off, distance: r.distance)
+            let c = Self.coordinates(Array(row(r.id)), origin: origin, xAxis: xAxis, yAxis: yAxis)
+            return Word(id: r.id, x: c.x, y: c.y, offPlane: c.offPlane, distance: r.distance)
         }
         let p = Self.coordinates(point, origin: origin, xAxis: xAxis, yAxis: yAxis)
         prediction = (p.x, p.y)
@@ -108,12 +104,18 @@ public struct RoundingPlane: Sendable {
     }
 
     static func coordinates(_ v: [Float], origin: [Float], xAxis: [Float], yAxis: [Float]) -> (x: Float, y: Float, offPlane: Float) {
-        var x: Float = 0, y: Float = 0, all: Float = 0
+        var x: Float = 0, y: Float = 0
         for j in 0..<origin.count {
             let r = v[j] - origin[j]
-            x += r * xAxis[j]; y += r * yAxis[j]; all += r * r
+            x += r * xAxis[j]; y += r * yAxis[j]
         }
-        return (x, y, max(0, all - x * x - y * y).squareRoot())
+        // The residual itself, not |r|^2 - x^2 - y^2, which cancels to noise near the plane.
+        var off: Float = 0
+        for j in 0..<origin.count {
+            let e = v[j] - origin[j] - x * xAxis[j] - y * yAxis[j]
+            off += e * e
+        }
+        return (x, y, off.squareRoot())
     }
 
     static func dot(_ a: [Float], _ b: [Float]) -> Float {

@@ -32,9 +32,9 @@ public enum Trace {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Writes a whole trace (steps then the final line) atomically.
-    public static func write(_ snapshots: [StepSnapshot], text: String, to path: String) throws {
-        var out = snapshots.map(line).joined(separator: "\n")
+    /// Writes a whole trace (steps, any `extraLines`, then the final line) atomically.
+    public static func write(_ snapshots: [StepSnapshot], text: String, to path: String, extraLines: [String] = []) throws {
+        var out = (snapshots.map(line) + extraLines).joined(separator: "\n")
         if !out.isEmpty { out += "\n" }
         out += finalLine(text: text) + "\n"
         try AtomicFile.write(Data(out.utf8), to: path)
@@ -54,6 +54,7 @@ public enum Trace {
                 throw bad("not a JSON object")
             }
             if object["final"] as? Bool == true { text = object["text"] as? String; continue }
+            if isExtraLine(object) { continue }
             snapshots.append(try snapshot(object, bad: bad))
         }
         guard !snapshots.isEmpty else { throw DenoiseError.corrupt(file: path, "holds no steps") }
