@@ -73,7 +73,7 @@ public enum KeyMap {
                 ("Tab / i", "inspect another position"),
                 ("map", ascii ? ". word  o position  * changed  ? could flip" : "⠂ words  • position  ◆ changed  ○ could flip"),
                 ("", ascii ? "O settled  + trail of the inspected position" : "● settled  · trail of the inspected position"),
-                ("plane", ascii ? "# e1, e2 (exact)  o projected  x x\u{0302}0  | boundary" : "■ e1, e2 (exact)  ◇ projected  ✕ x\u{0302}0  │ boundary"),
+                ("plane", ascii ? "# e1, e2 (exact)  o projected  x x\u{0302}0  | d1=d2" : "■ e1, e2 (exact)  ◇ projected  ✕ x\u{0302}0  │ d1=d2"),
                 ("", ascii ? "+ . earlier x\u{0302}0 (newest +)" : "• · earlier x\u{0302}0 (newest •)"),
                 ("other keys", "step, play, branch, controls: as in the strip"),
                 ("? / q", "this help / quit"),
@@ -81,10 +81,10 @@ public enum KeyMap {
         case .timeline:
             return [
                 ("v", "next view (strip)"),
-                ("↑ / ↓", "step cursor one row up / down (engine follows)"),
-                ("→ ← Home End", "step cursor by one step / to an end"),
+                ("↑ / ↓", "step cursor one row up / down"),
+                ("→ ← Home End", "one step / first or last step"),
                 ("Tab / i", "inspect another position (▼ marks it)"),
-                ("rows", "steps, bucketed to fit; ▶ marks the current step"),
+                ("rows", "steps, bucketed to fit; ▶ current step"),
                 ("columns", "positions 0 to L-1"),
                 ("shade", ascii ? ". : = # rounding distance, near to far" : "░ ▒ ▓ █ rounding distance, near to far"),
                 ("mark", ascii ? "* the word changed in this row" : "● the word changed in this row"),

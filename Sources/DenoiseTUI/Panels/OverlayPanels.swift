@@ -15,7 +15,8 @@ enum OverlayPanels {
     }
 
     static func drawHelp(_ frame: inout Frame, _ layout: Layout, _ rows: [(keys: String, help: String)] = KeyMap.help) {
-        let keyWidth = rows.map { $0.keys.count }.max() ?? 0
+        let ascii = frame.glyphs.isASCII
+        let keyWidth = rows.map { (ascii ? Glyphs.transliterate($0.keys) : $0.keys).count }.max() ?? 0
         let width = min(layout.width - 4, max(56, keyWidth + 4 + (rows.map { $0.help.count }.max() ?? 0)))
         let height = min(layout.height - 2, rows.count + 4)
         let rect = Rect(x: (layout.width - width) / 2, y: (layout.height - height) / 2, width: width, height: height)
