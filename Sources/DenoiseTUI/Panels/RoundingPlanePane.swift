@@ -73,21 +73,25 @@ enum RoundingPlanePane {
         let d2 = Describe.fixed(Double(plane.second.distance.squareRoot()), 3)
         let lines = ["e1 \(e1) at \(d1) \(sep) e2 \(e2) at \(d2) (exact, 16-d)", "e1 \(e1) \(d1) \(sep) e2 \(e2) \(d2)"]
         frame.put(lines.first { $0.count <= inner.width - 1 } ?? lines[1], x: inner.x + 1, y: inner.y, limit: inner.width - 1)
-        let clamp = c.engine.settings.clamp ? "clamping snaps \(x0) to \(e1)" : "clamping off"
-        let margin = "margin \(Describe.fixed(Double(plane.margin), 3)) (d2²-d1²) \(sep) \(clamp)"
-        frame.put(margin, x: inner.x + 1, y: inner.y + 1, role: .title, limit: inner.width - 1)
+        let on = c.engine.settings.clamp
+        let value = Describe.fixed(Double(plane.margin), 3)
+        let margins = ["margin \(value) (d2²-d1²) \(sep) " + (on ? "clamping snaps \(x0) to \(e1)" : "clamping off"),
+                       "margin \(value) \(sep) " + (on ? "clamp snaps to \(e1)" : "clamping off")]
+        frame.put(margins.first { $0.count <= inner.width - 1 } ?? margins[1], x: inner.x + 1, y: inner.y + 1,
+                  role: .title, limit: inner.width - 1)
 
         let canvas = Canvas(rect: Rect(x: inner.x, y: inner.y + 2, width: inner.width, height: inner.height - 3), plane: plane)
         for y in canvas.rect.y..<canvas.rect.maxY {
             frame[canvas.boundaryColumn, y] = Cell(character: g.boundary, role: .dim)
         }
         drawTrail(&frame, canvas, plane, c, projection: projection, glyphs: g)
-        for w in plane.next {
-            mark(&frame, canvas, w.x, w.y, g.projected, label: word(w.id), role: .dim)
-        }
+        // The exact points first, so the projected words and their labels never hide them.
+        mark(&frame, canvas, plane.prediction.x, plane.prediction.y, g.prediction, label: x0, role: .changed)
         mark(&frame, canvas, plane.nearest.x, plane.nearest.y, g.word, label: "e1 \(e1)", role: .lockedIn)
         mark(&frame, canvas, plane.second.x, plane.second.y, g.word, label: "e2 \(e2)", role: .uncertain)
-        mark(&frame, canvas, plane.prediction.x, plane.prediction.y, g.prediction, label: x0, role: .changed)
+        for w in plane.next {
+            mark(&frame, canvas, w.x, w.y, g.projected, label: word(w.id), role: .dim, overwrite: false)
+        }
         let legend = "\(g.word) exact \(g.projected) projected \(g.prediction) \(x0) \(g.trail)\(g.trailOld) earlier \(g.boundary) d1=d2"
         frame.put(legend, x: inner.x + 1, y: inner.maxY - 1, role: .dim, limit: inner.width - 1)
     }
@@ -110,10 +114,13 @@ enum RoundingPlanePane {
     }
 
     /// A glyph at a plane point with its label on the side away from the boundary (the other
-    /// side when it does not fit there).
+    /// side when it does not fit there). Without `overwrite` it is left out where the cell
+    /// already holds something other than the boundary.
     static func mark(_ frame: inout Frame, _ canvas: Canvas, _ x: Float, _ y: Float, _ glyph: Character,
-                     label: String, role: Role) {
+                     label: String, role: Role, overwrite: Bool = true) {
         guard let cell = canvas.cell(x, y) else { return }
+        let free = frame[cell.x, cell.y].character == " " || cell.x == canvas.boundaryColumn
+        guard overwrite || free else { return }
         frame[cell.x, cell.y] = Cell(character: glyph, role: role, bold: true)
         let text = String(label.prefix(14))
         // A label goes only where it covers nothing but blanks and the boundary.
