@@ -123,12 +123,13 @@ enum RoundingPlanePane {
         guard overwrite || free else { return }
         frame[cell.x, cell.y] = Cell(character: glyph, role: role, bold: true)
         let text = String(label.prefix(14))
-        // A label goes only where it covers nothing but blanks and the boundary.
+        // A label goes only where it and a cell either side (but its own mark) cover nothing
+        // but blanks and the boundary, so neighbouring labels never run together.
         func fits(_ start: Int) -> Bool {
             start >= canvas.rect.x && start + text.count <= canvas.rect.maxX
-                && (start..<start + text.count).allSatisfy { k in
+                && (max(canvas.rect.x, start - 1)..<min(canvas.rect.maxX, start + text.count + 1)).allSatisfy { k in
                     let character = frame[k, cell.y].character
-                    return character == " " || k == canvas.boundaryColumn
+                    return character == " " || k == canvas.boundaryColumn || k == cell.x
                 }
         }
         let right = cell.x + 2, left = cell.x - 1 - text.count
