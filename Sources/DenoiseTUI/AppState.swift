@@ -12,6 +12,16 @@ public struct AppState: Sendable, Equatable {
         case prompt(Prompt)
     }
 
+    /// What fills the main area; `v` cycles through them in this order.
+    public enum MainView: String, Sendable, Equatable, CaseIterable {
+        case strip, geometry, timeline
+    }
+
+    /// The geometry view's panes when the screen is too narrow for both side by side.
+    public enum GeometryPane: Sendable, Equatable {
+        case map, plane
+    }
+
     /// Play speeds offered by + and -, in steps per second.
     public static let speeds: [Double] = [1, 2, 5, 10, 20, 50, 100]
 
@@ -34,6 +44,16 @@ public struct AppState: Sendable, Equatable {
     public var colorsEnabled: Bool
     /// Draw with ASCII glyphs (non-UTF-8 locale).
     public var ascii: Bool
+    public var mainView: MainView = .strip
+    /// The pane shown on a narrow screen (`m` switches).
+    public var geometryPane: GeometryPane = .map
+    /// The map marks the predictions x0-hat instead of the latents x_t (`p`).
+    public var mapShowsPrediction = false
+    /// The map draws x_t / sqrt(alphaBar), the latent at the embeddings' scale (`a`).
+    public var mapScaled = false
+    /// The screen size, as the driver last reported it: the timeline's rows depend on it.
+    public var screenWidth = Layout.minimumWidth
+    public var screenHeight = Layout.minimumHeight
     /// State of the generator behind `s` (new seed); injectable so tests are deterministic.
     public var seedState: UInt64
 

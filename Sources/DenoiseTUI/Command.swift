@@ -23,6 +23,18 @@ public enum Command: Sendable, Equatable {
     case cycleTheme
     case export
     case toggleHelp
+    /// `v`: strip, geometry, timeline.
+    case cycleView
+    /// `m`: the geometry view's map or rounding plane on a narrow screen.
+    case switchPane
+    /// `p`: the map marks x0-hat or x_t.
+    case toggleMapPrediction
+    /// `a`: the map draws x_t or x_t / sqrt(alphaBar).
+    case toggleMapScale
+    /// Up / down: the timeline's step cursor moves by one row.
+    case moveRow(Int)
+    /// The terminal's size changed (sent by the driver at start and on every resize).
+    case resized(width: Int, height: Int)
     case quit
     /// Escape: close the prompt, menu or overlay (or the status message).
     case dismiss

@@ -44,6 +44,7 @@ public struct Glyphs: Sendable, Equatable {
     static let spellings: [Character: String] = [
         "→": "->", "←": "<-", "…": "...", "·": "|", "×": "x", "λ": "lambda", "ᾱ": "abar",
         "σ": "sigma", "↵": "Ent", "▲": "^", "▶": ">", "❚": "|", "≥": ">=",
+        "↑": "Up", "↓": "Down", "√": "sqrt ", "²": "^2", "▼": "v",
     ]
 
     /// `text` with the UI's symbols spelled in ASCII (other characters are left alone).

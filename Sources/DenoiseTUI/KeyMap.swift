@@ -29,6 +29,11 @@ public enum KeyMap {
         .character("e"): .export,
         .character("?"): .toggleHelp,
         .character("q"): .quit,
+        .character("v"): .cycleView,
+        .character("m"): .switchPane,
+        .character("p"): .toggleMapPrediction,
+        .character("a"): .toggleMapScale,
+        .up: .moveRow(-1), .down: .moveRow(1),
         .escape: .dismiss,
     ]
 
@@ -49,10 +54,45 @@ public enum KeyMap {
         ("i", "inspect position…"),
         ("t", "next colour theme"),
         ("e", "export branch (.jsonl + .txt)"),
-        ("?", "this help"),
-        ("q", "quit"),
+        ("v", "view: strip, geometry, timeline"),
+        ("? / q", "this help / quit"),
         ("Enter / Esc", "accept / cancel a prompt or menu"),
     ]
+
+    /// The help overlay in the geometry and timeline views: their keys, then what the glyphs
+    /// mean (Unicode and ASCII), then the reminder that every other key still works.
+    public static func viewHelp(_ view: AppState.MainView, ascii: Bool) -> [(keys: String, help: String)] {
+        switch view {
+        case .strip:
+            return help
+        case .geometry:
+            return [
+                ("v", "next view (timeline)"),
+                ("m", "map or rounding plane (narrow screens)"),
+                ("p / a", "map: x_t or x\u{0302}0 / x_t or x_t/√ᾱ"),
+                ("Tab / i", "inspect another position"),
+                ("map", ascii ? ". word  o position  * changed  ? could flip" : "⠂ words  • position  ◆ changed  ○ could flip"),
+                ("", ascii ? "O settled  + trail of the inspected position" : "● settled  · trail of the inspected position"),
+                ("plane", ascii ? "# e1, e2 (exact)  o projected  x x\u{0302}0  | d1=d2" : "■ e1, e2 (exact)  ◇ projected  ✕ x\u{0302}0  │ d1=d2"),
+                ("", ascii ? "+ . earlier x\u{0302}0 (newest +)" : "• · earlier x\u{0302}0 (newest •)"),
+                ("other keys", "step, play, branch, controls: as in the strip"),
+                ("? / q", "this help / quit"),
+            ]
+        case .timeline:
+            return [
+                ("v", "next view (strip)"),
+                ("↑ / ↓", "step cursor one row up / down"),
+                ("→ ← Home End", "one step / first or last step"),
+                ("Tab / i", "inspect another position (▼ marks it)"),
+                ("rows", "steps, bucketed to fit; ▶ current step"),
+                ("columns", "positions 0 to L-1"),
+                ("shade", ascii ? ". : = # rounding distance, near to far" : "░ ▒ ▓ █ rounding distance, near to far"),
+                ("mark", ascii ? "* the word changed in this row" : "● the word changed in this row"),
+                ("other keys", "play, branch, controls: as in the strip"),
+                ("? / q", "this help / quit"),
+            ]
+        }
+    }
 
     /// The footer in display order, with a priority (lower is more important): on a narrow
     /// screen the least important entries are left out.
@@ -60,8 +100,20 @@ public enum KeyMap {
         ("→/l", "step", 0), ("←/h", "back", 1), ("space", "play", 0), ("+/-", "speed", 9),
         ("g", "go to", 8), ("b", "branch", 2), ("c", "controls", 2), ("x", "clamp", 5),
         ("s", "seed", 6), ("Tab", "inspect", 4), ("t", "theme", 7), ("e", "export", 5),
-        ("?", "help", 0), ("q", "quit", 0),
+        ("v", "view", 3), ("?", "help", 0), ("q", "quit", 0),
     ]
+
+    /// The footer of a view: the common entries with the view's own keys in front.
+    public static func footer(_ view: AppState.MainView, switchablePanes: Bool) -> [(key: String, label: String, priority: Int)] {
+        switch view {
+        case .strip: return footer
+        case .geometry:
+            var own: [(key: String, label: String, priority: Int)] = [("p", "x\u{0302}0/x_t", 3), ("a", "√ᾱ", 4)]
+            if switchablePanes { own.insert(("m", "map/plane", 1), at: 0) }
+            return own + footer
+        case .timeline: return [("↑/↓", "row", 1)] + footer
+        }
+    }
 
     /// The command for `key` given what is on screen; nil when the key means nothing there.
     public static func command(for key: Key, overlay: AppState.Overlay) -> Command? {

@@ -168,6 +168,9 @@ final class NcursesDriver {
     private func draw() {
         let window = dn_stdscr()
         let height = Int(getmaxy(window)), width = Int(getmaxx(window))
+        if state.screenWidth != width || state.screenHeight != height {
+            state = Reducer.reduce(state, .resized(width: width, height: height), engine: engineState, summary: summary).0
+        }
         let frame = Playground.renderFrame(state: state, engineState: engineState, summary: summary,
                                            width: width, height: height)
         let previous = lastFrame.flatMap { $0.width == width && $0.height == height ? $0 : nil }

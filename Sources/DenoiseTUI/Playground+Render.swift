@@ -49,18 +49,35 @@ extension Playground {
             digest: HistoryDigest(engine), inspected: max(0, min(state.inspected, length - 1)),
             glyphs: frame.glyphs)
         HeaderPanel.draw(&frame, layout.header, context)
-        TokenStripPanel.draw(&frame, layout.strip, context)
+        switch state.mainView {
+        case .strip: TokenStripPanel.draw(&frame, layout.strip, context)
+        case .geometry: GeometryView.draw(&frame, layout.strip, context)
+        case .timeline: TimelineView.draw(&frame, layout.strip, context)
+        }
         NoisePanel.draw(&frame, layout.noise, context)
         ControlsPanel.draw(&frame, layout.controls, context)
         RoundingPanel.draw(&frame, layout.rounding, context)
         InspectorPanel.draw(&frame, layout.inspector, context)
         FooterPanel.drawStatus(&frame, layout.status, context)
-        FooterPanel.draw(&frame, layout.footer)
+        FooterPanel.draw(&frame, layout.footer, KeyMap.footer(state.mainView, switchablePanes: !GeometryView.sideBySide(width: width)))
         switch state.overlay {
-        case .help: OverlayPanels.drawHelp(&frame, layout, legend: state.legend)
+        case .help: OverlayPanels.drawHelp(&frame, layout, legend: state.legend,
+                                           KeyMap.viewHelp(state.mainView, ascii: frame.glyphs.isASCII))
         case .menu(let kind, let selected): OverlayPanels.drawMenu(&frame, layout, context, kind: kind, selected: selected)
         case .none, .prompt: break
         }
         return frame
+    }
+}
+
+extension Playground {
+    /// A 120x40 off-screen frame of one main-area view, for `denoise bench` (frameGeometryMs,
+    /// frameTimelineMs): the whole screen, as `denoise play` would draw it in that view.
+    public static func benchFrame(_ view: AppState.MainView, engineState: EngineState, summary: ModelSummary) -> Frame {
+        var state = AppState()
+        state.mainView = view
+        state.screenWidth = 120
+        state.screenHeight = 40
+        return renderFrame(state: state, engineState: engineState, summary: summary, width: 120, height: 40)
     }
 }

@@ -7,6 +7,12 @@ import DenoiseCore
 public enum Reducer {
     public static func reduce(_ state: AppState, _ command: Command, engine: EngineState?,
                               summary: ModelSummary) -> (AppState, [Effect]) {
+        if case .resized(let width, let height) = command {
+            var resized = state
+            resized.screenWidth = width
+            resized.screenHeight = height
+            return (resized, [])
+        }
         let usable = engine.flatMap { $0.hasSnapshot ? $0 : nil }
         var reduction = Reduction(state: state, engine: usable, summary: summary)
         reduction.state.status = nil
@@ -63,6 +69,7 @@ private struct Reduction {
         default: break
         }
         if command == .cycleTheme { return cycleTheme() }
+        if viewKey(command) { return }
         guard let engine else { return say("waiting for the engine…") }
         let snapshot = engine.snapshot
         switch command {
@@ -122,9 +129,47 @@ private struct Reduction {
             }
         case .export:
             effects.append(.export)
+        case .moveRow(let delta):
+            moveRow(delta, engine)
         default:
             break
         }
+    }
+
+    /// The view keys that need no engine state; true when `command` was one of them.
+    private mutating func viewKey(_ command: Command) -> Bool {
+        switch command {
+        case .cycleView:
+            let views = AppState.MainView.allCases
+            state.mainView = views[(views.firstIndex(of: state.mainView)! + 1) % views.count]
+        case .switchPane:
+            guard state.mainView == .geometry else { say("m switches the geometry view's panes (v shows it)"); return true }
+            guard !GeometryView.sideBySide(width: state.screenWidth) else {
+                say("both panes are shown side by side at this width"); return true
+            }
+            state.geometryPane = state.geometryPane == .map ? .plane : .map
+        case .toggleMapPrediction:
+            guard state.mainView == .geometry else { say("p switches the map between x_t and x\u{0302}0 (v shows the geometry view)"); return true }
+            state.mapShowsPrediction.toggle()
+        case .toggleMapScale:
+            guard state.mainView == .geometry else { say("a rescales the map's x_t by 1/√ᾱ (v shows the geometry view)"); return true }
+            state.mapScaled.toggle()
+            if state.mapShowsPrediction { say("a rescales x_t; the map shows x\u{0302}0 now (p switches)") }
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// Up / down in the timeline: the first step of the row above or below the cursor's row.
+    private mutating func moveRow(_ delta: Int, _ engine: EngineState) {
+        guard state.mainView == .timeline else { return say("↑/↓ move the step cursor in the timeline view (v shows it)") }
+        let total = engine.snapshot.totalSteps
+        let rows = TimelineView.gridRows(screenWidth: state.screenWidth, screenHeight: state.screenHeight)
+        let row = TimelineView.row(of: engine.snapshot.step, totalSteps: total, rows: rows)
+        let target = TimelineView.firstStep(ofRow: row + delta, totalSteps: total, rows: rows)
+        if target == engine.snapshot.step { return say(delta < 0 ? "already at step 0: pure noise" : "last step (\(total))") }
+        sendPausing(.jump(to: target))
     }
 
     private mutating func cycleTheme() {

@@ -3,7 +3,8 @@ import Foundation
 
 /// Writes the shown branch as a JSONL trace in DenoiseCore's `Trace` format (docs/TRACE.md,
 /// the same files `denoise sample --trace` writes and `denoise play --replay` reads) and as a
-/// plain-text table for reading or printing.
+/// plain-text table for reading or printing. With a model (not a replay) the trace also holds
+/// the geometry lines of `Trace.latentLines`: the PCA basis and every position's 2-D coordinates.
 public enum TraceExport {
     public struct Files: Sendable, Equatable {
         public var trace: String
@@ -19,8 +20,10 @@ public enum TraceExport {
     public static func write(_ engine: EngineState, summary: ModelSummary, directory: String) throws -> Files {
         let base = (directory as NSString).appendingPathComponent(baseName(engine))
         let files = Files(trace: base + ".jsonl", table: base + ".txt")
-        try Trace.write(header: header(engine, summary: summary), snapshots: Array(shown(engine)),
-                        text: finalText(engine), to: files.trace)
+        let snapshots = Array(shown(engine))
+        let geometry = summary.projection.map { Trace.latentLines(snapshots, projection: $0) } ?? []
+        try Trace.write(header: header(engine, summary: summary), snapshots: snapshots,
+                        text: finalText(engine), to: files.trace, extraLines: geometry)
         try Data(table(engine, summary: summary).utf8).write(to: URL(fileURLWithPath: files.table), options: .atomic)
         return files
     }

@@ -113,6 +113,8 @@ struct Bench: ParsableCommand {
         results.append(("frameMs", median(201) {
             _ = Playground.renderFrame(state: AppState(), engineState: state, summary: m.summary, width: 120, height: 40)
         }))
+        results.append(("frameGeometryMs", median(201) { _ = Playground.benchFrame(.geometry, engineState: state, summary: m.summary) }))
+        results.append(("frameTimelineMs", median(201) { _ = Playground.benchFrame(.timeline, engineState: state, summary: m.summary) }))
 
         // Memory of the playground: a T-step chain played to the end, its whole history kept
         // (measured before the training buffers exist, so it is what `denoise play` needs).

@@ -24,6 +24,78 @@ enum Fixtures {
                  ("area", ["riverside", "city centre"]),
                  ("priceRange", ["cheap", "moderate", "high"])])
 
+    /// The geometry fixture's vocabulary: the specials, then every word the fixture chain uses.
+    static let geometryWords: [String] = {
+        var seen = Set<String>(), out = ["PAD", "START", "END", "UNK"]
+        for w in target + words where !seen.contains(w) && !out.contains(w) { seen.insert(w); out.append(w) }
+        return out
+    }()
+
+    static let dim = 16
+
+    /// A made-up embedding table: a few clusters (by word index) plus a deterministic wobble,
+    /// from integer arithmetic only, so it is the same on every machine.
+    static let geometryTable: [Float] = {
+        var table = [Float]()
+        for w in 0..<geometryWords.count {
+            for j in 0..<dim {
+                let hash = (w * 7919 + j * 104_729 + w * j * 31) % 2003
+                let cluster = Float((w % 5) == j % 5 ? 1.5 : 0) * (j < 8 ? 1 : -0.5)
+                table.append(cluster + Float(hash) / 2003 - 0.5)
+            }
+        }
+        return table
+    }()
+
+    static let projection = EmbeddingProjection(table: geometryTable, vocabularySize: geometryWords.count, dim: dim)!
+
+    /// The fixture summary with an embedding table: what the geometry view needs.
+    static var geometrySummary: ModelSummary {
+        var s = summary
+        s.projection = projection
+        s.words = geometryWords
+        return s
+    }
+
+    /// Geometry of fixture step k: each prediction row sits between the embedding of the word
+    /// the snapshot shows and another word, closer to the shown one; the latent is the
+    /// prediction shrunk by √ᾱ plus a fixed wobble scaled by σ.
+    static func latent(_ s: StepSnapshot) -> LatentSample {
+        let index = Dictionary(uniqueKeysWithValues: geometryWords.enumerated().map { ($1, $0) })
+        let progress = Float(s.step) / Float(steps)
+        var prediction = [Float](), latent = [Float]()
+        let shrink = Float(s.alphaBar.squareRoot()), sigma = Float(s.sigma)
+        for (p, token) in s.sentenceTokens.enumerated() {
+            let w = index[token.text] ?? 0, other = (w * 3 + p + 1) % geometryWords.count
+            let pull = 0.42 * (1 - progress)
+            for j in 0..<dim {
+                let x = (1 - pull) * geometryTable[w * dim + j] + pull * geometryTable[other * dim + j]
+                prediction.append(x)
+                let wobble = Float(((p * 31 + j * 17 + s.step * 7) % 41) - 20) / 20
+                latent.append(shrink * x + sigma * wobble)
+            }
+        }
+        let rows = s.sentenceTokens.count
+        return prediction.withUnsafeBufferPointer { pr in
+            latent.withUnsafeBufferPointer { la in
+                LatentSample(alphaBar: s.alphaBar, latentPoints: projection.project(rows: rows, la.baseAddress!),
+                             scaledPoints: projection.project(rows: rows, la.baseAddress!, scale: 1 / max(shrink, 1e-6)),
+                             predictionPoints: s.step == 0 ? [] : projection.project(rows: rows, pr.baseAddress!),
+                             prediction: s.step == 0 ? [] : prediction,
+                             wordsOnly: (0..<rows).map { $0 > 0 && $0 < target.count - 1 })
+            }
+        }
+    }
+
+    /// The fixture chain with geometry in every snapshot, computed up to `computed` (the
+    /// history beyond `current` is what stepping back leaves behind).
+    static func geometryState(current: Int = 137, computed: Int? = nil) -> EngineState {
+        var state = engineState(current: max(current, computed ?? current), branches: 1)
+        state.history = state.history.map { var s = $0; s.latent = latent($0); return s }
+        state.current = current
+        return state
+    }
+
     static let emptySummary = ModelSummary(
         name: "tiny", parameterCount: 12_300, vocabularySize: 100, sequenceLength: length,
         diffusionSteps: diffusionSteps, fields: [])

@@ -12,6 +12,8 @@ public final class DiffusionModel: @unchecked Sendable {
     /// model built in memory).
     public let weightsFingerprint: String?
     public let classifierFingerprint: String?
+    /// The embedding table's 2-D PCA (a 16x16 eigenproblem, computed once here).
+    public let projection: EmbeddingProjection?
 
     public var config: ModelConfig { denoiser.config }
 
@@ -19,6 +21,10 @@ public final class DiffusionModel: @unchecked Sendable {
                 weightsFingerprint: String? = nil, classifierFingerprint: String? = nil) {
         self.name = name; self.denoiser = denoiser; self.vocabulary = vocabulary; self.classifier = classifier
         self.weightsFingerprint = weightsFingerprint; self.classifierFingerprint = classifierFingerprint
+        let c = denoiser.config
+        let table = Array(UnsafeBufferPointer(
+            start: denoiser.params.values.pointer + denoiser.embeddingOffset, count: c.vocabSize * c.embeddingDim))
+        projection = EmbeddingProjection(table: table, vocabularySize: c.vocabSize, dim: c.embeddingDim)
     }
 
     /// Loads a model folder (classifier included when `classifier.safetensors` is there).
@@ -36,7 +42,8 @@ public final class DiffusionModel: @unchecked Sendable {
         ModelSummary(name: name, parameterCount: denoiser.parameterCount, vocabularySize: vocabulary.count,
                      sequenceLength: config.sequenceLength, diffusionSteps: config.diffusionSteps,
                      fields: classifier?.fields.map { ($0.name, $0.values) } ?? [],
-                     weightsFingerprint: weightsFingerprint, classifierFingerprint: classifierFingerprint)
+                     weightsFingerprint: weightsFingerprint, classifierFingerprint: classifierFingerprint,
+                     projection: projection, words: vocabulary.words)
     }
 
     /// The clean embedding of one word.

@@ -15,15 +15,19 @@ public struct ModelSummary: Sendable {
     public var classifierFingerprint: String?
     /// Set when the chain is replayed from a trace rather than computed.
     public var replay: ReplaySource?
+    /// The embedding table's PCA and words, for the geometry view (nil for a replayed trace).
+    public var projection: EmbeddingProjection?
+    /// The vocabulary, most frequent words first (empty for a replayed trace).
+    public var words: [String]
 
     public init(name: String, parameterCount: Int, vocabularySize: Int, sequenceLength: Int,
                 diffusionSteps: Int, fields: [(name: String, values: [String])],
                 weightsFingerprint: String? = nil, classifierFingerprint: String? = nil,
-                replay: ReplaySource? = nil) {
+                replay: ReplaySource? = nil, projection: EmbeddingProjection? = nil, words: [String] = []) {
         self.name = name; self.parameterCount = parameterCount; self.vocabularySize = vocabularySize
         self.sequenceLength = sequenceLength; self.diffusionSteps = diffusionSteps; self.fields = fields
         self.weightsFingerprint = weightsFingerprint; self.classifierFingerprint = classifierFingerprint
-        self.replay = replay
+        self.replay = replay; self.projection = projection; self.words = words
     }
 }
 

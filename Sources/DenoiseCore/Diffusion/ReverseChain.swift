@@ -170,7 +170,8 @@ public final class ReverseChain {
         let (scores, guesses) = classify(latent.pointer, t: noise.t)
         return StepSnapshot(step: 0, totalSteps: totalSteps, t: noise.t, alphaBar: noise.alphaBar, sigma: noise.sigma,
                             snrDB: noise.snr, xt: xt, x0: [], candidates: cands, changed: [], scores: scores,
-                            fieldGuesses: guesses, guidanceNorm: 0, clamped: settings.clamp)
+                            fieldGuesses: guesses, guidanceNorm: 0, clamped: settings.clamp,
+                            latent: latentSample(prediction: nil, alphaBar: noise.alphaBar))
     }
 
     /// Control scores and field guesses of sequence 0 (empty without a classifier).
@@ -201,10 +202,13 @@ public final class ReverseChain {
         precondition(!isFinished, "recordedStep() on a finished chain (check isFinished)")
         let plan = nextPlan()
         let noise = noiseFields(plan.index)
-        var x0Tokens = [RoundedToken](), cands = [[Candidate]]()
+        var x0Tokens = [RoundedToken](), cands = [[Candidate]](), predictionRows: [Float]? = nil
         let guidanceNorm = advance(plan, predicting: 0..<batch * length) { rounding in
             x0Tokens = self.tokens(rounding)
             cands = self.candidates(rounding)
+            if self.model.projection != nil {
+                predictionRows = Array(UnsafeBufferPointer(start: self.ws.output.pointer, count: self.length * self.dim))
+            }
         }
         let tNext = plan.index > 0 ? schedule.timesteps[plan.index - 1] : 0
         let (scores, guesses) = classify(latent.pointer, t: tNext)
@@ -215,7 +219,22 @@ public final class ReverseChain {
         return StepSnapshot(step: stepsTaken, totalSteps: totalSteps, t: noise.t, alphaBar: noise.alphaBar,
                             sigma: noise.sigma, snrDB: noise.snr, xt: xtTokens, x0: x0Tokens, candidates: cands,
                             changed: changed, scores: scores, fieldGuesses: guesses, guidanceNorm: guidanceNorm,
-                            clamped: settings.clamp)
+                            clamped: settings.clamp,
+                            latent: latentSample(prediction: predictionRows, alphaBar: schedule.alphaBarPrevious(plan.index)))
+    }
+
+    /// The 2-D geometry of sequence 0's current latent (at noise level `alphaBar`) and of the
+    /// prediction rows; nil without a projection. A few hundred multiply-adds: far below a step.
+    func latentSample(prediction: [Float]?, alphaBar: Double) -> LatentSample? {
+        guard let projection = model.projection else { return nil }
+        let x = UnsafePointer(latent.pointer)
+        let predictionPoints = prediction.map { rows in
+            rows.withUnsafeBufferPointer { projection.project(rows: length, $0.baseAddress!) }
+        } ?? []
+        return LatentSample(alphaBar: alphaBar, latentPoints: projection.project(rows: length, x),
+                            scaledPoints: projection.project(rows: length, x, scale: Float(1 / Swift.max(alphaBar, 1e-12).squareRoot())),
+                            predictionPoints: predictionPoints, prediction: prediction ?? [],
+                            wordsOnly: (0..<length).map { wordsOnly[$0] })
     }
 
     /// Takes one reverse step without a snapshot. The chain must not be finished.

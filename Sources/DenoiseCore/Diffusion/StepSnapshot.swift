@@ -65,15 +65,19 @@ public struct StepSnapshot: Sendable, Codable {
     /// L2 norm of the change guidance made to the latent at this step (0 when unguided).
     public var guidanceNorm: Float
     public var clamped: Bool
+    /// 2-D coordinates of the latent and prediction, and the prediction rows (nil when the
+    /// source has no embedding table, such as a replayed trace).
+    public var latent: LatentSample?
 
     public init(step: Int, totalSteps: Int, t: Int, alphaBar: Double, sigma: Double, snrDB: Double,
                 xt: [RoundedToken], x0: [RoundedToken], candidates: [[Candidate]], changed: [Int],
                 scores: [String: Float], fieldGuesses: [FieldGuess], guidanceNorm: Float,
-                clamped: Bool) {
+                clamped: Bool, latent: LatentSample? = nil) {
         self.step = step; self.totalSteps = totalSteps; self.t = t; self.alphaBar = alphaBar
         self.sigma = sigma; self.snrDB = snrDB; self.xt = xt; self.x0 = x0
         self.candidates = candidates; self.changed = changed; self.scores = scores
         self.fieldGuesses = fieldGuesses; self.guidanceNorm = guidanceNorm; self.clamped = clamped
+        self.latent = latent
     }
 
     /// The tokens that read as the current sentence: the prediction, or the latent at step 0.

@@ -27,10 +27,12 @@ public enum Trace {
     public static func headerLine(_ header: TraceHeader) -> String { json(header) }
     public static func finalLine(text: String) -> String { json(TraceFinal(text: text)) }
 
-    /// Writes a whole trace (header, steps, final line) atomically.
-    public static func write(header: TraceHeader, snapshots: [StepSnapshot], text: String, to path: String) throws {
+    /// Writes a whole trace (header, steps, any `extraLines`, final line) atomically.
+    public static func write(header: TraceHeader, snapshots: [StepSnapshot], text: String, to path: String,
+                             extraLines: [String] = []) throws {
         var lines = [headerLine(header)]
         lines += snapshots.map(line)
+        lines += extraLines
         lines.append(finalLine(text: text))
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: path)
     }
@@ -54,6 +56,8 @@ public enum Trace {
                     contents.header = try decoder.decode(TraceHeader.self, from: bytes)
                 } else if kind.final == true {
                     contents.text = try decoder.decode(TraceFinal.self, from: bytes).text
+                } else if kind.kind != nil {
+                    continue   // an object kind this reader does not replay (the geometry lines)
                 } else {
                     contents.snapshots.append(try decoder.decode(TraceStep.self, from: bytes).snapshot)
                 }
@@ -150,14 +154,17 @@ struct TraceFinal: Codable {
 struct TraceLineKind: Decodable {
     var header: Bool?
     var final: Bool?
+    /// Set on lines that are not steps (`latentBasis`, `latent2d`).
+    var kind: String?
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         header = try? c.decodeIfPresent(Bool.self, forKey: .header)
         final = try? c.decodeIfPresent(Bool.self, forKey: .final)
+        kind = try? c.decodeIfPresent(String.self, forKey: .kind)
     }
 
-    enum CodingKeys: String, CodingKey { case header, final }
+    enum CodingKeys: String, CodingKey { case header, final, kind }
 }
 
 /// A required field of a step line that is missing or of the wrong kind.

@@ -2,7 +2,7 @@ import DenoiseCore
 
 /// The bottom two lines: the status line (prompt, message, engine note or a hint) and the keys.
 enum FooterPanel {
-    static func draw(_ frame: inout Frame, _ rect: Rect) {
+    static func draw(_ frame: inout Frame, _ rect: Rect, _ entries: [(key: String, label: String, priority: Int)] = KeyMap.footer) {
         frame.fill(rect, role: .footer)
         let ascii = frame.glyphs.isASCII
         func width(_ entry: (key: String, label: String, priority: Int)) -> Int {
@@ -10,13 +10,13 @@ enum FooterPanel {
         }
         var budget = rect.width - 1
         var shown = Set<Int>()
-        for (i, entry) in KeyMap.footer.enumerated().sorted(by: { $0.element.priority < $1.element.priority }) {
+        for (i, entry) in entries.enumerated().sorted(by: { $0.element.priority < $1.element.priority }) {
             guard width(entry) <= budget else { break }
             budget -= width(entry)
             shown.insert(i)
         }
         var x = rect.x + 1
-        for (i, entry) in KeyMap.footer.enumerated() where shown.contains(i) {
+        for (i, entry) in entries.enumerated() where shown.contains(i) {
             x += frame.put(entry.key, x: x, y: rect.y, role: .key, bold: true)
             x += 1
             x += frame.put(entry.label, x: x, y: rect.y, role: .footer)

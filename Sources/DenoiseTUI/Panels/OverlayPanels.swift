@@ -14,9 +14,10 @@ enum OverlayPanels {
         }
     }
 
-    static func drawHelp(_ frame: inout Frame, _ layout: Layout, legend: Legend) {
-        let rows = KeyMap.help
-        let keyWidth = rows.map { $0.keys.count }.max() ?? 0
+    static func drawHelp(_ frame: inout Frame, _ layout: Layout, legend: Legend,
+                         _ rows: [(keys: String, help: String)] = KeyMap.help) {
+        let ascii = frame.glyphs.isASCII
+        let keyWidth = rows.map { (ascii ? Glyphs.transliterate($0.keys) : $0.keys).count }.max() ?? 0
         let key = legend.help(separator: frame.glyphs.separator)
         let width = min(layout.width - 4, max(56, keyWidth + 4 + (rows.map { $0.help.count }.max() ?? 0), key.count + 4))
         let height = min(layout.height - 2, rows.count + 4)
