@@ -190,9 +190,10 @@ else not_ok "info lists the vocabulary and the classifier's fields" "$(cat "$TMP
 #
 #   bad NAME KEYWORD -- COMMAND...     strict: one stderr line containing KEYWORD
 #   badap NAME KEYWORD -- COMMAND...   the error comes from ArgumentParser's validation, which
-#                                      prints "Error: ..." followed by its usage lines; the check
-#                                      requires exactly one line that is not usage, starting with
-#                                      "Error:" and containing KEYWORD.
+#                                      prints "Error: ..." followed by its usage lines (and, for a
+#                                      value of the wrong kind, a "Help:" line with the option's
+#                                      help); the check requires exactly one line that is not
+#                                      usage or help, starting with "Error:" and containing KEYWORD.
 
 expect_error() {
   local mode=$1 name=$2 keyword=$3
@@ -201,7 +202,7 @@ expect_error() {
   "$@" > "$TMP/out" 2> "$TMP/err" || rc=$?
   local lines problem
   if [ "$mode" = ap ]; then
-    lines=$(grep -v -E "^Usage: |^  See '|^  |^$" "$TMP/err" | wc -l)
+    lines=$(grep -v -E "^Usage: |^  See '|^  |^Help:  --|^$" "$TMP/err" | wc -l)
     problem=$(head -n 1 "$TMP/err")
     [[ $problem == Error:* ]] || lines="not an ArgumentParser error"
   else
@@ -225,8 +226,8 @@ bad "vocab.json size disagrees with config.json" "vocab.json" -- "$BIN" sample -
 bad "--control food=Klingon lists the accepted values" "accepted French, Italian" -- "$BIN" sample --model "$MC" --control food=Klingon
 badap "--control flavour=x names the field" "flavour" -- "$BIN" sample --model "$MC" --control flavour=x
 bad "--control without a classifier" "classifier" -- "$BIN" sample --model "$M" --control food=Italian
-badap "--guidance-update bogus lists the rules" "accepted sign, normalized" -- "$BIN" sample --model "$MC" --control food=Italian --guidance-update bogus
-badap "--guidance-saturation maybe" "accepted on, off" -- "$BIN" sample --model "$MC" --control food=Italian --guidance-saturation maybe
+badap "--guidance-update bogus lists the rules" "Please provide one of 'sign' and 'normalized'" -- "$BIN" sample --model "$MC" --control food=Italian --guidance-update bogus
+badap "--guidance-saturation maybe" "Please provide one of 'on' and 'off'" -- "$BIN" sample --model "$MC" --control food=Italian --guidance-saturation maybe
 badap "--guidance-step-size -1" "--guidance-step-size" -- "$BIN" sample --model "$MC" --control food=Italian --guidance-step-size=-1
 badap "--prediction-guidance-steps 1000" "--prediction-guidance-steps" -- "$BIN" sample --model "$MC" --control food=Italian --prediction-guidance-steps 1000
 badap "eval --target with no =" "not FIELD=VALUE" -- "$BIN" eval --model "$MC" --parts control --target foodItalian
