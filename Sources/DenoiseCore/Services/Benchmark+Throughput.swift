@@ -31,8 +31,10 @@ extension Benchmark {
         // Raw sgemm at the model's largest shapes (batch-64 FFN and QKV), all cores.
         BLAS.setThreads(cores)
         let rows = 64 * c.sequenceLength
-        let a = FloatBuffer(count: rows * c.ffnSize), b = FloatBuffer(count: c.ffnSize * c.ffnSize), out = FloatBuffer(count: rows * c.ffnSize)
         let shapes = [(c.hiddenSize, c.ffnSize), (c.hiddenSize, 3 * c.hiddenSize), (c.ffnSize, c.hiddenSize)]
+        // Sized for the largest k, n and k * n of the three (QKV's n = 3H can exceed the FFN width).
+        let widest = shapes.map { max($0.0, $0.1) }.max() ?? 0, largest = shapes.map { $0.0 * $0.1 }.max() ?? 0
+        let a = FloatBuffer(count: rows * widest), b = FloatBuffer(count: largest), out = FloatBuffer(count: rows * widest)
         var gflops = [Double]()
         for (k, n) in shapes {
             let ms = Self.median(settings.repeats.gemm) {
