@@ -254,6 +254,24 @@ else
   not_ok "train --init-from --fixed-length-share: same architecture, recorded in config.json" "$out
 $info"
 fi
+badap "eval --parts bogus lists the parts" "Please provide one of 'all', 'unguided'" -- "$BIN" eval --model "$M" --parts bogus
+
+# eval --format json prints the result encoded: the asked-for parts only, with their figures.
+check_eval_json() {
+  "$BIN" eval --model "$MC" --data "$TMP/tiny.csv" --count 2 --per-target 1 --steps 4 --parts unguided,infill \
+    --format json > "$TMP/eval.json" 2>"$TMP/err" || return 1
+  python3 - "$TMP/eval.json" <<'EOF2'
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["header"]["steps"] == 4 and o["header"]["seed"] == 1, o["header"]
+u = o["unguided"]
+assert u["count"] == 2 and 0 <= u["trigramShare"] <= 1 and len(u["examples"]) == 2, u
+assert len(o["infill"]["templates"]) == 4 and o["infill"]["kept"] <= o["infill"]["given"], o["infill"]
+assert "length" not in o and "control" not in o, sorted(o)
+EOF2
+}
+if out=$(check_eval_json 2>&1); then ok "eval --format json: the asked-for parts with their figures"
+else not_ok "eval --format json: the asked-for parts with their figures" "$out$(cat "$TMP/err")"; fi
 bad "sample --trace into an unwritable place" "/proc/forbidden/t.jsonl" -- "$BIN" sample --model "$M" --steps 3 --trace /proc/forbidden/t.jsonl
 bad "play with stdout redirected to a file needs a terminal" "terminal" -- "$BIN" play --model "$M"
 

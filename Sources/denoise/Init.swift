@@ -8,13 +8,7 @@ struct Init: ParsableCommand {
 
     @Option(help: ArgumentHelp("Output model folder.", valueName: "DIR")) var out: String
     @Option(help: "Corpus whose vocabulary to use (CSV or text); default: a tiny built-in word list.") var data: [String] = []
-    @Option(help: "Sequence length L.") var length = 48
-    @Option(help: "Embedding dimension d.") var embeddingDim = 16
-    @Option(help: "Transformer width H.") var hidden = 128
-    @Option(help: "Transformer blocks.") var layers = 4
-    @Option(help: "Attention heads.") var heads = 4
-    @Option(help: "Feed-forward width.") var ffn = 512
-    @Option(help: "Diffusion steps T.") var diffusionSteps = 2000
+    @OptionGroup var architecture: ArchitectureOptions
     @Option(help: "Random seed of the weights.") var seed: UInt64 = 1
 
     func run() throws {
@@ -26,8 +20,7 @@ struct Init: ParsableCommand {
                 sentences = try data.flatMap { try CorpusReader.read(path: $0) }.map { Tokenizer.tokenize($0.text) }
             }
             let vocab = Vocabulary(sentences: sentences, minCount: 1)
-            let config = ModelConfig(vocabSize: vocab.count, sequenceLength: length, embeddingDim: embeddingDim, hiddenSize: hidden,
-                                     layers: layers, heads: heads, ffnSize: ffn, diffusionSteps: diffusionSteps)
+            let config = architecture.config(vocabSize: vocab.count)
             try config.validate(file: "init options")
             let model = Denoiser(config: config, seed: seed)
             try ModelFolder(path: out).save(model: model, weights: model.params.values, vocabulary: vocab, config: config)

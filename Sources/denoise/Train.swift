@@ -24,13 +24,7 @@ struct Train: ParsableCommand {
     @Option(help: "EMA decay of the saved weights.") var ema: Float = 0.999
     @Option(help: "Weight of the cross-entropy on the denoiser output (0: plain recipe).") var outputCE: Float = 1
     @Option(help: "Keep every embedding row at this L2 norm (0: free norms).") var embeddingNorm: Float = 4
-    @Option(help: "Sequence length L (sentences longer than L-2 tokens are dropped).") var length = 48
-    @Option(help: "Embedding dimension d.") var embeddingDim = 16
-    @Option(help: "Transformer width H.") var hidden = 128
-    @Option(help: "Transformer blocks.") var layers = 4
-    @Option(help: "Attention heads.") var heads = 4
-    @Option(help: "Feed-forward width.") var ffn = 512
-    @Option(help: "Diffusion steps T.") var diffusionSteps = 2000
+    @OptionGroup var architecture: ArchitectureOptions
     @Option(help: "Vocabulary minimum count.") var minCount = 2
     @Option(help: "Minutes between checkpoints.") var checkpointMinutes: Double = 5
     @Option(help: "Worker threads, each with a shard of the batch (default: all cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
@@ -75,8 +69,7 @@ struct Train: ParsableCommand {
         s.options.embeddingNorm = embeddingNorm > 0 ? embeddingNorm : nil
         s.options.seed = seed
         s.options.fixedLengthShare = fixedLengthShare > 0 ? fixedLengthShare : nil
-        s.architecture = ModelConfig(vocabSize: 0, sequenceLength: length, embeddingDim: embeddingDim, hiddenSize: hidden,
-                                     layers: layers, heads: heads, ffnSize: ffn, diffusionSteps: diffusionSteps)
+        s.architecture = architecture.config(vocabSize: 0)
         s.minCount = minCount
         s.checkpointMinutes = checkpointMinutes
         s.threads = threads
