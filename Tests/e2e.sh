@@ -258,7 +258,7 @@ badap "eval --parts bogus lists the parts" "Please provide one of 'all', 'unguid
 
 # eval --format json prints the result encoded: the asked-for parts only, with their figures.
 check_eval_json() {
-  "$BIN" eval --model "$MC" --data "$TMP/tiny.csv" --count 2 --per-target 1 --steps 4 --parts unguided,infill \
+  "$BIN" eval --model "$MC" --data "$TMP/tiny.csv" --count 2 --per-target 1 --steps 4 --parts unguided,length \
     --format json > "$TMP/eval.json" 2>"$TMP/err" || return 1
   python3 - "$TMP/eval.json" <<'EOF2'
 import json, sys
@@ -266,8 +266,9 @@ o = json.load(open(sys.argv[1]))
 assert o["header"]["steps"] == 4 and o["header"]["seed"] == 1, o["header"]
 u = o["unguided"]
 assert u["count"] == 2 and 0 <= u["trigramShare"] <= 1 and len(u["examples"]) == 2, u
-assert len(o["infill"]["templates"]) == 4 and o["infill"]["kept"] <= o["infill"]["given"], o["infill"]
-assert "length" not in o and "control" not in o, sorted(o)
+l = o["length"]
+assert (l["shortest"], l["longest"], l["total"]) == (6, 14, 9) and l["exact"] <= l["total"], l
+assert "infill" not in o and "control" not in o, sorted(o)
 EOF2
 }
 if out=$(check_eval_json 2>&1); then ok "eval --format json: the asked-for parts with their figures"

@@ -153,7 +153,7 @@ import Testing
         let unguided = try #require(result.unguided)
         #expect(unguided.count == 3 && unguided.examples.count == 3 && !unguided.lengthPrior && unguided.freeLength == nil)
         #expect((0...1).contains(unguided.trigramShare) && (0...1).contains(unguided.heldOutTrigramShare))
-        #expect((0...3).contains(unguided.copies) && unguided.meanLength >= 1 && unguided.meanLength <= 16)
+        #expect((0...3).contains(unguided.copies) && (0...16).contains(unguided.meanLength))
         let control = try #require(result.control)
         #expect(control.targets.map { "\($0.field)=\($0.value)" } == ["food=Italian"])
         #expect(control.targets[0].samples == 2 && (0...2).contains(control.targets[0].hits))
