@@ -11,6 +11,8 @@ struct InferenceFigures {
 struct ThroughputFigures {
     var trainStepMs = 0.0, trainTokensPerSec = 0.0, trainGflops = 0.0
     var sgemmGflops = 0.0, inferenceSgemmGflops = 0.0
+    /// Peak memory once the training buffers exist.
+    var peakRSSMB = 0.0
 }
 
 extension Benchmark {
@@ -20,8 +22,10 @@ extension Benchmark {
         let inference = try measureInference()
         BLAS.setThreads(1)
         let frameMs = try measureFrame()
-        let playRSS = try measurePlayMemory()
-        let throughput = try measureThroughput()
+        let (playRSS, playedEngine) = try measurePlayMemory()
+        // The played chain's history stays in memory through the training figures, so
+        // peakRSSMB is what the playground and training buffers take together.
+        let throughput = try withExtendedLifetime(playedEngine) { try measureThroughput() }
         let stepFlops = m.denoiser.forwardFlops(batch: 1)
         return BenchmarkResult(
             model: settings.modelPath, machine: Self.machineDescription(), reverseStepMs: inference.reverseStepMs,
@@ -31,7 +35,8 @@ extension Benchmark {
             sgemmGflops: throughput.sgemmGflops, inferenceSgemmGflops: throughput.inferenceSgemmGflops,
             reverseStepFloorMs: stepFlops / (throughput.inferenceSgemmGflops * 1e9) * 1000, trainGflops: throughput.trainGflops,
             // Every row computed: the free-length step is the one whose FLOPs are forwardFlops.
-            inferenceGflops: stepFlops / (inference.reverseStepFreeLengthMs / 1000) / 1e9, peakRSSMB: Self.peakRSSMB())
+            inferenceGflops: stepFlops / (inference.reverseStepFreeLengthMs / 1000) / 1e9,
+            peakRSSMB: throughput.peakRSSMB)
     }
 
     /// Reverse steps (silent, every row, recorded, guided), a whole chain and rounding, with
@@ -121,11 +126,11 @@ extension Benchmark {
 
     /// Memory of the playground: a T-step chain played to the end, its whole history kept
     /// (measured before the training buffers exist, so it is what `denoise play` needs).
-    func measurePlayMemory() throws -> Double {
+    func measurePlayMemory() throws -> (rssMB: Double, engine: PlaygroundEngine) {
         let m = settings.model
         let longEngine = try PlaygroundEngine(model: m, settings: ChainSettings(seed: 1, steps: m.config.diffusionSteps))
         longEngine.send(.toEnd)
         longEngine.waitUntilIdle()
-        return Self.peakRSSMB()
+        return (Self.peakRSSMB(), longEngine)
     }
 }

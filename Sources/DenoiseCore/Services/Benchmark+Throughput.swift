@@ -21,6 +21,7 @@ extension Benchmark {
         figures.trainTokensPerSec = Double(64 * c.sequenceLength) / (figures.trainStepMs / 1000)
         figures.trainGflops = trainModel.trainFlops(batch: 64) / (figures.trainStepMs / 1000) / 1e9
         (figures.sgemmGflops, figures.inferenceSgemmGflops) = measureGemm(cores: cores)
+        figures.peakRSSMB = Self.peakRSSMB()
         return figures
     }
 
