@@ -195,9 +195,10 @@ else not_ok "info lists the vocabulary and the classifier's fields" "$(cat "$TMP
 #
 #   bad NAME KEYWORD -- COMMAND...     strict: one stderr line containing KEYWORD
 #   badap NAME KEYWORD -- COMMAND...   the error comes from ArgumentParser's validation, which
-#                                      prints "Error: ..." followed by its usage lines; the check
-#                                      requires exactly one line that is not usage, starting with
-#                                      "Error:" and containing KEYWORD.
+#                                      prints "Error: ..." followed by its usage lines (and, for a
+#                                      value of the wrong kind, a "Help:" line with the option's
+#                                      help); the check requires exactly one line that is not
+#                                      usage or help, starting with "Error:" and containing KEYWORD.
 
 expect_error() {
   local mode=$1 name=$2 keyword=$3
@@ -206,7 +207,7 @@ expect_error() {
   "$@" > "$TMP/out" 2> "$TMP/err" || rc=$?
   local lines problem
   if [ "$mode" = ap ]; then
-    lines=$(grep -v -E "^Usage: |^  See '|^  |^$" "$TMP/err" | wc -l)
+    lines=$(grep -v -E "^Usage: |^  See '|^  |^Help:  --|^$" "$TMP/err" | wc -l)
     problem=$(head -n 1 "$TMP/err")
     [[ $problem == Error:* ]] || lines="not an ArgumentParser error"
   else
@@ -230,8 +231,8 @@ bad "vocab.json size disagrees with config.json" "vocab.json" -- "$BIN" sample -
 bad "--control food=Klingon lists the accepted values" "accepted French, Italian" -- "$BIN" sample --model "$MC" --control food=Klingon
 badap "--control flavour=x names the field" "flavour" -- "$BIN" sample --model "$MC" --control flavour=x
 bad "--control without a classifier" "classifier" -- "$BIN" sample --model "$M" --control food=Italian
-badap "--guidance-update bogus lists the rules" "accepted sign, normalized" -- "$BIN" sample --model "$MC" --control food=Italian --guidance-update bogus
-badap "--guidance-saturation maybe" "accepted on, off" -- "$BIN" sample --model "$MC" --control food=Italian --guidance-saturation maybe
+badap "--guidance-update bogus lists the rules" "Please provide one of 'sign' and 'normalized'" -- "$BIN" sample --model "$MC" --control food=Italian --guidance-update bogus
+badap "--guidance-saturation maybe" "Please provide one of 'on' and 'off'" -- "$BIN" sample --model "$MC" --control food=Italian --guidance-saturation maybe
 badap "--guidance-step-size -1" "--guidance-step-size" -- "$BIN" sample --model "$MC" --control food=Italian --guidance-step-size=-1
 badap "--prediction-guidance-steps 1000" "--prediction-guidance-steps" -- "$BIN" sample --model "$MC" --control food=Italian --prediction-guidance-steps 1000
 badap "eval --target with no =" "not FIELD=VALUE" -- "$BIN" eval --model "$MC" --parts control --target foodItalian
@@ -258,6 +259,25 @@ else
   not_ok "train --init-from --fixed-length-share: same architecture, recorded in config.json" "$out
 $info"
 fi
+badap "eval --parts bogus lists the parts" "Please provide one of 'all', 'unguided'" -- "$BIN" eval --model "$M" --parts bogus
+
+# eval --format json prints the result encoded: the asked-for parts only, with their figures.
+check_eval_json() {
+  "$BIN" eval --model "$MC" --data "$TMP/tiny.csv" --count 2 --per-target 1 --steps 4 --parts unguided,length \
+    --format json > "$TMP/eval.json" 2>"$TMP/err" || return 1
+  python3 - "$TMP/eval.json" <<'EOF2'
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["header"]["steps"] == 4 and o["header"]["seed"] == 1, o["header"]
+u = o["unguided"]
+assert u["count"] == 2 and 0 <= u["trigramShare"] <= 1 and len(u["examples"]) == 2, u
+l = o["length"]
+assert (l["shortest"], l["longest"], l["total"]) == (6, 14, 9) and l["exact"] <= l["total"], l
+assert "infill" not in o and "control" not in o, sorted(o)
+EOF2
+}
+if out=$(check_eval_json 2>&1); then ok "eval --format json: the asked-for parts with their figures"
+else not_ok "eval --format json: the asked-for parts with their figures" "$out$(cat "$TMP/err")"; fi
 bad "sample --trace into an unwritable place" "/proc/forbidden/t.jsonl" -- "$BIN" sample --model "$M" --steps 3 --trace /proc/forbidden/t.jsonl
 bad "play with stdout redirected to a file needs a terminal" "terminal" -- "$BIN" play --model "$M"
 

@@ -13,15 +13,23 @@ struct Denoise: ParsableCommand {
     )
 }
 
-/// Prints `denoise: <message>` on stderr and exits 1: the one-line error contract.
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("denoise: \(message)\n".utf8))
-    Foundation.exit(1)
-}
-
-/// Runs `body`, turning a `DenoiseError` into the one-line error and exit status 1.
-func reportingErrors<T>(_ body: () throws -> T) -> T {
-    do { return try body() } catch let e as DenoiseError { fail(e.description) } catch { fail("\(error)") }
+/// Runs `body`, turning a `DenoiseError` (or any error that is not ArgumentParser's own) into
+/// the one-line contract: `denoise: <message>` on stderr and exit status 1. `ExitCode`,
+/// `ValidationError` and `CleanExit` pass through to ArgumentParser.
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch let error as CleanExit {
+        throw error
+    } catch {
+        let message = (error as? DenoiseError)?.description ?? "\(error)"
+        FileHandle.standardError.write(Data("denoise: \(message)\n".utf8))
+        throw ExitCode.failure
+    }
 }
 
 /// A folder of the repository (`Models/e2e`, `Themes`), found from the working directory or

@@ -6,7 +6,7 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure quality: fluency, copies and length of unguided samples; control, length and infill success.")
 
-    @Option(help: "Model folder (default: Models/e2e of this repository).") var model: String?
+    @OptionGroup var model: ModelOption
     @Option(help: "Unguided samples.") var count = 200
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Reverse steps per chain.") var steps = 200
@@ -17,168 +17,77 @@ struct Eval: ParsableCommand {
             help: "Labelled E2E CSVs that decide which field/value pairs have at least 20 examples; default: the cleaned E2E files.")
     var labels: [String] = []
     @Option(help: "Samples per control target, per length and per infill template.") var perTarget = 20
-    @Option(help: "Which parts to run: all, unguided, control, length, infill (comma-separated).") var parts = "all"
+    @Option(help: "Which parts to run: all, unguided, control, length, infill (comma-separated).") var parts = PartList.all
     @Option(help: "Only these fields for the control part (comma-separated), default all.") var fields: String?
     @Option(name: .customLong("target"), help: "Only this FIELD=VALUE in the control part (repeatable).") var targets: [String] = []
     @OptionGroup var guidance: GuidanceOptions
+    @Option(help: "Output format: text (printed as each part finishes) or json (the whole result at the end).")
+    var format = ReportFormat.text
 
     func validate() throws {
         if count < 1 { throw ValidationError("--count must be positive") }
         if perTarget < 1 { throw ValidationError("--per-target must be positive") }
-        let known: Set<String> = ["all", "unguided", "control", "length", "infill"]
-        for p in parts.split(separator: ",") where !known.contains(String(p)) {
-            throw ValidationError("unknown part \"\(p)\": accepted all, unguided, control, length, infill")
-        }
         for t in targets { _ = try ChainOptions.parseControl(t) }
     }
 
-    func wants(_ part: String) -> Bool { parts.split(separator: ",").contains { $0 == "all" || $0 == part } }
+    func run() throws {
+        try reportingErrors {
+            BLAS.setThreads(1)
+            let evaluation = Evaluation(settings: try settings())
+            switch format {
+            case .text:
+                _ = try evaluation.run { event in EvaluationReport.lines(for: event).forEach { print($0) } }
+            case .json:
+                print(try evaluation.run().json)
+            }
+        }
+    }
 
-    func run() throws { reportingErrors { try evaluate() } }
+    func settings() throws -> EvaluationSettings {
+        let m = try model.load()
+        let trainingFiles = !data.isEmpty ? data : (m.config.training?.data ?? ["devset.csv", "testset_w_refs.csv"]).map(sharedData)
+        let labelFiles = !labels.isEmpty ? labels : ["devel-fixed.no-ol.csv", "test-fixed.csv"].map(sharedData)
+        var s = EvaluationSettings(model: m, modelPath: model.path, chain: ChainSettings(seed: seed, steps: steps, guidance: guidance.settings()),
+                                   trainingFiles: trainingFiles, labelFiles: labelFiles)
+        s.count = count
+        s.perTarget = perTarget
+        s.parts = parts.parts
+        s.fields = fields.map { Set($0.split(separator: ",").map { MeaningRepresentation.canonicalField(String($0)) ?? String($0) }) }
+        s.targets = try targets.map(ChainOptions.parseControl)
+        return s
+    }
 
     func sharedData(_ name: String) -> String {
         (repositoryFolder("../shared/data/e2e") ?? "../shared/data/e2e") + "/" + name
     }
+}
 
-    func evaluate() throws {
-        BLAS.setThreads(1)
-        let path = model ?? defaultModelPath()
-        let m = try DiffusionModel.load(path: path)
-        let trainingFiles = !data.isEmpty ? data : (m.config.training?.data ?? ["devset.csv", "testset_w_refs.csv"]).map(sharedData)
-        let examples = try trainingFiles.flatMap { try CorpusReader.read(path: $0) }
-        let percent = m.config.training?.heldOutPercent ?? 5
-        var train = [[String]](), heldOut = [[String]]()
-        for ex in examples {
-            let t = Tokenizer.tokenize(ex.text)
-            if TrainingData.isHeldOut(ex.text, percent: percent) { heldOut.append(t) } else { train.append(t) }
-        }
-        let index = TrigramIndex(sentences: train)
-        print("denoise eval · \(path) · \(steps) steps · seed \(seed)")
-        print("corpus: \(train.count) training sentences (trigram reference), \(heldOut.count) held out; mean length \(String(format: "%.1f", index.meanLength)) tokens")
+/// `--parts`: a comma-separated list of evaluation parts, or `all`.
+struct PartList: ExpressibleByArgument {
+    static let all = PartList(parts: Set(EvaluationPart.allCases))
 
-        let base = ChainSettings(seed: seed, steps: steps, guidance: guidance.settings())
-        var unguidedShare: Double? = nil
-        func decode(_ ids: [[Int32]]) -> [[String]] { ids.map { m.vocabulary.decode($0) } }
+    var parts: Set<EvaluationPart>
 
-        if wants("unguided") {
-            let start = Date()
-            let samples = decode(try BatchSampler.sample(model: m, settings: base, count: count).ids)
-            let seconds = Date().timeIntervalSince(start)
-            let share = index.share(samples)
-            unguidedShare = share
-            let copies = samples.filter { index.sentences.contains($0.joined(separator: " ")) }.count
-            let meanLength = Double(samples.reduce(0) { $0 + $1.count }) / Double(samples.count)
-            let prior = m.config.lengthHistogram == nil ? "model decides the length" : "lengths drawn from the training length prior"
-            print("\n== unguided (\(count) samples, \(prior), \(String(format: "%.1f", seconds)) s)")
-            print(String(format: "trigram share          %.3f   (held-out real sentences: %.3f)", share, index.share(heldOut)))
-            print(String(format: "verbatim copies        %.1f%%", 100 * Double(copies) / Double(samples.count)))
-            print(String(format: "mean length            %.1f tokens (corpus %.1f, ratio %.2f)", meanLength, index.meanLength, meanLength / index.meanLength))
-            for s in samples.prefix(5) { print("  · " + Tokenizer.join(s)) }
-            if m.config.lengthHistogram != nil {
-                // The same samples without the length prior: where the model alone puts END.
-                var free = base
-                free.freeLength = true
-                let freeSamples = decode(try BatchSampler.sample(model: m, settings: free, count: count).ids)
-                let freeMean = Double(freeSamples.reduce(0) { $0 + $1.count }) / Double(freeSamples.count)
-                print(String(format: "free length (no prior) trigram share %.3f, mean length %.1f tokens (ratio %.2f)",
-                             index.share(freeSamples), freeMean, freeMean / index.meanLength))
-            }
-        }
-
-        if wants("control"), let classifier = m.classifier {
-            let labelFiles = !labels.isEmpty ? labels : ["devel-fixed.no-ol.csv", "test-fixed.csv"].map(sharedData)
-            var counts = [String: Int]()
-            for ex in try labelFiles.flatMap({ try CorpusReader.read(path: $0) }) where !TrainingData.isHeldOut(ex.text, percent: percent) {
-                for (f, v) in ex.meaning?.values ?? [:] { counts["\(f)=\(v)", default: 0] += 1 }
-            }
-            let chosen = Set(try targets.map { t -> String in
-                let c = try ChainOptions.parseControl(t)
-                return "\(c.field)=\(c.value)".lowercased()
-            })
-            let only = fields.map { Set($0.split(separator: ",").map { MeaningRepresentation.canonicalField(String($0)) ?? String($0) }) }
-            var perField = [String: (hit: Int, total: Int, targets: Int, sum: Double)]()
-            var guidedSamples = [[String]]()
-            var targetRates = [Double]()
-            let start = Date()
-            var guidedSteps = 0
-            let g = base.guidance
-            print("\n== control (targets with at least 20 training examples, \(perTarget) samples each)")
-            print(String(format: "guidance: %d steps of %.3g (%@), weight %.3g, lambda %.3g, last %d of 200 steps unguided",
-                         g.iterations, g.stepSize, g.update.rawValue as NSString, g.weight, g.lambda, g.unguidedFinalSteps))
-            print("          saturation \(g.saturating ? "on" : "off")")
-            if g.predictionIterations > 0 {
-                print(String(format: "          and %d steps of %.3g on the prediction x0-hat", g.predictionIterations, g.predictionStepSize))
-            }
-            for field in classifier.fields where only?.contains(field.name) ?? true {
-                for value in field.values where counts["\(field.name)=\(value)", default: 0] >= 20
-                    && (chosen.isEmpty || chosen.contains("\(field.name)=\(value)".lowercased())) {
-                    var s = base
-                    s.controls = [ControlTarget(field: field.name, value: value)]
-                    let samples = decode(try BatchSampler.sample(model: m, settings: s, count: perTarget).ids)
-                    guidedSteps += steps * perTarget
-                    let hits = samples.filter { MentionJudge.mentions(field: field.name, value: value, in: Tokenizer.join($0)) }.count
-                    let rate = Double(hits) / Double(samples.count)
-                    targetRates.append(rate)
-                    guidedSamples += samples
-                    var entry = perField[field.name] ?? (0, 0, 0, 0)
-                    entry.hit += hits; entry.total += samples.count; entry.targets += 1; entry.sum += rate
-                    perField[field.name] = entry
-                    print(String(format: "  %-40@ %.2f", "\(field.name)=\(value)" as NSString, rate))
-                }
-            }
-            let seconds = Date().timeIntervalSince(start)
-            print("per field (mean over its targets):")
-            for field in classifier.fields { if let e = perField[field.name] {
-                print(String(format: "  %-18@ %.3f  (%d targets)", field.name as NSString, e.sum / Double(e.targets), e.targets))
-            } }
-            if !targetRates.isEmpty {
-                let mean = targetRates.reduce(0, +) / Double(targetRates.count)
-                let fluency = index.share(guidedSamples)
-                print(String(format: "control success        %.3f   (mean over %d targets)", mean, targetRates.count))
-                print(String(format: "controlled fluency     %.3f   (trigram share%@)", fluency,
-                             unguidedShare.map { String(format: "; unguided %.3f", $0) as NSString } ?? ""))
-                print(String(format: "time per guided step   %.2f ms per sample (batched, %d cores)", 1000 * seconds / Double(guidedSteps),
-                             ProcessInfo.processInfo.activeProcessorCount))
-            }
-        } else if wants("control") {
-            print("\n== control: skipped (this model has no classifier)")
-        }
-
-        if wants("length") {
-            print("\n== length (\(perTarget) samples per length)")
-            var exact = 0, total = 0
-            var failures = [String]()
-            for n in stride(from: 6, through: min(30, m.config.sequenceLength - 2), by: 1) {
-                var s = base
-                s.length = n
-                let samples = decode(try BatchSampler.sample(model: m, settings: s, count: perTarget).ids)
-                let ok = samples.filter { $0.count == n }.count
-                exact += ok; total += samples.count
-                if ok < samples.count { failures.append("\(n): \(ok)/\(samples.count)") }
-            }
-            print(String(format: "exact length           %.1f%% of %d samples (N = 6...30)", 100 * Double(exact) / Double(total), total))
-            if !failures.isEmpty { print("  misses: " + failures.joined(separator: ", ")) }
-        }
-
-        if wants("infill") {
-            let templates = ["_ _ is a _ restaurant near _ _ .", "The Eagle is a _ _ in the _ _ .",
-                             "_ _ _ serves _ food and is located in the city centre .", "There is a cheap _ called _ _ near _ _ ."]
-            var kept = 0, given = 0
-            print("\n== infill (\(perTarget) samples per template)")
-            for template in templates {
-                var s = base
-                s.infill = template
-                let samples = decode(try BatchSampler.sample(model: m, settings: s, count: perTarget).ids)
-                let words = Tokenizer.tokenize(template)
-                for sample in samples {
-                    for (i, w) in words.enumerated() where w != "_" {
-                        given += 1
-                        if i < sample.count && sample[i] == w { kept += 1 }
-                    }
-                }
-                print("  \(template)  →  \(Tokenizer.join(samples[0]))")
-            }
-            print(String(format: "infill words kept      %.1f%% of %d", 100 * Double(kept) / Double(max(1, given)), given))
-        }
+    init(parts: Set<EvaluationPart>) {
+        self.parts = parts
     }
+
+    init?(argument: String) {
+        var parts = Set<EvaluationPart>()
+        for name in argument.split(separator: ",") {
+            if name == "all" {
+                parts.formUnion(EvaluationPart.allCases)
+            } else if let part = EvaluationPart(rawValue: String(name)) {
+                parts.insert(part)
+            } else {
+                return nil
+            }
+        }
+        if parts.isEmpty { return nil }
+        self.parts = parts
+    }
+
+    static var allValueStrings: [String] { ["all"] + EvaluationPart.allCases.map(\.rawValue) }
+
+    var defaultValueDescription: String { parts.count == EvaluationPart.allCases.count ? "all" : parts.map(\.rawValue).sorted().joined(separator: ",") }
 }

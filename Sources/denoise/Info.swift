@@ -4,12 +4,12 @@ import Foundation
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show a model's parameters, vocabulary, schedule and controls.")
-    @Option(help: "Model folder (default: Models/e2e of this repository).") var model: String?
+    @OptionGroup var model: ModelOption
 
     func run() throws {
-        reportingErrors {
-            let path = model ?? defaultModelPath()
-            let m = try DiffusionModel.load(path: path)
+        try reportingErrors {
+            let path = model.path
+            let m = try model.load()
             let c = m.config
             let schedule = NoiseSchedule(sqrtSteps: c.diffusionSteps)
             print("model       \(path)")
@@ -32,39 +32,6 @@ struct Info: ParsableCommand {
             } else {
                 print("classifier  none (controls unavailable)")
             }
-        }
-    }
-}
-
-struct Init: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Write a randomly initialised model (a stand-in for tests and demos).")
-    @Option(help: "Output model folder.") var out: String
-    @Option(help: "Corpus whose vocabulary to use (CSV or text); default: a tiny built-in word list.") var data: [String] = []
-    @Option var length = 48
-    @Option var embeddingDim = 16
-    @Option var hidden = 128
-    @Option var layers = 4
-    @Option var heads = 4
-    @Option var ffn = 512
-    @Option var diffusionSteps = 2000
-    @Option var seed: UInt64 = 1
-
-    func run() throws {
-        reportingErrors {
-            let sentences: [[String]]
-            if data.isEmpty {
-                sentences = [Tokenizer.tokenize("the a an is near pub restaurant coffee shop . , food Italian French cheap riverside")]
-            } else {
-                sentences = try data.flatMap { try CorpusReader.read(path: $0) }.map { Tokenizer.tokenize($0.text) }
-            }
-            let vocab = Vocabulary(sentences: sentences, minCount: 1)
-            let config = ModelConfig(vocabSize: vocab.count, sequenceLength: length, embeddingDim: embeddingDim, hiddenSize: hidden,
-                                     layers: layers, heads: heads, ffnSize: ffn, diffusionSteps: diffusionSteps)
-            try config.validate(file: "init options")
-            let model = Denoiser(config: config, seed: seed)
-            try ModelFolder(path: out).save(model: model, weights: model.params.values, vocabulary: vocab, config: config)
-            print("wrote \(out): \(model.parameterCount) parameters, vocabulary \(vocab.count)")
         }
     }
 }

@@ -12,7 +12,7 @@ struct Play: ParsableCommand {
     @Option(help: "Replay an exported JSONL trace (no model needed).") var replay: String?
 
     func run() throws {
-        reportingErrors {
+        try reportingErrors {
             guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
                 throw DenoiseError.invalid("denoise play needs a terminal: stdout or stdin is not a TTY (for scripts use `denoise sample`)")
             }
@@ -29,7 +29,7 @@ struct Play: ParsableCommand {
             do { status = try Playground.run(engine: engine, options: options) } catch let e as PlaygroundError {
                 throw DenoiseError.invalid(e.message)
             }
-            if status != 0 { Foundation.exit(status) }
+            if status != 0 { throw ExitCode(status) }
         }
     }
 }

@@ -2,9 +2,18 @@ import ArgumentParser
 import DenoiseCore
 import Foundation
 
-/// Options shared by `sample`, `play` and `eval`: which model, and how to run the chain.
-struct ChainOptions: ParsableArguments {
+/// `--model`, shared by every command that reads a model.
+struct ModelOption: ParsableArguments {
     @Option(help: "Model folder (default: Models/e2e of this repository).") var model: String?
+
+    var path: String { model ?? defaultModelPath() }
+
+    func load() throws -> DiffusionModel { try DiffusionModel.load(path: path) }
+}
+
+/// Options shared by `sample` and `play`: which model, and how to run the chain.
+struct ChainOptions: ParsableArguments {
+    @OptionGroup var modelOption: ModelOption
     @Option(help: "Random seed (sample i of a batch uses seed + i).") var seed: UInt64 = 1
     @Option(help: "Reverse steps K (respaced from the model's T).") var steps = 200
     @Option(name: .customLong("control"), help: "Steer towards FIELD=VALUE (repeatable), e.g. food=Italian.")
@@ -15,7 +24,7 @@ struct ChainOptions: ParsableArguments {
     @Flag(name: .customLong("no-clamp"), help: "Turn off the clamping trick.") var noClamp = false
     @Flag(help: "Let the model alone decide where each sentence ends (no length prior).") var freeLength = false
 
-    var modelPath: String { model ?? defaultModelPath() }
+    var modelPath: String { modelOption.path }
 
     func validate() throws {
         if steps < 1 { throw ValidationError("--steps must be at least 1 (got \(steps))") }
@@ -44,7 +53,7 @@ struct ChainOptions: ParsableArguments {
         return settings
     }
 
-    func loadModel() throws -> DiffusionModel { try DiffusionModel.load(path: modelPath) }
+    func loadModel() throws -> DiffusionModel { try modelOption.load() }
 }
 
 /// The guidance knobs of DESIGN section 4, shared by `sample`, `play` and `eval`. Defaults are
@@ -59,9 +68,9 @@ struct GuidanceOptions: ParsableArguments {
     var predictionGuidanceSteps = GuidanceSettings().predictionIterations
     @Option(help: "Step size of the steps on x0-hat.") var predictionGuidanceStepSize: Float = GuidanceSettings().predictionStepSize
     @Option(help: "Scale guidance steps by 1 - p(control) so they fade once a control is met: on or off.")
-    var guidanceSaturation: String = GuidanceSettings().saturating ? "on" : "off"
+    var guidanceSaturation: Switch = GuidanceSettings().saturating ? .on : .off
     @Option(help: "Guidance update: sign (step per coordinate) or normalized (step * g / rms(g)).")
-    var guidanceUpdate: String = GuidanceSettings().update.rawValue
+    var guidanceUpdate: GuidanceUpdate = GuidanceSettings().update
 
     func validate() throws {
         func finite(_ v: Float, _ name: String) throws {
@@ -75,12 +84,6 @@ struct GuidanceOptions: ParsableArguments {
             throw ValidationError("--prediction-guidance-steps must be 0...100 (got \(predictionGuidanceSteps))")
         }
         if !(0...100).contains(guidanceSteps) { throw ValidationError("--guidance-steps must be 0...100 (got \(guidanceSteps))") }
-        if GuidanceUpdate(rawValue: guidanceUpdate) == nil {
-            throw ValidationError("unknown --guidance-update \"\(guidanceUpdate)\": accepted \(GuidanceUpdate.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        if !["on", "off"].contains(guidanceSaturation) {
-            throw ValidationError("unknown --guidance-saturation \"\(guidanceSaturation)\": accepted on, off")
-        }
         if !(0...200).contains(unguidedSteps) { throw ValidationError("--unguided-steps must be 0...200 (got \(unguidedSteps))") }
     }
 
@@ -91,10 +94,22 @@ struct GuidanceOptions: ParsableArguments {
         g.stepSize = guidanceStepSize
         g.lambda = guidanceLambda
         g.unguidedFinalSteps = unguidedSteps
-        g.saturating = guidanceSaturation == "on"
+        g.saturating = guidanceSaturation == .on
         g.predictionIterations = predictionGuidanceSteps
         g.predictionStepSize = predictionGuidanceStepSize
-        g.update = GuidanceUpdate(rawValue: guidanceUpdate) ?? .sign
+        g.update = guidanceUpdate
         return g
     }
+}
+
+extension GuidanceUpdate: ExpressibleByArgument {}
+
+/// An on/off option value.
+enum Switch: String, CaseIterable, ExpressibleByArgument {
+    case on, off
+}
+
+/// `--format` of commands that print a report: a text rendering, or the result as JSON.
+enum ReportFormat: String, CaseIterable, ExpressibleByArgument {
+    case text, json
 }

@@ -7,7 +7,7 @@ struct TrainClassifier: ParsableCommand {
         commandName: "train-classifier",
         abstract: "Train the attribute classifier of a model on labelled E2E CSVs (mr column), in its frozen embedding space.")
 
-    @Option(help: "Model folder (default: Models/e2e of this repository).") var model: String?
+    @OptionGroup var model: ModelOption
     @Option(name: .customLong("data"), parsing: .upToNextOption, help: "E2E CSV files with mr and ref columns.") var data: [String] = []
     @Option(help: "Training iterations.") var iterations = 3000
     @Option(help: "Sequences per batch.") var batchSize = 64
@@ -30,56 +30,73 @@ struct TrainClassifier: ParsableCommand {
     }
 
     func run() throws {
-        reportingErrors {
+        try reportingErrors {
             BLAS.setThreads(ProcessInfo.processInfo.activeProcessorCount)
-            let path = model ?? defaultModelPath()
-            let folder = ModelFolder(path: path)
+            let folder = ModelFolder(path: model.path)
             let (denoiser, vocab) = try folder.loadDenoiser()
             let examples = try data.flatMap { try CorpusReader.read(path: $0) }
             let cdata = try ClassifierData(examples: examples, vocabulary: vocab, length: denoiser.config.sequenceLength, heldOutPercent: 5)
-            var config = Classifier.Config(fields: cdata.fields)
-            config.hiddenSize = hidden; config.layers = layers; config.heads = heads; config.ffnSize = ffn
-            let classifier = Classifier(config: config, sequenceLength: denoiser.config.sequenceLength,
-                                        embeddingDim: denoiser.config.embeddingDim, diffusionSteps: denoiser.config.diffusionSteps)
-            var rng = RandomSource(seed: seed)
-            classifier.params.initialise(rng: &rng)
-            let trainer = ClassifierTrainer(classifier: classifier, denoiser: denoiser, data: cdata, batch: batchSize, seed: seed)
-            trainer.totalIterations = iterations
-            trainer.substitutionRate = substitutionRate
-            trainer.brokenShare = brokenShare
-            print("classifier: \(cdata.trainCount) training, \(cdata.heldOutCount) held-out sentences; \(classifier.params.count) parameters")
             let start = Date()
-            var average: Float = 0
-            for i in 0..<iterations {
-                let loss = trainer.step()
-                average = i == 0 ? loss : 0.98 * average + 0.02 * loss
-                if (i + 1) % 200 == 0 || i + 1 == iterations {
-                    print(String(format: "it %d/%d  loss %.4f  %.1f it/s", i + 1, iterations, average, Double(i + 1) / Date().timeIntervalSince(start)))
-                }
-            }
-            let t = denoiser.config.diffusionSteps
-            var table = [String: [String: Double]]()
-            for (label, step) in [("clean", 0), ("T/4", t / 4), ("T/2", t / 2), ("3T/4", 3 * t / 4)] {
-                table[label] = trainer.accuracy(t: step)
-            }
-            let columns = ["clean", "T/4", "T/2", "3T/4", "swapped", "broken"]
-            table["swapped"] = trainer.accuracy(t: 0, substituted: true)
-            table["broken"] = trainer.accuracy(t: 0, broken: true)
+            let trainer = train(denoiser: denoiser, data: cdata, start: start)
+            let table = accuracyTable(trainer, diffusionSteps: denoiser.config.diffusionSteps)
+            let classifier = trainer.classifier
             var final = classifier.config
             final.accuracy = table
             let saved = Classifier(config: final, sequenceLength: classifier.sequenceLength, embeddingDim: classifier.embeddingDim,
                                    diffusionSteps: classifier.diffusionSteps)
             saved.params.values.copy(from: classifier.params.values)
             try folder.saveClassifier(saved)
-            print("held-out accuracy per field (\(cdata.heldOutCount) sentences):")
-            print("(swapped: clean, every name/near/food/area/eatType value and price/rating phrase swapped for another, which the classifier must read from the words;")
-            print(" broken: clean, every such mention of two or more words broken: a word dropped, two exchanged or one taken from another value)")
-            print("field".padding(toLength: 18, withPad: " ", startingAt: 0) + columns.map { $0.padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())
-            for f in cdata.fields {
-                let cells = columns.map { c in table[c]?[f.name].map { String(format: "%-8.3f", $0) } ?? "-       " }.joined()
-                print(f.name.padding(toLength: 18, withPad: " ", startingAt: 0) + cells)
-            }
+            printAccuracy(table, fields: cdata.fields, heldOut: cdata.heldOutCount)
             print(String(format: "saved %@ (%.0f s)", folder.file(ModelFolder.classifierFile), Date().timeIntervalSince(start)))
+        }
+    }
+
+    /// A classifier trained for `iterations` in the denoiser's frozen embedding space.
+    func train(denoiser: Denoiser, data cdata: ClassifierData, start: Date) -> ClassifierTrainer {
+        var config = Classifier.Config(fields: cdata.fields)
+        config.hiddenSize = hidden; config.layers = layers; config.heads = heads; config.ffnSize = ffn
+        let classifier = Classifier(config: config, sequenceLength: denoiser.config.sequenceLength,
+                                    embeddingDim: denoiser.config.embeddingDim, diffusionSteps: denoiser.config.diffusionSteps)
+        var rng = RandomSource(seed: seed)
+        classifier.params.initialise(rng: &rng)
+        let trainer = ClassifierTrainer(classifier: classifier, denoiser: denoiser, data: cdata, batch: batchSize, seed: seed)
+        trainer.totalIterations = iterations
+        trainer.substitutionRate = substitutionRate
+        trainer.brokenShare = brokenShare
+        print("classifier: \(cdata.trainCount) training, \(cdata.heldOutCount) held-out sentences; \(classifier.params.count) parameters")
+        var average: Float = 0
+        for i in 0..<iterations {
+            let loss = trainer.step()
+            average = i == 0 ? loss : 0.98 * average + 0.02 * loss
+            if (i + 1) % 200 == 0 || i + 1 == iterations {
+                print(String(format: "it %d/%d  loss %.4f  %.1f it/s", i + 1, iterations, average, Double(i + 1) / Date().timeIntervalSince(start)))
+            }
+        }
+        return trainer
+    }
+
+    static let accuracyColumns = ["clean", "T/4", "T/2", "3T/4", "swapped", "broken"]
+
+    /// Held-out accuracy per field at four noise levels and on swapped and broken mentions.
+    func accuracyTable(_ trainer: ClassifierTrainer, diffusionSteps t: Int) -> [String: [String: Double]] {
+        var table = [String: [String: Double]]()
+        for (label, step) in [("clean", 0), ("T/4", t / 4), ("T/2", t / 2), ("3T/4", 3 * t / 4)] {
+            table[label] = trainer.accuracy(t: step)
+        }
+        table["swapped"] = trainer.accuracy(t: 0, substituted: true)
+        table["broken"] = trainer.accuracy(t: 0, broken: true)
+        return table
+    }
+
+    func printAccuracy(_ table: [String: [String: Double]], fields: [Classifier.Field], heldOut: Int) {
+        let columns = Self.accuracyColumns
+        print("held-out accuracy per field (\(heldOut) sentences):")
+        print("(swapped: clean, every name/near/food/area/eatType value and price/rating phrase swapped for another, which the classifier must read from the words;")
+        print(" broken: clean, every such mention of two or more words broken: a word dropped, two exchanged or one taken from another value)")
+        print("field".padding(toLength: 18, withPad: " ", startingAt: 0) + columns.map { $0.padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())
+        for f in fields {
+            let cells = columns.map { c in table[c]?[f.name].map { String(format: "%-8.3f", $0) } ?? "-       " }.joined()
+            print(f.name.padding(toLength: 18, withPad: " ", startingAt: 0) + cells)
         }
     }
 }

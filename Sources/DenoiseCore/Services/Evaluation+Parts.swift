@@ -1,0 +1,203 @@
+import Foundation
+
+/// Unguided samples against the training corpus.
+public struct UnguidedEvaluation: Codable, Sendable, Equatable {
+    public var count: Int
+    /// Lengths drawn from the training length prior (false: the model decides the length).
+    public var lengthPrior: Bool
+    public var seconds: Double
+    /// Share of the samples' trigrams found in the training corpus, and of held-out real sentences'.
+    public var trigramShare: Double
+    public var heldOutTrigramShare: Double
+    /// Samples that are a training sentence word for word.
+    public var copies: Int
+    public var meanLength: Double
+    /// Mean length of the training sentences, for the ratio.
+    public var corpusMeanLength: Double
+    /// The first five samples.
+    public var examples: [String]
+    /// The same samples without the length prior (only for a model that has one).
+    public var freeLength: FreeLengthEvaluation?
+}
+
+/// Unguided samples where the model alone puts END.
+public struct FreeLengthEvaluation: Codable, Sendable, Equatable {
+    public var trigramShare: Double
+    public var meanLength: Double
+}
+
+/// Control success over every measured target.
+public struct ControlEvaluation: Codable, Sendable, Equatable {
+    public var perTarget: Int
+    public var guidance: GuidanceSettings
+    public var targets: [TargetEvaluation]
+    /// Per field, in the classifier's order: the mean success over its targets.
+    public var fields: [FieldEvaluation]
+    /// Mean success over the targets; nil when no target was measured.
+    public var success: Double?
+    /// Trigram share of every guided sample, and of the unguided ones when measured.
+    public var fluency: Double?
+    public var unguidedFluency: Double?
+    /// Wall time per reverse step per sample, batched over `cores` cores.
+    public var millisecondsPerGuidedStep: Double?
+    public var cores: Int
+}
+
+/// One control target: the share of its samples that mention the value.
+public struct TargetEvaluation: Codable, Sendable, Equatable {
+    public var field: String
+    public var value: String
+    public var hits: Int
+    public var samples: Int
+    public var successRate: Double { Double(hits) / Double(samples) }
+}
+
+/// One field's mean success over its targets.
+public struct FieldEvaluation: Codable, Sendable, Equatable {
+    public var field: String
+    public var meanSuccess: Double
+    public var targets: Int
+}
+
+/// Exact-length success over lengths `shortest...longest`.
+public struct LengthEvaluation: Codable, Sendable, Equatable {
+    public var perLength: Int
+    public var shortest: Int
+    public var longest: Int
+    public var exact: Int
+    public var total: Int
+    /// Lengths where some sample missed: length, exact samples, samples.
+    public var misses: [LengthMiss]
+    public var exactShare: Double { Double(exact) / Double(total) }
+}
+
+public struct LengthMiss: Codable, Sendable, Equatable {
+    public var length: Int
+    public var exact: Int
+    public var samples: Int
+}
+
+/// Infilling: the given words of each template kept in place.
+public struct InfillEvaluation: Codable, Sendable, Equatable {
+    public var perTemplate: Int
+    /// Each template with its first sample.
+    public var templates: [InfillExample]
+    public var kept: Int
+    public var given: Int
+    public var keptShare: Double { Double(kept) / Double(max(1, given)) }
+}
+
+public struct InfillExample: Codable, Sendable, Equatable {
+    public var template: String
+    public var firstSample: String
+}
+
+extension Evaluation {
+    func evaluateUnguided(index: TrigramIndex, heldOut: [[String]]) throws -> UnguidedEvaluation {
+        let m = settings.model, count = settings.count
+        let start = Date()
+        let samples = try samples(settings.chain, count: count)
+        let seconds = Date().timeIntervalSince(start)
+        let copies = samples.filter { index.sentences.contains($0.joined(separator: " ")) }.count
+        let meanLength = Double(samples.reduce(0) { $0 + $1.count }) / Double(samples.count)
+        var free: FreeLengthEvaluation? = nil
+        if m.config.lengthHistogram != nil {
+            // The same samples without the length prior: where the model alone puts END.
+            var settings = settings.chain
+            settings.freeLength = true
+            let freeSamples = try self.samples(settings, count: count)
+            let freeMean = Double(freeSamples.reduce(0) { $0 + $1.count }) / Double(freeSamples.count)
+            free = FreeLengthEvaluation(trigramShare: index.share(freeSamples), meanLength: freeMean)
+        }
+        return UnguidedEvaluation(count: count, lengthPrior: m.config.lengthHistogram != nil, seconds: seconds,
+                                  trigramShare: index.share(samples), heldOutTrigramShare: index.share(heldOut), copies: copies,
+                                  meanLength: meanLength, corpusMeanLength: index.meanLength, examples: samples.prefix(5).map(Tokenizer.join), freeLength: free)
+    }
+
+    /// Field/value pairs with at least `minimumTargetExamples` training sentences, in the
+    /// classifier's order, narrowed to the asked-for fields and targets.
+    func controlTargets(_ classifier: Classifier) throws -> [ControlTarget] {
+        var counts = [String: Int]()
+        let labelled = try settings.labelFiles.flatMap { try CorpusReader.read(path: $0) }
+        for ex in labelled where !TrainingData.isHeldOut(ex.text, percent: heldOutPercent) {
+            for (f, v) in ex.meaning?.values ?? [:] { counts["\(f)=\(v)", default: 0] += 1 }
+        }
+        let chosen = Set(settings.targets.map { "\($0.field)=\($0.value)".lowercased() })
+        var targets = [ControlTarget]()
+        for field in classifier.fields where settings.fields?.contains(field.name) ?? true {
+            for value in field.values where counts["\(field.name)=\(value)", default: 0] >= Self.minimumTargetExamples
+                && (chosen.isEmpty || chosen.contains("\(field.name)=\(value)".lowercased())) {
+                targets.append(ControlTarget(field: field.name, value: value))
+            }
+        }
+        return targets
+    }
+
+    func evaluateControl(index: TrigramIndex, unguidedShare: Double?, events: (EvaluationEvent) -> Void) throws -> ControlEvaluation {
+        guard let classifier = settings.model.classifier else { throw DenoiseError.invalid("this model has no classifier") }
+        let perTarget = settings.perTarget
+        let targets = try controlTargets(classifier)
+        events(.controlBegan(perTarget: perTarget, guidance: settings.chain.guidance))
+        var measured = [TargetEvaluation](), guidedSamples = [[String]]()
+        let start = Date()
+        for target in targets {
+            var s = settings.chain
+            s.controls = [target]
+            let samples = try samples(s, count: perTarget)
+            let hits = samples.filter { MentionJudge.mentions(field: target.field, value: target.value, in: Tokenizer.join($0)) }.count
+            let evaluation = TargetEvaluation(field: target.field, value: target.value, hits: hits, samples: samples.count)
+            measured.append(evaluation)
+            guidedSamples += samples
+            events(.target(evaluation))
+        }
+        let seconds = Date().timeIntervalSince(start)
+        let fields = classifier.fields.compactMap { field -> FieldEvaluation? in
+            let rates = measured.filter { $0.field == field.name }.map(\.successRate)
+            return rates.isEmpty ? nil : FieldEvaluation(field: field.name, meanSuccess: rates.reduce(0, +) / Double(rates.count), targets: rates.count)
+        }
+        let guidedSteps = settings.chain.steps * perTarget * measured.count
+        return ControlEvaluation(
+            perTarget: perTarget, guidance: settings.chain.guidance, targets: measured, fields: fields,
+            success: measured.isEmpty ? nil : measured.map(\.successRate).reduce(0, +) / Double(measured.count),
+            fluency: measured.isEmpty ? nil : index.share(guidedSamples), unguidedFluency: unguidedShare,
+            millisecondsPerGuidedStep: measured.isEmpty ? nil : 1000 * seconds / Double(guidedSteps),
+            cores: ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    func evaluateLength() throws -> LengthEvaluation {
+        let shortest = 6, longest = min(30, settings.model.config.sequenceLength - 2)
+        var exact = 0, total = 0
+        var misses = [LengthMiss]()
+        for n in stride(from: shortest, through: longest, by: 1) {
+            var s = settings.chain
+            s.length = n
+            let samples = try samples(s, count: settings.perTarget)
+            let ok = samples.filter { $0.count == n }.count
+            exact += ok; total += samples.count
+            if ok < samples.count { misses.append(LengthMiss(length: n, exact: ok, samples: samples.count)) }
+        }
+        return LengthEvaluation(perLength: settings.perTarget, shortest: shortest, longest: longest, exact: exact, total: total, misses: misses)
+    }
+
+    static let infillTemplates = ["_ _ is a _ restaurant near _ _ .", "The Eagle is a _ _ in the _ _ .",
+                                  "_ _ _ serves _ food and is located in the city centre .", "There is a cheap _ called _ _ near _ _ ."]
+
+    func evaluateInfill() throws -> InfillEvaluation {
+        var kept = 0, given = 0
+        var examples = [InfillExample]()
+        for template in Self.infillTemplates {
+            var s = settings.chain
+            s.infill = template
+            let samples = try samples(s, count: settings.perTarget)
+            let words = Tokenizer.tokenize(template)
+            for sample in samples {
+                for (i, w) in words.enumerated() where w != "_" {
+                    given += 1
+                    if i < sample.count && sample[i] == w { kept += 1 }
+                }
+            }
+            examples.append(InfillExample(template: template, firstSample: Tokenizer.join(samples[0])))
+        }
+        return InfillEvaluation(perTemplate: settings.perTarget, templates: examples, kept: kept, given: given)
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+
+/// The running state of the iteration loop: smoothed losses, step times and the clock.
+struct TrainingLoopState {
+    let start = Date()
+    var previousSeconds: Double
+    var lastCheckpoint = Date()
+    var last = Date()
+    var average = LossParts()
+    var window = [Double]()
+    var stepsThisRun = 0
+
+    var elapsed: Double { previousSeconds + Date().timeIntervalSince(start) }
+
+    /// Folds one iteration's loss into the moving averages (fast at first, then over ~50).
+    mutating func record(_ parts: LossParts) {
+        stepsThisRun += 1
+        let k: Float = stepsThisRun == 1 ? 0 : (stepsThisRun < 50 ? 0.8 : 0.98)
+        average.mse = k * average.mse + (1 - k) * parts.mse
+        average.roundingCE = k * average.roundingCE + (1 - k) * parts.roundingCE
+        average.outputCE = k * average.outputCE + (1 - k) * parts.outputCE
+        average.prior = k * average.prior + (1 - k) * parts.prior
+        let now = Date()
+        window.append(now.timeIntervalSince(last))
+        last = now
+        if window.count > 50 { window.removeFirst() }
+    }
+
+    /// The median of the last 50 iteration times.
+    var secondsPerIteration: Double { window.sorted()[window.count / 2] }
+
+    var finalLosses: [String: Double] {
+        ["mse": Double(average.mse), "roundingCE": Double(average.roundingCE),
+         "outputCE": Double(average.outputCE), "prior": Double(average.prior)]
+    }
+}
+
+extension TrainingRun {
+    /// Runs the whole training: prepares, iterates to the budget or a stop request, checkpoints
+    /// every `checkpointMinutes`, and saves at the end. `events` receives the log lines and
+    /// every iteration's progress, on the calling thread.
+    public func run(events: (TrainingEvent) -> Void = { _ in }) throws -> TrainingRunResult {
+        // Data-parallel workers, each running single-threaded BLAS: no oversubscription, and the
+        // elementwise kernels run on every core too.
+        BLAS.setThreads(1)
+        var plan = try prepare()
+        let model = try plan.makeModel()
+        var trainer = Trainer(model: model, data: plan.data, options: plan.options, workers: settings.threads)
+        var previousSeconds = 0.0
+        if settings.resume {
+            try trainer.loadState(from: plan.statePath)
+            previousSeconds = plan.config.training?.wallSeconds ?? 0
+            if trainer.iteration >= plan.options.totalIterations {
+                throw DenoiseError.invalid("the saved run is at iteration \(trainer.iteration), already at or past --iterations \(plan.options.totalIterations)")
+            }
+        }
+        events(.message("data: \(plan.data.trainCount) training sentences, \(plan.data.heldOutSentences.count) held out, "
+                        + "\(plan.data.droppedTooLong) dropped (longer than \(plan.config.sequenceLength - 2) tokens); "
+                        + "vocabulary \(plan.config.vocabSize); \(model.parameterCount) parameters"))
+
+        var state = TrainingLoopState(previousSeconds: previousSeconds)
+        // Stopped while the data loaded: nothing trained, so nothing is written.
+        if stop.isRequested { return result(trainer, plan: plan, state: state, model: model) }
+        if let minutes = settings.minutes, !settings.resume {
+            trainer = try fitTimeBudget(minutes: minutes, plan: &plan, trainer: trainer, state: &state, events: events)
+        }
+        state.last = Date()
+        let target = plan.options.totalIterations
+        while trainer.iteration < target && !stop.isRequested {
+            state.record(trainer.step())
+            events(.progress(TrainingProgress(iteration: trainer.iteration, total: target, loss: state.average,
+                                              secondsPerIteration: state.secondsPerIteration,
+                                              learningRate: plan.options.learningRate(at: trainer.iteration))))
+            if Date().timeIntervalSince(state.lastCheckpoint) > settings.checkpointMinutes * 60 {
+                try save(trainer, plan: &plan, state: state, final: false, events: events)
+                state.lastCheckpoint = Date()
+            }
+        }
+        try save(trainer, plan: &plan, state: state, final: true, events: events)
+        return result(trainer, plan: plan, state: state, model: model)
+    }
+
+    func result(_ trainer: Trainer, plan: TrainingPlan, state: TrainingLoopState, model: Denoiser) -> TrainingRunResult {
+        TrainingRunResult(
+            out: settings.out, iterations: trainer.iteration, targetIterations: plan.options.totalIterations,
+            iterationsThisRun: state.stepsThisRun, wallSeconds: plan.config.training?.wallSeconds ?? state.elapsed,
+            interrupted: stop.isRequested, finalLosses: state.finalLosses, trainingSentences: plan.data.trainCount,
+            heldOutSentences: plan.data.heldOutSentences.count, droppedTooLong: plan.data.droppedTooLong,
+            vocabularySize: plan.config.vocabSize, parameters: model.parameterCount)
+    }
+
+    /// Time budget: measures 10 iterations, then fixes the iteration count (and the learning-rate
+    /// schedule with it) so the run stays deterministic and resumable; returns a fresh trainer
+    /// with the fixed schedule.
+    func fitTimeBudget(minutes: Double, plan: inout TrainingPlan, trainer: Trainer, state: inout TrainingLoopState,
+                       events: (TrainingEvent) -> Void) throws -> Trainer {
+        for _ in 0..<10 { state.average = trainer.step() }
+        let perIteration = Date().timeIntervalSince(state.start) / 10
+        plan.options.totalIterations = max(20, Int(minutes * 60 / perIteration))
+        let fresh = Trainer(model: try plan.makeModel(), data: plan.data, options: plan.options, workers: settings.threads)
+        events(.message("about \(String(format: "%.0f", perIteration * 1000)) ms per iteration: \(plan.options.totalIterations) iterations in \(minutes) minutes"))
+        return fresh
+    }
+
+    /// Writes the model (EMA weights), its config with the training record, and the optimizer
+    /// state for `resume`.
+    func save(_ trainer: Trainer, plan: inout TrainingPlan, state: TrainingLoopState, final: Bool,
+              events: (TrainingEvent) -> Void) throws {
+        let options = plan.options
+        plan.config.training = TrainingRecord(
+            data: settings.data.map { ($0 as NSString).lastPathComponent }, iterations: trainer.iteration,
+            batchSize: options.batchSize, seed: options.seed, minCount: settings.minCount, heldOutPercent: settings.heldOutPercent,
+            heldOutRule: TrainingData.heldOutRule, wallSeconds: state.elapsed, startedFrom: plan.startedFrom,
+            fixedLengthShare: options.fixedLengthShare.map(Double.init), finalLosses: state.finalLosses)
+        try trainer.saveState(to: plan.statePath)
+        try plan.folder.save(model: trainer.model, weights: trainer.ema, vocabulary: plan.data.vocabulary, config: plan.config)
+        events(.message("saved \(settings.out) at iteration \(trainer.iteration)\(final ? "" : " (checkpoint)")"))
+    }
+}

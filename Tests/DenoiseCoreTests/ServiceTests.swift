@@ -1,0 +1,236 @@
+import Foundation
+import Testing
+@testable import DenoiseCore
+
+/// The services behind `denoise train`, `eval` and `bench`, run directly on tiny models.
+@Suite struct TrainingRunTests {
+    /// A plain-text corpus in a fresh directory, and settings for a tiny run into `out`.
+    func tinySettings(in directory: String, out: String = "model") throws -> TrainingRunSettings {
+        let corpus = (directory as NSString).appendingPathComponent("corpus.txt")
+        try Fixtures.sentences.joined(separator: "\n").write(toFile: corpus, atomically: true, encoding: .utf8)
+        var settings = TrainingRunSettings(data: [corpus], out: (directory as NSString).appendingPathComponent(out))
+        settings.architecture = Fixtures.config(vocab: 0)
+        settings.options.batchSize = 4
+        settings.options.warmupIterations = 2
+        settings.minCount = 1
+        settings.heldOutPercent = 0
+        settings.threads = 2
+        return settings
+    }
+
+    func weights(_ folder: String) throws -> [Float] {
+        try ModelFolder(path: folder).loadDenoiser().0.params.values.array
+    }
+
+    @Test func aStoppedRunResumesBitForBit() throws {
+        let directory = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var straight = try tinySettings(in: directory, out: "straight")
+        straight.iterations = 6
+        let whole = try TrainingRun(settings: straight).run()
+        #expect(whole.iterations == 6 && !whole.interrupted)
+
+        var split = try tinySettings(in: directory, out: "split")
+        split.iterations = 6
+        let stop = StopRequest()
+        let first = try TrainingRun(settings: split, stop: stop).run { event in
+            if case let .progress(p) = event, p.iteration == 3 { stop.request() }
+        }
+        #expect(first.interrupted && first.iterations == 3 && first.targetIterations == 6)
+        #expect(try weights(split.out) != weights(straight.out))
+
+        split.iterations = nil
+        split.resume = true
+        let resumed = try TrainingRun(settings: split).run()
+        #expect(resumed.iterations == 6 && resumed.iterationsThisRun == 3 && !resumed.interrupted)
+        #expect(try weights(split.out) == weights(straight.out))
+    }
+
+    @Test func theIterationBudgetIsRespectedWithProgressAndCheckpoints() throws {
+        let directory = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var settings = try tinySettings(in: directory)
+        settings.iterations = 5
+        settings.checkpointMinutes = 0
+        var progress = [Int](), checkpoints = 0, finals = 0
+        let result = try TrainingRun(settings: settings).run { event in
+            switch event {
+            case let .progress(p):
+                progress.append(p.iteration)
+                #expect(p.total == 5 && p.loss.total.isFinite && p.secondsPerIteration >= 0)
+            case let .message(text):
+                if text.hasSuffix("(checkpoint)") { checkpoints += 1 } else if text.hasPrefix("saved ") { finals += 1 }
+            }
+        }
+        #expect(progress == [1, 2, 3, 4, 5])
+        #expect(checkpoints == 5 && finals == 1)
+        #expect(result.iterations == 5 && result.targetIterations == 5 && result.iterationsThisRun == 5)
+        #expect(result.trainingSentences == Fixtures.sentences.count && result.heldOutSentences == 0)
+        #expect(result.finalLosses.values.allSatisfy(\.isFinite) && result.finalLosses.count == 4)
+        let saved = try ModelFolder(path: settings.out).loadConfig()
+        #expect(saved.training?.iterations == 5)
+    }
+
+    @Test func theMinutesBudgetFixesTheIterationCount() throws {
+        let directory = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var settings = try tinySettings(in: directory)
+        // Far less time than 10 iterations take: the budget falls back to its floor of 20.
+        settings.minutes = 1e-7
+        var messages = [String]()
+        let result = try TrainingRun(settings: settings).run { if case let .message(m) = $0 { messages.append(m) } }
+        #expect(result.targetIterations == 20 && result.iterations == 20)
+        #expect(messages.contains { $0.contains("20 iterations in") })
+        let saved = try Trainer.savedOptions(at: ModelFolder(path: settings.out).file(Trainer.stateFile))
+        #expect(saved.totalIterations == 20)
+    }
+
+    @Test func aStopBeforeTheFirstIterationWritesNothing() throws {
+        let directory = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var settings = try tinySettings(in: directory)
+        settings.iterations = 5
+        let stop = StopRequest()
+        stop.request()
+        let result = try TrainingRun(settings: settings, stop: stop).run()
+        #expect(result.interrupted && result.iterations == 0)
+        #expect(!FileManager.default.fileExists(atPath: ModelFolder(path: settings.out).file(ModelFolder.weightsFile)))
+    }
+
+    @Test func resumingAFinishedRunIsRefused() throws {
+        let directory = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var settings = try tinySettings(in: directory)
+        settings.iterations = 2
+        _ = try TrainingRun(settings: settings).run()
+        settings.resume = true
+        #expect(throws: DenoiseError.self) { try TrainingRun(settings: settings).run() }
+    }
+}
+
+@Suite struct EvaluationTests {
+    /// A random model whose vocabulary holds every word of the infill templates, with a
+    /// classifier over food and area.
+    static func model() -> DiffusionModel {
+        let sentences = TinyModel.sentences + Evaluation.infillTemplates.map { $0.replacingOccurrences(of: "_ ", with: "") }
+        let vocabulary = Vocabulary(sentences: sentences.map(Tokenizer.tokenize), minCount: 1)
+        let config = ModelConfig(vocabSize: vocabulary.count, sequenceLength: 16, embeddingDim: 8, hiddenSize: 16,
+                                 layers: 1, heads: 2, ffnSize: 32, diffusionSteps: 200)
+        var cc = Classifier.Config(fields: [.init(name: "food", values: ["French", "Italian"]),
+                                            .init(name: "area", values: ["riverside", "city centre"])])
+        cc.hiddenSize = 8; cc.layers = 1; cc.heads = 2; cc.ffnSize = 16
+        let classifier = Classifier(config: cc, sequenceLength: 16, embeddingDim: 8, diffusionSteps: 200)
+        var rng = RandomSource(seed: 7)
+        classifier.params.initialise(rng: &rng)
+        return DiffusionModel(name: "tiny", denoiser: Denoiser(config: config, seed: 1001), vocabulary: vocabulary, classifier: classifier)
+    }
+
+    /// Training sentences, and labels where food=Italian has enough examples and food=French does not.
+    func files(in directory: String) throws -> (training: String, labels: String) {
+        let training = (directory as NSString).appendingPathComponent("train.txt")
+        try TinyModel.sentences.joined(separator: "\n").write(toFile: training, atomically: true, encoding: .utf8)
+        var csv = "mr,ref\n"
+        for i in 0..<(Evaluation.minimumTargetExamples + 5) { csv += "\"name[The Eagle], food[Italian]\",\"The Eagle serves Italian food number \(i) .\"\n" }
+        csv += "\"name[The Mill], food[French]\",\"The Mill is French .\"\n"
+        let labels = (directory as NSString).appendingPathComponent("labels.csv")
+        try csv.write(toFile: labels, atomically: true, encoding: .utf8)
+        return (training, labels)
+    }
+
+    @Test func everyPartReturnsSaneFiguresAndTheReportIsTheStreamedText() throws {
+        let directory = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (training, labels) = try files(in: directory)
+        var settings = EvaluationSettings(model: Self.model(), modelPath: "tiny", chain: ChainSettings(seed: 3, steps: 5),
+                                          trainingFiles: [training], labelFiles: [labels])
+        settings.count = 3
+        settings.perTarget = 2
+        var streamed = [String]()
+        let result = try Evaluation(settings: settings).run { streamed += EvaluationReport.lines(for: $0) }
+
+        #expect(result.header.trainingSentences + result.header.heldOutSentences == TinyModel.sentences.count)
+        #expect(result.header.meanLength > 0 && result.header.steps == 5 && result.header.seed == 3)
+        let unguided = try #require(result.unguided)
+        #expect(unguided.count == 3 && unguided.examples.count == 3 && !unguided.lengthPrior && unguided.freeLength == nil)
+        #expect((0...1).contains(unguided.trigramShare) && (0...1).contains(unguided.heldOutTrigramShare))
+        #expect((0...3).contains(unguided.copies) && (0...16).contains(unguided.meanLength))
+        let control = try #require(result.control)
+        #expect(control.targets.map { "\($0.field)=\($0.value)" } == ["food=Italian"])
+        #expect(control.targets[0].samples == 2 && (0...2).contains(control.targets[0].hits))
+        #expect(control.fields.map(\.field) == ["food"] && control.success == control.targets[0].successRate)
+        #expect(control.millisecondsPerGuidedStep.map { $0 > 0 && $0.isFinite } == true)
+        let length = try #require(result.length)
+        #expect(length.shortest == 6 && length.longest == 14 && length.total == 2 * 9 && length.exact <= length.total)
+        let infill = try #require(result.infill)
+        #expect(infill.templates.count == Evaluation.infillTemplates.count && infill.given > 0)
+        // Infilling fixes the given words: every one is kept.
+        #expect(infill.kept == infill.given)
+
+        #expect(result.report == streamed)
+        #expect(streamed.first == "denoise eval · tiny · 5 steps · seed 3")
+        let decoded = try JSONDecoder().decode(EvaluationResult.self, from: Data(result.json.utf8))
+        #expect(decoded == result)
+    }
+
+    @Test func partsAndTargetsNarrowTheEvaluation() throws {
+        let directory = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (training, labels) = try files(in: directory)
+        var settings = EvaluationSettings(model: TinyModel.make(diffusionSteps: 200), modelPath: "tiny",
+                                          chain: ChainSettings(seed: 1, steps: 4), trainingFiles: [training], labelFiles: [labels])
+        settings.parts = [.control]
+        let result = try Evaluation(settings: settings).run()
+        #expect(result.unguided == nil && result.length == nil && result.infill == nil && result.control == nil)
+        #expect(result.controlSkipped == "this model has no classifier")
+        #expect(result.report.last == "\n== control: skipped (this model has no classifier)")
+    }
+}
+
+@Suite struct BenchmarkTests {
+    @Test func tinyRepeatsGiveFiniteFiguresAndTheJSONKeys() throws {
+        let model = EvaluationTests.model()
+        var settings = BenchmarkSettings(model: model, modelPath: "tiny")
+        settings.trainIterations = 1
+        var repeats = BenchmarkRepeats()
+        repeats.stepChains = 1; repeats.stepsPerChain = 2; repeats.step = 3; repeats.freeLengthStep = 3
+        repeats.chain = 1; repeats.gemm = 1; repeats.stepGemm = 1
+        settings.repeats = repeats
+        let frames = Counter()
+        settings.renderFrame = { state, summary, _ in
+            #expect(state.current == 60 && summary.vocabularySize == model.vocabulary.count)
+            frames.add()
+        }
+        let result = try Benchmark(settings: settings).run()
+        #expect(frames.value == BenchmarkView.allCases.count * (3 + 3))
+        for (name, value) in result.figures {
+            let v = try #require(value, "\(name) is nil")
+            #expect(v.isFinite && v > 0, "\(name) = \(v)")
+        }
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.json.utf8)) as? [String: Any])
+        #expect(Set(object.keys) == Set(result.figures.map(\.name) + ["machine", "model"]))
+        let decoded = try JSONDecoder().decode(BenchmarkResult.self, from: Data(result.json.utf8))
+        #expect(abs(decoded.reverseStepMs - result.reverseStepMs) <= 0.0005)
+        #expect(result.report.count == 2 + result.figures.count)
+    }
+
+    @Test func aModelWithoutClassifierHasNoGuidedFigure() throws {
+        var settings = BenchmarkSettings(model: TinyModel.make(diffusionSteps: 200), modelPath: "tiny")
+        settings.trainIterations = 1
+        var repeats = BenchmarkRepeats()
+        repeats.stepChains = 1; repeats.stepsPerChain = 1; repeats.step = 1; repeats.freeLengthStep = 1
+        repeats.chain = 1; repeats.gemm = 1; repeats.stepGemm = 1
+        settings.repeats = repeats
+        let result = try Benchmark(settings: settings).run()
+        #expect(result.guidedStepMs == nil && result.frameMs == nil)
+        #expect(result.json.contains("\"guidedStepMs\":null"))
+        #expect(result.report.contains { $0.hasPrefix("guidedStepMs") && $0.hasSuffix("n/a (model has no classifier)") })
+    }
+}
+
+/// A thread-safe call counter for closures the services call.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
