@@ -177,9 +177,11 @@ struct Bench: ParsableCommand {
             for (k, v) in results { object[k] = v.map { ($0 * 1000).rounded() / 1000 } ?? NSNull() }
             object["machine"] = machine
             object["model"] = path
+            object.merge(BLAS.summaryFields) { $1 }
             print(Trace.json(object))
         } else {
             print("denoise bench · \(path) · \(machine)")
+            print("blas: \(BLAS.summary)")
             print("medians after warm-up; inference with single-threaded BLAS, training with \(cores) data-parallel workers")
             for (k, v) in results {
                 print(k.padding(toLength: 28, withPad: " ", startingAt: 0) + (v.map { String(format: "%.3f", $0) } ?? "n/a (model has no classifier)"))

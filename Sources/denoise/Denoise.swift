@@ -10,6 +10,13 @@ struct Denoise: ParsableCommand {
         subcommands: [Play.self, Sample.self, Train.self, TrainClassifier.self, Eval.self, Bench.self, Info.self, Init.self],
         defaultSubcommand: Play.self
     )
+
+    /// Picks the BLAS kernels before anything else runs (it may re-execute the program with
+    /// `OPENBLAS_CORETYPE` set), then parses the command line.
+    static func main() {
+        BLASStartup.chooseKernels()
+        main(nil)
+    }
 }
 
 /// Prints `denoise: <message>` on stderr and exits 1: the one-line error contract.

@@ -152,6 +152,12 @@ public final class ReverseChain {
                             fieldGuesses: guesses, guidanceNorm: 0, clamped: settings.clamp)
     }
 
+    /// The parts of `whole` outside `span` (at most two ranges, none empty).
+    static func complement(of span: Range<Int>, in whole: Range<Int>) -> [Range<Int>] {
+        [whole.lowerBound..<max(whole.lowerBound, min(span.lowerBound, whole.upperBound)),
+         min(whole.upperBound, max(span.upperBound, whole.lowerBound))..<whole.upperBound].filter { !$0.isEmpty }
+    }
+
     /// Control scores and field guesses of sequence 0 (empty without a classifier).
     func classify(_ x: UnsafePointer<Float>, t: Int) -> ([String: Float], [FieldGuess]) {
         guard let guide else { return ([:], []) }
@@ -169,13 +175,17 @@ public final class ReverseChain {
         for b in 0..<batch { timesteps[b] = Int32(noise.t) }
         let guided = guide != nil && i >= Self.unguidedTail(settings: settings, steps: totalSteps)
         let steering = guided && !(guide?.targets.isEmpty ?? true)
-        // Rows of x0-hat computed this step. The fixed positions' predictions are overwritten
-        // below, so when no snapshot shows them and no guidance reads them they are skipped
-        // (about 10% of the step's work at a typical length). Recorded steps compute every row.
-        let predicted = !record && !steering ? (unfixedSpan ?? 0..<rows) : 0..<rows
+        // Rows of x0-hat the chain uses this step. The fixed positions' predictions are
+        // overwritten below, so unless guidance reads them they are skipped (about 10% of the
+        // step's work at a typical length). A recorded step computes the other rows afterwards,
+        // for the snapshot alone: BLAS may give a row other bits in a product with another row
+        // count, so the chain's rows come from the same products whether a step records or not.
+        let predicted = !steering ? (unfixedSpan ?? 0..<rows) : 0..<rows
+        let shownOnly = record ? Self.complement(of: predicted, in: 0..<length) : []
         let weights = UnsafePointer(model.denoiser.params.values.pointer)
         model.denoiser.forward(weights: weights, x: latent.pointer, timesteps: timesteps, batch: batch, workspace: ws,
                                outputRows: predicted.count == rows ? nil : predicted)
+        for extra in shownOnly { model.denoiser.forwardMoreRows(weights: weights, workspace: ws, rows: extra) }
         let x0hat = ws.output.pointer
         var guidanceNorm: Float = 0
         // Whether the rounder already holds the rounding of every row of x0hat as it stands.
@@ -197,14 +207,15 @@ public final class ReverseChain {
         // One rounding of every row serves both the snapshot (rows of sequence 0) and clamping.
         var x0Tokens = [RoundedToken](), cands = [[Candidate]]()
         if (settings.clamp || record) && !allRowsRounded {
-            let rounded = settings.clamp ? predicted : 0..<length
-            rounder.round(x0hat + rounded.lowerBound * dim, rows: rounded.count, wordsOnly: wordsOnly + rounded.lowerBound)
+            // The chain's rows in one product, the snapshot's other rows after it.
+            let spans = settings.clamp ? [predicted] + shownOnly : [0..<length]
+            for span in spans { rounder.round(x0hat, span: span, wordsOnly: wordsOnly) }
         }
         if record {
             x0Tokens = lastRoundedTokens()
             cands = candidates()
         }
-        if settings.clamp { rounder.clamp(x0hat + predicted.lowerBound * dim, rows: predicted.count) }
+        if settings.clamp { rounder.clamp(x0hat, span: predicted) }
         let embed: (Int32) -> UnsafePointer<Float> = { self.rounder.embeddingRow($0) }
         applyConstraints(to: x0hat, embedding: embed)
 
