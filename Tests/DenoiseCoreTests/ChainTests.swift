@@ -148,11 +148,18 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
         }
     }
 
+    /// A latent of one sequence drawn from N(0, 1) with `seed`.
+    func randomLatent(seed: UInt64) -> FloatBuffer {
+        let count = model.config.sequenceLength * model.config.embeddingDim
+        var rng = RandomSource(seed: seed)
+        let x = FloatBuffer(count: count)
+        rng.fillNormal(x.pointer, count: count)
+        return x
+    }
+
     @Test func predictingSomeRowsGivesThoseRowsOfTheFullPrediction() throws {
         let c = model.config, l = c.sequenceLength, d = c.embeddingDim
-        var rng = RandomSource(seed: 5)
-        let x = FloatBuffer(count: l * d)
-        rng.fillNormal(x.pointer, count: l * d)
+        let x = randomLatent(seed: 5)
         var t: Int32 = 37
         let full = Denoiser.Workspace(config: c, batch: 1), part = Denoiser.Workspace(config: c, batch: 1)
         let w = UnsafePointer(model.denoiser.params.values.pointer)
@@ -171,9 +178,7 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
     /// first rows keep the bits of the partial forward, the rest match the full one.
     @Test func predictingMoreRowsKeepsTheRowsAlreadyPredicted() throws {
         let c = model.config, l = c.sequenceLength, d = c.embeddingDim
-        var rng = RandomSource(seed: 6)
-        let x = FloatBuffer(count: l * d)
-        rng.fillNormal(x.pointer, count: l * d)
+        let x = randomLatent(seed: 6)
         var t: Int32 = 61
         let w = UnsafePointer(model.denoiser.params.values.pointer)
         let full = Denoiser.Workspace(config: c, batch: 1), part = Denoiser.Workspace(config: c, batch: 1),
