@@ -14,7 +14,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .systemLibrary(name: "CFusedMath", path: "Sources/CFusedMath"),
-        .target(name: "DenoiseCore", dependencies: ["CBLAS", "CFusedMath"]),
+        .systemLibrary(name: "CCPUFeatures", path: "Sources/CCPUFeatures"),
+        .target(name: "DenoiseCore", dependencies: ["CBLAS", "CFusedMath", "CCPUFeatures"]),
         .target(name: "DenoiseTUI", dependencies: ["DenoiseCore", "CNcurses"]),
         .executableTarget(
             name: "denoise",

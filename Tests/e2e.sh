@@ -278,6 +278,56 @@ EOF2
 }
 if out=$(check_eval_json 2>&1); then ok "eval --format json: the asked-for parts with their figures"
 else not_ok "eval --format json: the asked-for parts with their figures" "$out$(cat "$TMP/err")"; fi
+# ---------------------------------------------------------------------------------------------
+# BLAS kernels: `info` names the kernel set and how it was chosen. A machine whose OpenBLAS
+# reports a generic core is imitated by starting under OPENBLAS_CORETYPE=Prescott with the
+# test-only DENOISE_TEST_IMITATE_BLAS_CORE=Prescott: the program must re-execute itself into the
+# kernel set this CPU's features call for.
+
+blas_line() { "$@" info --model "$M" 2>&1 | grep '^blas '; }
+flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
+has() { grep -qw "$1" <<<"$flags"; }
+expected_core=""
+if has avx2 && has fma && has avx512f && has avx512bw && has avx512dq && has avx512vl; then
+  if has avx512_bf16; then expected_core=Cooperlake; else expected_core=SkylakeX; fi
+elif has avx2 && has fma; then
+  if grep -qE -m1 'AuthenticAMD|HygonGenuine' /proc/cpuinfo; then expected_core=Zen; else expected_core=Haswell; fi
+fi
+if line=$(blas_line env -u OPENBLAS_CORETYPE "$BIN") && grep -qE "^blas +OpenBLAS [0-9.]+, kernels [A-Za-z0-9_]+ \((library's own detection|chosen by CPU features)\)$" <<<"$line"; then
+  ok "info names the BLAS library, version, kernel set and how it was chosen"
+else not_ok "info names the BLAS library, version, kernel set and how it was chosen" "$line"; fi
+if line=$(blas_line env OPENBLAS_CORETYPE=Haswell "$BIN") && grep -q "kernels Haswell (user's OPENBLAS_CORETYPE)" <<<"$line"; then
+  ok "a user's OPENBLAS_CORETYPE wins"
+else not_ok "a user's OPENBLAS_CORETYPE wins" "$line"; fi
+if line=$(blas_line env OPENBLAS_CORETYPE=Prescott DENOISE_TEST_IMITATE_BLAS_CORE=Prescott "$BIN"); then
+  if [ -n "$expected_core" ] && grep -q "kernels $expected_core (chosen by CPU features)" <<<"$line"; then
+    ok "generic core reported on this CPU: re-executes into $expected_core"
+  elif [ -z "$expected_core" ] && grep -q "kernels Prescott (library's own detection)" <<<"$line"; then
+    ok "generic core reported on a CPU without AVX2+FMA: keeps the library's kernels"
+  else not_ok "generic core reported: re-executes into ${expected_core:-nothing}" "$line"; fi
+else not_ok "generic core reported: re-executes into ${expected_core:-nothing}" "$line"; fi
+
+# ---------------------------------------------------------------------------------------------
+# train never touches an existing model unless told to.
+
+train_tiny() { "$BIN" train --data "$TMP/ok.txt" --iterations 2 --warmup 1 --hidden 16 --layers 1 --heads 2 --ffn 16 --length 16 "$@"; }
+if out=$(train_tiny 2>&1) && [ -f "$TMP/Models/ok/model.safetensors" ]; then
+  ok "train without --out writes Models/<data name> (Models/ok)"
+else not_ok "train without --out writes Models/<data name> (Models/ok)" "$out"; fi
+before=$(cat "$TMP/Models/ok/model.safetensors" "$TMP/Models/ok/config.json" 2>/dev/null | cksum)
+bad "train again without --out refuses the existing model" "already holds a model" -- \
+  "$BIN" train --data "$TMP/ok.txt" --iterations 2 --warmup 1 --hidden 16 --layers 1 --heads 2 --ffn 16 --length 16
+bad "train --out onto an existing model refuses it" "already holds a model" -- "$BIN" train --data "$TMP/ok.txt" --out "$M" --iterations 1
+if [ "$before" = "$(cat "$TMP/Models/ok/model.safetensors" "$TMP/Models/ok/config.json" | cksum)" ]; then
+  ok "the refused model is untouched"
+else not_ok "the refused model is untouched"; fi
+if out=$(train_tiny --seed 5 --force 2>&1) && [ "$before" != "$(cat "$TMP/Models/ok/model.safetensors" "$TMP/Models/ok/config.json" | cksum)" ]; then
+  ok "train --force replaces it"
+else not_ok "train --force replaces it" "$out"; fi
+if out=$("$BIN" train --data "$TMP/ok.txt" --resume --iterations 4 2>&1) && grep -q "saved Models/ok at iteration 4" <<<"$out"; then
+  ok "train --resume continues it"
+else not_ok "train --resume continues it" "$out"; fi
+
 bad "sample --trace into an unwritable place" "/proc/forbidden/t.jsonl" -- "$BIN" sample --model "$M" --steps 3 --trace /proc/forbidden/t.jsonl
 bad "play with stdout redirected to a file needs a terminal" "terminal" -- "$BIN" play --model "$M"
 
@@ -447,6 +497,34 @@ $(screen "$s")"; fi
   }
   terminal_error 11 nosuchtheme --model "$M" --theme nosuchtheme
   terminal_error 12 "$TMP/missing.jsonl" --replay "$TMP/missing.jsonl"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# SIGINT at any moment of start-up (process start, model load, newterm, handlers, first frames):
+# the terminal must always come back (icanon, echo) and the exit status must be 130. A wrapper
+# writes its pid and execs the program, so the signal reaches the program from its first
+# instant; a model of the bundled size makes loading take a noticeable part of the start.
+startup_name="play: SIGINT 0.1-2 s after start always leaves the terminal restored (exit 130)"
+if [ "$have_tmux" = 0 ]; then
+  skip "$startup_name" "tmux is not installed"
+else
+  printf '#!/bin/sh\necho $$ > "$1"\nshift\nexec "$@"\n' > "$TMP/pid-exec.sh"
+  chmod +x "$TMP/pid-exec.sh"
+  "$BIN" init --out "$TMP/full" --seed 3 > /dev/null 2>&1 || true
+  startup_failures=""
+  for delay in 0.1 0.2 0.3 0.45 0.6 0.8 1.0 1.3 1.6 2.0; do
+    s="int-${delay/./-}"
+    pidfile="$TMP/pid-$s"
+    start "$s" "$TMP/pid-exec.sh" "$pidfile" "$BIN" play --model "$TMP/full" --steps 200
+    for _ in $(seq 1 200); do [ -s "$pidfile" ] && break; sleep 0.01; done
+    sleep "$delay"
+    kill -INT "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null || true
+    if ! { wait_for "$s" '^\[exited 130\]' 10 && wait_for "$s" '^\[modes icanon echo \]' 3; }; then
+      startup_failures+="after ${delay} s: $(screen "$s" | grep -E '^\[(exited|modes)' | tr '\n' ' ')"$'\n'
+    fi
+    tm kill-session -t "$s" 2>/dev/null || true
+  done
+  if [ -z "$startup_failures" ]; then ok "$startup_name"; else not_ok "$startup_name" "$startup_failures"; fi
 fi
 
 echo "$passed passed, $failed failed"

@@ -39,15 +39,18 @@ final class NcursesDriver {
         setlocale(LC_ALL, "")
         let codeset = String(cString: nl_langinfo(nl_item(CODESET)))
         state.ascii = options.forceASCII || codeset.uppercased().replacingOccurrences(of: "-", with: "") != "UTF8"
+        // The handlers go in before the terminal is touched: from here on a SIGINT or SIGTERM is
+        // only recorded, and this thread (the one that owns every ncurses call) restores the
+        // terminal and returns 130 or 143 at the next check, so no signal can arrive between
+        // newterm and the first frame with nobody to put the terminal back.
+        SignalHandlers.install()
+        defer { SignalHandlers.uninstall() }
+        if let status = SignalHandlers.stopStatus { return status }
         guard let output = fdopen(STDOUT_FILENO, "w"), let input = fdopen(STDIN_FILENO, "r"),
               newterm(nil, output, input) != nil else {
             throw PlaygroundError("denoise play could not start the terminal (is TERM set to a known terminal?)")
         }
-        SignalHandlers.install()
-        defer {
-            dn_restore_terminal()
-            SignalHandlers.uninstall()
-        }
+        defer { dn_restore_terminal() }
         cbreak()
         noecho()
         keypad(dn_stdscr(), true)
@@ -68,6 +71,7 @@ final class NcursesDriver {
     private func loop() -> Int32 {
         var dirty = true
         while true {
+            if let status = SignalHandlers.stopStatus { return status }
             if let newest = engine.poll() {
                 engineState = newest
                 dirty = true
@@ -255,25 +259,35 @@ final class NcursesDriver {
     }
 }
 
-/// Restores the terminal before the process dies of a signal. SIGINT and SIGTERM end the
-/// process with 130 and 143; crash signals (a Swift trap is SIGILL or SIGTRAP) restore the
-/// terminal and then hand the signal to whatever handler was there before (Swift's backtracer,
-/// or the default core dump), so crash reports still appear, on a sane screen.
+/// Signal handling while the playground owns the terminal. SIGINT and SIGTERM are recorded, and
+/// the main loop restores the terminal and ends with 130 or 143 within one tick: restoring from
+/// the handler itself could run on another thread while the main thread is inside an ncurses
+/// call that re-enters curses mode. A second SIGINT or SIGTERM (the main thread is stuck)
+/// restores and exits from the handler. Crash signals (a Swift trap is SIGILL or SIGTRAP) restore
+/// the terminal and then hand the signal to whatever handler was there before (Swift's
+/// backtracer, or the default core dump), so crash reports still appear, on a sane screen.
 private enum SignalHandlers {
     static let fatal: [Int32] = [SIGSEGV, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE]
 
     /// Written once before the handlers are installed, read only by them.
     nonisolated(unsafe) static var previous = [sighandler_t?](repeating: nil, count: 65)
+    /// The first SIGINT or SIGTERM received (0: none); written by the handler.
+    nonisolated(unsafe) static var pending: sig_atomic_t = 0
+
+    /// The exit status a received SIGINT or SIGTERM asks for (128 + signal), or nil.
+    static var stopStatus: Int32? { pending == 0 ? nil : 128 + pending }
 
     static func install() {
-        signal(SIGINT) { _ in
-            dn_restore_terminal()
-            _exit(130)
+        pending = 0
+        let stop: @convention(c) (Int32) -> Void = { sig in
+            if SignalHandlers.pending != 0 {
+                dn_restore_terminal()
+                _exit(128 + sig)
+            }
+            SignalHandlers.pending = sig
         }
-        signal(SIGTERM) { _ in
-            dn_restore_terminal()
-            _exit(143)
-        }
+        signal(SIGINT, stop)
+        signal(SIGTERM, stop)
         for sig in fatal {
             previous[Int(sig)] = signal(sig) { sig in
                 dn_restore_terminal()

@@ -11,6 +11,13 @@ struct Denoise: ParsableCommand {
         subcommands: [Play.self, Sample.self, Train.self, TrainClassifier.self, Eval.self, Bench.self, Info.self, Init.self],
         defaultSubcommand: Play.self
     )
+
+    /// Picks the BLAS kernels before anything else runs (it may re-execute the program with
+    /// `OPENBLAS_CORETYPE` set), then parses the command line.
+    static func main() {
+        BLASStartup.chooseKernels()
+        main(nil)
+    }
 }
 
 /// Runs `body`, turning a `DenoiseError` (or any error that is not ArgumentParser's own) into

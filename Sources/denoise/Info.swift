@@ -13,6 +13,7 @@ struct Info: ParsableCommand {
             let c = m.config
             let schedule = NoiseSchedule(sqrtSteps: c.diffusionSteps)
             print("model       \(path)")
+            print("blas        \(BLAS.summary)")
             print("parameters  \(m.denoiser.parameterCount) (denoiser + embedding + head bias)")
             print("architecture L=\(c.sequenceLength) d=\(c.embeddingDim) H=\(c.hiddenSize) layers=\(c.layers) heads=\(c.heads) ffn=\(c.ffnSize)")
             print("vocabulary  \(m.vocabulary.count) words (PAD START END UNK + \(m.vocabulary.count - 4))")

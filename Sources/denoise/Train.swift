@@ -4,11 +4,18 @@ import Foundation
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a denoiser and its embedding on E2E CSV files or plain text (one sentence per line).")
+        abstract: "Train a denoiser and its embedding on E2E CSV files or plain text (one sentence per line).",
+        discussion: """
+            Never replaces a model by accident: without --out the model goes to a new folder named after \
+            the first data file (--data my.txt writes Models/my), and a folder that already holds a model \
+            is refused unless --resume (continue the run saved there) or --force (replace it) is given.
+            """)
 
     @Option(name: .customLong("data"), parsing: .upToNextOption, help: "Corpus files (.csv with a ref column, or plain text).")
     var data: [String] = []
-    @Option(help: "Output model folder.") var out = "Models/e2e"
+    @Option(help: "Output model folder (default: Models/<first data file's name>); must not hold a model unless --resume or --force.")
+    var out: String?
+    @Flag(help: "Replace the model already in the output folder.") var force = false
     @Option(help: "Train for this many minutes (the iteration count is estimated from the first iterations).") var minutes: Double?
     @Option(help: "Train for this many iterations (with --resume: the new end of the run).") var iterations: Int?
     @Option(help: "Random seed.") var seed: UInt64 = 1
@@ -39,6 +46,7 @@ struct Train: ParsableCommand {
         if !(ema >= 0 && ema < 1) { throw ValidationError("--ema must be in [0, 1)") }
         if !(fixedLengthShare >= 0 && fixedLengthShare <= 1) { throw ValidationError("--fixed-length-share must be in 0...1 (got \(fixedLengthShare))") }
         if resume && initFrom != nil { throw ValidationError("give --resume or --init-from, not both") }
+        if resume && force { throw ValidationError("give --resume (continue the saved run) or --force (replace it), not both") }
     }
 
     func run() throws {
@@ -47,7 +55,8 @@ struct Train: ParsableCommand {
             let signals = stopOnSignals(stop)
             defer { withExtendedLifetime(signals) {} }
             let log = TrainingLog(isTTY: isatty(STDOUT_FILENO) == 1)
-            let result = try TrainingRun(settings: settings(), stop: stop).run(events: log.show)
+            let out = try TrainingOutput.resolve(out: out, data: data, resume: resume, force: force)
+            let result = try TrainingRun(settings: settings(out: out), stop: stop).run(events: log.show)
             if result.interrupted {
                 log.line("interrupted: resume with --resume")
                 throw ExitCode(130)
@@ -55,7 +64,7 @@ struct Train: ParsableCommand {
         }
     }
 
-    func settings() -> TrainingRunSettings {
+    func settings(out: String) -> TrainingRunSettings {
         var s = TrainingRunSettings(data: data, out: out)
         s.minutes = minutes
         s.iterations = iterations

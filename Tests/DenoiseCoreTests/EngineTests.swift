@@ -267,7 +267,7 @@ final class PollCounter: @unchecked Sendable {
         try Trace.write(header: header, snapshots: snaps, text: chain.text(sequence: 0), to: path)
 
         let read = try Trace.read(path: path)
-        #expect(read.header == header && read.header?.settings.seed == 9 && read.header?.blasCore == BLAS.coreName)
+        #expect(read.header == header && read.header?.settings.seed == 9 && read.header?.blasCore == BLAS.coreType)
         #expect(read.text == chain.text(sequence: 0))
         #expect(read.snapshots.map(\.step) == snaps.map(\.step) && read.snapshots.map(\.t) == snaps.map(\.t))
         #expect(read.snapshots.map { $0.xt.map(\.text) } == snaps.map { $0.xt.map(\.text) })

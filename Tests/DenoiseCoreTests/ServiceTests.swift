@@ -207,10 +207,12 @@ import Testing
             #expect(v.isFinite && v > 0, "\(name) = \(v)")
         }
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.json.utf8)) as? [String: Any])
-        #expect(Set(object.keys) == Set(result.figures.map(\.name) + ["machine", "model"]))
+        let blasKeys = ["blasLibrary", "blasVersion", "blasCoreType", "blasCoreChosenBy", "blasConfig"]
+        #expect(Set(object.keys) == Set(result.figures.map(\.name) + ["machine", "model"] + blasKeys))
         let decoded = try JSONDecoder().decode(BenchmarkResult.self, from: Data(result.json.utf8))
         #expect(abs(decoded.reverseStepMs - result.reverseStepMs) <= 0.0005)
-        #expect(result.report.count == 2 + result.figures.count)
+        #expect(decoded.blas == result.blas && decoded.blas["blasCoreType"] == BLAS.coreType)
+        #expect(result.report.count == 3 + result.figures.count)
     }
 
     @Test func aModelWithoutClassifierHasNoGuidedFigure() throws {

@@ -24,7 +24,7 @@ import Testing
         #expect(settings["seed"] as? Int == 42 && settings["steps"] as? Int == 200 && settings["clamp"] as? Bool == true)
         #expect((settings["controls"] as? [[String: String]]) == [["field": "food", "value": "Italian"]])
         #expect((header["model"] as? [String: Any])?["name"] as? String == "e2e")
-        #expect(header["blasCore"] as? String == BLAS.coreName && (header["program"] as? String)?.hasPrefix("denoise ") == true)
+        #expect(header["blasCore"] as? String == BLAS.coreType && (header["program"] as? String)?.hasPrefix("denoise ") == true)
         let first = objects[1]
         for key in ["step", "t", "alphaBar", "snrDB", "xt", "x0", "distance", "margin", "changed", "scores"] {
             #expect(first[key] != nil, "missing \(key)")

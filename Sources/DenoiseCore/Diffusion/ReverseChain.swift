@@ -124,15 +124,20 @@ public final class ReverseChain {
 
     /// The rows of a latent buffer that the rounder's buffers describe, as returned by `round`:
     /// whoever reads the rounder's results holds the value that says which rows they are, and
-    /// rounding anything else makes a new one.
+    /// rounding anything else makes a new one. The rounder's row r is row r of the latent.
     struct Rounding {
         let rows: Range<Int>
     }
 
-    /// Rounds `rows` of `x` ([batch * L, D]); the rounder's row k is row `rows.lowerBound + k` of `x`.
-    func round(_ x: UnsafePointer<Float>, rows: Range<Int>) -> Rounding {
-        rounder.round(x + rows.lowerBound * dim, rows: rows.count, wordsOnly: wordsOnly + rows.lowerBound)
-        return Rounding(rows: rows)
+    /// Rounds `rows` of `x` ([batch * L, D]).
+    func round(_ x: UnsafePointer<Float>, rows: Range<Int>) -> Rounding { round(x, spans: [rows]) }
+
+    /// Rounds adjacent `spans` of `x`, each in a product of its own, so a span's rows come out
+    /// the same as when it is rounded alone (BLAS may give a row other bits in a product with
+    /// another row count).
+    func round(_ x: UnsafePointer<Float>, spans: [Range<Int>]) -> Rounding {
+        for span in spans { rounder.round(x, span: span, wordsOnly: wordsOnly) }
+        return Rounding(rows: (spans.map(\.lowerBound).min() ?? 0)..<(spans.map(\.upperBound).max() ?? 0))
     }
 
     /// Display tokens of sequence 0 from a rounding that covers its rows [0, L).
@@ -152,7 +157,7 @@ public final class ReverseChain {
 
     /// Replaces the rounded rows of `x` by their nearest words' embeddings.
     func clamp(_ x: UnsafeMutablePointer<Float>, _ rounding: Rounding) {
-        rounder.clamp(x + rounding.rows.lowerBound * dim, rows: rounding.rows.count)
+        rounder.clamp(x, span: rounding.rows)
     }
 
     func noiseFields(_ i: Int) -> (t: Int, alphaBar: Double, sigma: Double, snr: Double) {
@@ -203,7 +208,7 @@ public final class ReverseChain {
         let plan = nextPlan()
         let noise = noiseFields(plan.index)
         var x0Tokens = [RoundedToken](), cands = [[Candidate]](), predictionRows: [Float]? = nil
-        let guidanceNorm = advance(plan, predicting: 0..<batch * length) { rounding in
+        let guidanceNorm = advance(plan) { rounding in
             x0Tokens = self.tokens(rounding)
             cands = self.candidates(rounding)
             if self.model.projection != nil {
@@ -245,23 +250,36 @@ public final class ReverseChain {
     public func silentStep() {
         precondition(!isFinished, "silentStep() on a finished chain (check isFinished)")
         let plan = nextPlan()
-        let rows = 0..<batch * length
-        advance(plan, predicting: plan.steering ? rows : (unfixedSpan ?? rows), observe: nil)
+        advance(plan, observe: nil)
     }
 
-    /// The work both kinds of step share: x0-hat = f(x_t, t) for the rows `predicted`, guidance on
-    /// the prediction, rounding and clamping, the fixed positions, x_{t-1}, guidance on x_{t-1}.
-    /// `observe` receives the rounding of x0-hat (before clamping) when it covers sequence 0.
+    /// The parts of `whole` outside `span` (at most two ranges, none empty).
+    static func complement(of span: Range<Int>, in whole: Range<Int>) -> [Range<Int>] {
+        [whole.lowerBound..<Swift.max(whole.lowerBound, Swift.min(span.lowerBound, whole.upperBound)),
+         Swift.min(whole.upperBound, Swift.max(span.upperBound, whole.lowerBound))..<whole.upperBound].filter { !$0.isEmpty }
+    }
+
+    /// The work both kinds of step share: x0-hat = f(x_t, t), guidance on the prediction,
+    /// rounding and clamping, the fixed positions, x_{t-1}, guidance on x_{t-1}. `observe`
+    /// (a recorded step) receives the rounding of x0-hat (before clamping) of sequence 0.
     /// Returns the L2 norm of the change guidance made.
     @discardableResult
-    private func advance(_ plan: Plan, predicting predicted: Range<Int>, observe: ((Rounding) -> Void)?) -> Float {
+    private func advance(_ plan: Plan, observe: ((Rounding) -> Void)?) -> Float {
         let i = plan.index
         let rows = batch * length, count = rows * dim
         let t = schedule.timesteps[i]
         for b in 0..<batch { timesteps[b] = Int32(t) }
+        // Rows of x0-hat the chain uses this step. The fixed positions' predictions are
+        // overwritten below, so unless guidance reads them they are skipped (about 10% of the
+        // step's work at a typical length). A recorded step computes the other rows afterwards,
+        // for the snapshot alone: BLAS may give a row other bits in a product with another row
+        // count, so the chain's rows come from the same products whether a step records or not.
+        let predicted = plan.steering ? 0..<rows : (unfixedSpan ?? 0..<rows)
+        let shownOnly = observe == nil ? [] : Self.complement(of: predicted, in: 0..<length)
         let weights = UnsafePointer(model.denoiser.params.values.pointer)
         model.denoiser.forward(weights: weights, x: latent.pointer, timesteps: timesteps, batch: batch, workspace: ws,
                                outputRows: predicted.count == rows ? nil : predicted)
+        for extra in shownOnly { model.denoiser.forwardMoreRows(weights: weights, workspace: ws, rows: extra) }
         let x0hat = ws.output.pointer
         var guidanceNorm: Float = 0
         // The rounding of x0hat as it stands, when one has been made.
@@ -282,7 +300,8 @@ public final class ReverseChain {
 
         // One rounding of every row serves both the snapshot (rows of sequence 0) and clamping.
         if settings.clamp || observe != nil {
-            let current = rounding ?? round(x0hat, rows: settings.clamp ? predicted : 0..<length)
+            // The chain's rows in one product, the snapshot's other rows after it.
+            let current = rounding ?? round(x0hat, spans: settings.clamp ? [predicted] + shownOnly : [0..<length])
             observe?(current)
             if settings.clamp { clamp(x0hat, current) }
         }
@@ -331,7 +350,7 @@ public final class ReverseChain {
     /// Word ids of the rounding of sequence b's current latent.
     public func tokenIDs(sequence b: Int) -> [Int32] {
         let rounding = round(latent.pointer, rows: b * length..<(b + 1) * length)
-        return (0..<rounding.rows.count).map { rounder.nearest[$0] }
+        return rounding.rows.map { rounder.nearest[$0] }
     }
 
     /// The text of sequence b: words between START and END, joined by spaces.

@@ -100,7 +100,7 @@ public struct TraceHeader: Sendable, Equatable, Codable {
     public var format: Int
     /// The program that wrote the trace: "denoise" and its version.
     public var program: String
-    /// OpenBLAS's kernel set at the time (`BLAS.coreName`): the same seed gives the same bits
+    /// OpenBLAS's kernel set at the time (`BLAS.coreType`): the same seed gives the same bits
     /// only under the same kernel set.
     public var blasCore: String
     public var model: Model
@@ -136,7 +136,7 @@ public struct TraceHeader: Sendable, Equatable, Codable {
     public init(model: ModelSummary, settings: ChainSettings, branch: Int? = nil, parentStep: Int? = nil) {
         format = Self.currentFormat
         program = "denoise \(DenoiseVersion.current)"
-        blasCore = BLAS.coreName
+        blasCore = BLAS.coreType
         self.model = Model(model)
         self.settings = settings
         self.branch = branch

@@ -67,9 +67,21 @@ public final class Denoiser {
     /// of `ws.output` keep stale values (see `TransformerBody.forward`).
     public func forward(weights w: UnsafePointer<Float>, x: UnsafePointer<Float>, timesteps: UnsafePointer<Int32>,
                         batch: Int, workspace ws: Workspace, outputRows: Range<Int>? = nil) {
-        let c = config, h = c.hiddenSize
         body.forward(params: w, x: x, timesteps: timesteps, batch: batch, acts: ws.trunk, outputRows: outputRows)
-        let rows = outputRows ?? 0..<(batch * c.sequenceLength), n = rows.count
+        head(weights: w, workspace: ws, rows: outputRows ?? 0..<(batch * config.sequenceLength))
+    }
+
+    /// After a `forward` with `outputRows`, computes x0-hat for more rows of that sequence; the
+    /// rows already computed keep their bits (see `TransformerBody.forwardMoreRows`).
+    public func forwardMoreRows(weights w: UnsafePointer<Float>, workspace ws: Workspace, rows: Range<Int>) {
+        guard !rows.isEmpty else { return }
+        body.forwardMoreRows(params: w, acts: ws.trunk, rows: rows)
+        head(weights: w, workspace: ws, rows: rows)
+    }
+
+    /// The output head on the trunk's rows `rows`.
+    private func head(weights w: UnsafePointer<Float>, workspace ws: Workspace, rows: Range<Int>) {
+        let c = config, h = c.hiddenSize, n = rows.count
         let hidden = rows.lowerBound * h, out = rows.lowerBound * c.embeddingDim
         Linear.forward(out: ws.outPre.pointer + hidden, inp: ws.trunk.output.pointer + hidden, weight: w + outW1,
                        bias: w + outB1, rows: n, inDim: h, outDim: h)

@@ -4,6 +4,13 @@ import Foundation
 ///   |x - E_v|^2 = |x|^2 - 2 x . E_v + |E_v|^2   for all rows x and words v at once.
 /// Keeps its own buffers (sized for `maxRows` vectors), so rounding allocates nothing except
 /// the small top-k lists it returns.
+///
+/// Ties: words whose embedding rows are identical always get the same distance, so the lowest
+/// id among them wins and the margin between them is exactly 0. The product alone cannot
+/// promise that: BLAS kernels compute edge columns (the last few words) with other instruction
+/// sequences than the body, so two equal rows can come out a few ulps apart. Each duplicate
+/// word therefore takes the distance computed for its first copy. Between different rows,
+/// distances are accurate to about (d + 2) eps (|x|^2 + 2 sum|x_j e_j| + |e|^2).
 public final class Rounder {
     public let vocabularySize: Int
     public let dim: Int
@@ -12,6 +19,8 @@ public final class Rounder {
     let tableT: FloatBuffer         // [D, V] the same, transposed for the distance product
     let norms: FloatBuffer          // [V]
     let scores: FloatBuffer         // [maxRows, V]
+    /// (word, first word with the same embedding row) for every word that repeats an earlier row.
+    let duplicates: [(word: Int, original: Int)]
     public let nearest: UnsafeMutablePointer<Int32>
     public let nearestDistance: FloatBuffer
     public let margin: FloatBuffer
@@ -31,6 +40,7 @@ public final class Rounder {
             norms[w] = s
         }
         scores = FloatBuffer(count: maxRows * v)
+        duplicates = Self.duplicateRows(embedding, count: v, dim: d)
         nearest = .allocate(capacity: maxRows)
         nearest.initialize(repeating: 0, count: maxRows)
         nearestDistance = FloatBuffer(count: maxRows)
@@ -39,6 +49,17 @@ public final class Rounder {
 
     deinit { nearest.deallocate() }
 
+    /// Words whose embedding row equals (value for value, so -0 == +0) an earlier word's row.
+    static func duplicateRows(_ e: UnsafePointer<Float>, count v: Int, dim d: Int) -> [(word: Int, original: Int)] {
+        var firstWithRow = [[UInt32]: Int]()
+        var found = [(word: Int, original: Int)]()
+        for w in 0..<v {
+            let key = (0..<d).map { j -> UInt32 in let x = e[w * d + j]; return x == 0 ? 0 : x.bitPattern }
+            if let original = firstWithRow[key] { found.append((w, original)) } else { firstWithRow[key] = w }
+        }
+        return found
+    }
+
     public func embeddingRow(_ id: Int32) -> UnsafePointer<Float> { UnsafePointer(table.pointer + Int(id) * dim) }
 
     /// Squared distances of `rows` vectors to every word into `scores`; nearest, its distance
@@ -46,17 +67,26 @@ public final class Rounder {
     /// Rows flagged in `wordsOnly` skip the special tokens (ids below `firstWordID`): positions
     /// that length control or infilling know to hold a word.
     public func round(_ x: UnsafePointer<Float>, rows: Int, wordsOnly: UnsafePointer<Bool>? = nil) {
-        precondition(rows <= maxRows, "Rounder sized for \(maxRows) rows, asked for \(rows)")
-        let v = vocabularySize, d = dim
+        round(x, span: 0..<rows, wordsOnly: wordsOnly)
+    }
+
+    /// `round` for the rows `span` of a matrix x (and of `wordsOnly`), with the results at those
+    /// same row indices, so several disjoint spans can be rounded one after the other.
+    public func round(_ x: UnsafePointer<Float>, span: Range<Int>, wordsOnly: UnsafePointer<Bool>? = nil) {
+        precondition(span.lowerBound >= 0 && span.upperBound <= maxRows, "Rounder sized for \(maxRows) rows, asked for \(span)")
+        guard !span.isEmpty else { return }
+        let v = vocabularySize, d = dim, r0 = span.lowerBound
         // x [rows, D] times E^T [D, V], stored transposed: un-transposed products take BLAS's
         // direct small-matrix path (20 against 37 us for 48 rows and 1,025 words, measured).
-        BLAS.gemm(m: rows, n: v, k: d, alpha: -2, a: x, lda: d, b: tableT.pointer, ldb: v,
-                  c: scores.pointer, ldc: v)
-        for r in 0..<rows {
+        BLAS.gemm(m: span.count, n: v, k: d, alpha: -2, a: x + r0 * d, lda: d, b: tableT.pointer, ldb: v,
+                  c: scores.pointer + r0 * v, ldc: v)
+        for r in span {
+            let row = scores.pointer + r * v
+            for (word, original) in duplicates { row[word] = row[original] }
             var xx: Float = 0
             for j in 0..<d { xx += x[r * d + j] * x[r * d + j] }
             let first = (wordsOnly?[r] ?? false) ? Self.firstWordID : 0
-            let found = nearestTwo(row: scores.pointer + r * v, plus: xx, from: first)
+            let found = nearestTwo(row: row, plus: xx, from: first)
             nearest[r] = Int32(found.id)
             nearestDistance[r] = found.best
             margin[r] = found.second - found.best
@@ -129,7 +159,10 @@ public final class Rounder {
 
     /// Replaces every row of x by its nearest word's embedding (the clamping trick);
     /// call after `round` on the same rows.
-    public func clamp(_ x: UnsafeMutablePointer<Float>, rows: Int) {
-        for r in 0..<rows { (x + r * dim).update(from: table.pointer + Int(nearest[r]) * dim, count: dim) }
+    public func clamp(_ x: UnsafeMutablePointer<Float>, rows: Int) { clamp(x, span: 0..<rows) }
+
+    /// `clamp` for the rows `span` of x, after `round(x, span:)`.
+    public func clamp(_ x: UnsafeMutablePointer<Float>, span: Range<Int>) {
+        for r in span { (x + r * dim).update(from: table.pointer + Int(nearest[r]) * dim, count: dim) }
     }
 }

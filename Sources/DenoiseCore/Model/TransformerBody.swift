@@ -134,7 +134,7 @@ public struct TransformerBody: Sendable {
         precondition(batch <= a.batch, "activations allocated for \(a.batch) sequences, asked for \(batch)")
         precondition(outputRows == nil || (batch == 1 && outputRows!.clamped(to: 0..<shape.length) == outputRows!),
                      "outputRows needs one sequence and positions inside 0..<\(shape.length)")
-        let s = shape, h = s.hidden, l = s.length, n = batch * l, f = s.ffn
+        let s = shape, h = s.hidden, l = s.length, n = batch * l
         for b in 0..<batch { sinusoid(timesteps[b], into: a.timeFeatures.pointer + b * h) }
         Linear.forward(out: a.timePre.pointer, inp: a.timeFeatures.pointer, weight: w + timeW1, bias: w + timeB1,
                        rows: batch, inDim: h, outDim: h)
@@ -154,35 +154,60 @@ public struct TransformerBody: Sendable {
             }
         }
 
-        for (i, blk) in blocks.enumerated() {
-            let resIn = a.residual.pointer + i * n * h, resOut = a.residual.pointer + (i + 1) * n * h
+        for i in blocks.indices {
+            let resIn = a.residual.pointer + i * n * h
             let ln1 = a.ln1.pointer + i * n * h, qkv = a.qkv.pointer + i * n * 3 * h
-            let att = a.att.pointer + i * batch * s.heads * l * l
-            let attOut = a.attOut.pointer + i * n * h, mid = a.mid.pointer + i * n * h
-            let ln2 = a.ln2.pointer + i * n * h
-            let fcPre = a.fcPre.pointer + i * n * f, fcAct = a.fcAct.pointer + i * n * f
             LayerNorm.forward(out: ln1, mean: a.ln1Mean.pointer + i * n, rstd: a.ln1Rstd.pointer + i * n,
-                              inp: resIn, gamma: w + blk.ln1Gamma, beta: w + blk.ln1Beta, rows: n, channels: h)
-            Linear.forward(out: qkv, inp: ln1, weight: w + blk.qkvWeight, bias: w + blk.qkvBias, rows: n, inDim: h, outDim: 3 * h)
-            // From the attention on, only rows [r0, r0 + m) matter: all of them but in the last
-            // block when `outputRows` is given.
-            let span = i == s.layers - 1 ? (outputRows ?? 0..<n) : 0..<n
-            let r0 = span.lowerBound, m = span.count, at = r0 * h
-            Attention.forward(out: attOut, att: att, qkv: qkv, batch: batch, length: l, channels: h, heads: s.heads,
-                              queries: span.count == n ? nil : span)
-            Linear.forward(out: mid + at, inp: attOut + at, weight: w + blk.projWeight, bias: w + blk.projBias,
-                           rows: m, inDim: h, outDim: h)
-            for j in at..<(at + m * h) { mid[j] += resIn[j] }
-            LayerNorm.forward(out: ln2 + at, mean: a.ln2Mean.pointer + i * n + r0, rstd: a.ln2Rstd.pointer + i * n + r0,
-                              inp: mid + at, gamma: w + blk.ln2Gamma, beta: w + blk.ln2Beta, rows: m, channels: h)
-            Linear.forward(out: fcPre + r0 * f, inp: ln2 + at, weight: w + blk.fc1Weight, bias: w + blk.fc1Bias,
-                           rows: m, inDim: h, outDim: f)
-            GELU.forward(out: fcAct + r0 * f, inp: fcPre + r0 * f, count: m * f)
-            Linear.forward(out: resOut + at, inp: fcAct + r0 * f, weight: w + blk.fc2Weight, bias: w + blk.fc2Bias,
-                           rows: m, inDim: f, outDim: h)
-            for j in at..<(at + m * h) { resOut[j] += mid[j] }
+                              inp: resIn, gamma: w + blocks[i].ln1Gamma, beta: w + blocks[i].ln1Beta, rows: n, channels: h)
+            Linear.forward(out: qkv, inp: ln1, weight: w + blocks[i].qkvWeight, bias: w + blocks[i].qkvBias,
+                           rows: n, inDim: h, outDim: 3 * h)
+            // From the attention on, only the requested rows matter: all of them but in the
+            // last block when `outputRows` is given.
+            blockRows(i, params: w, batch: batch, acts: a, rows: i == s.layers - 1 ? (outputRows ?? 0..<n) : 0..<n)
         }
-        let span = outputRows ?? 0..<n, at = span.lowerBound * h
+        finalNormRows(params: w, batch: batch, acts: a, rows: outputRows ?? 0..<n)
+    }
+
+    /// After a `forward` with `outputRows`, computes the output of more rows of the same
+    /// sequence (the last block from its attention on, and the final norm), leaving the rows
+    /// already computed as they are. Row for row, a forward with `outputRows: a` followed by
+    /// this with `rows: b` gives the same bits for `a` as the forward alone: the rows a chain
+    /// uses do not depend on which other rows a snapshot wants to show.
+    public func forwardMoreRows(params w: UnsafePointer<Float>, acts a: Activations, rows: Range<Int>) {
+        precondition(rows.clamped(to: 0..<shape.length) == rows, "rows must lie inside 0..<\(shape.length)")
+        guard !rows.isEmpty else { return }
+        blockRows(shape.layers - 1, params: w, batch: 1, acts: a, rows: rows)
+        finalNormRows(params: w, batch: 1, acts: a, rows: rows)
+    }
+
+    /// Block i from its attention to its output, for the query rows `rows` (its qkv is done).
+    private func blockRows(_ i: Int, params w: UnsafePointer<Float>, batch: Int, acts a: Activations, rows span: Range<Int>) {
+        let s = shape, h = s.hidden, l = s.length, n = batch * l, f = s.ffn, blk = blocks[i]
+        let resIn = a.residual.pointer + i * n * h, resOut = a.residual.pointer + (i + 1) * n * h
+        let qkv = a.qkv.pointer + i * n * 3 * h
+        let att = a.att.pointer + i * batch * s.heads * l * l
+        let attOut = a.attOut.pointer + i * n * h, mid = a.mid.pointer + i * n * h
+        let ln2 = a.ln2.pointer + i * n * h
+        let fcPre = a.fcPre.pointer + i * n * f, fcAct = a.fcAct.pointer + i * n * f
+        let r0 = span.lowerBound, m = span.count, at = r0 * h
+        Attention.forward(out: attOut, att: att, qkv: qkv, batch: batch, length: l, channels: h, heads: s.heads,
+                          queries: span.count == n ? nil : span)
+        Linear.forward(out: mid + at, inp: attOut + at, weight: w + blk.projWeight, bias: w + blk.projBias,
+                       rows: m, inDim: h, outDim: h)
+        for j in at..<(at + m * h) { mid[j] += resIn[j] }
+        LayerNorm.forward(out: ln2 + at, mean: a.ln2Mean.pointer + i * n + r0, rstd: a.ln2Rstd.pointer + i * n + r0,
+                          inp: mid + at, gamma: w + blk.ln2Gamma, beta: w + blk.ln2Beta, rows: m, channels: h)
+        Linear.forward(out: fcPre + r0 * f, inp: ln2 + at, weight: w + blk.fc1Weight, bias: w + blk.fc1Bias,
+                       rows: m, inDim: h, outDim: f)
+        GELU.forward(out: fcAct + r0 * f, inp: fcPre + r0 * f, count: m * f)
+        Linear.forward(out: resOut + at, inp: fcAct + r0 * f, weight: w + blk.fc2Weight, bias: w + blk.fc2Bias,
+                       rows: m, inDim: f, outDim: h)
+        for j in at..<(at + m * h) { resOut[j] += mid[j] }
+    }
+
+    /// The final LayerNorm of the rows `rows` into `acts.output`.
+    private func finalNormRows(params w: UnsafePointer<Float>, batch: Int, acts a: Activations, rows span: Range<Int>) {
+        let s = shape, h = s.hidden, n = batch * s.length, at = span.lowerBound * h
         LayerNorm.forward(out: a.output.pointer + at, mean: a.finalMean.pointer + span.lowerBound,
                           rstd: a.finalRstd.pointer + span.lowerBound,
                           inp: a.residual.pointer + s.layers * n * h + at, gamma: w + finalGamma, beta: w + finalBeta,

@@ -45,15 +45,10 @@ public enum BLAS {
     /// is used only where the library reports one of those targets (figures in
     /// docs/PERFORMANCE-NOTES.md).
     static let directKernelLimit = 1_000_000
-    static let hasDirectSmallKernel: Bool = {
-        ["skylakex", "cooperlake", "sapphirerapids"].contains(coreName.lowercased())
-    }()
-
-    /// The kernel set OpenBLAS chose for this CPU (or was told to use by OPENBLAS_CORETYPE),
-    /// e.g. "Haswell" or "SkylakeX": results are bit-identical only under the same one.
-    public static var coreName: String {
-        openblas_get_corename().map { String(cString: $0) } ?? "unknown"
-    }
+    /// Decided from the kernel set actually loaded (after any re-execution with
+    /// `OPENBLAS_CORETYPE`), not from the CPU: a SkylakeX-capable CPU on Prescott kernels has no
+    /// direct path.
+    static let hasDirectSmallKernel = ["skylakex", "cooperlake", "sapphirerapids"].contains(coreType.lowercased())
 
     /// Width of the column blocks that keep each block of an un-transposed product on the
     /// direct path, or nil when the product should go to BLAS whole (already small enough,
@@ -72,4 +67,28 @@ public enum BLAS {
     }
 
     public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// The kernel set OpenBLAS is running (its `openblas_get_corename()`, e.g. "SkylakeX").
+    public static let coreType: String = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+
+    /// The library's build description (`openblas_get_config()`), e.g.
+    /// "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64".
+    public static let configuration: String = openblas_get_config().map { String(cString: $0) } ?? "OpenBLAS"
+
+    /// The library's name and version, from `configuration`.
+    public static var library: (name: String, version: String) {
+        let words = configuration.split(separator: " ").map(String.init)
+        return (words.first ?? "OpenBLAS", words.count > 1 ? words[1] : "unknown")
+    }
+
+    /// One line for `info` and `bench`: library, version, kernel set and how it was chosen.
+    public static var summary: String {
+        "\(library.name) \(library.version), kernels \(coreType) (\(BLASStartup.origin.rawValue))"
+    }
+
+    /// The same as JSON fields for `bench --format json`.
+    public static var summaryFields: [String: String] {
+        ["blasLibrary": library.name, "blasVersion": library.version, "blasCoreType": coreType,
+         "blasCoreChosenBy": BLASStartup.origin.rawValue, "blasConfig": configuration]
+    }
 }

@@ -64,6 +64,9 @@ public struct BenchmarkResult: Sendable, Equatable {
     public var trainGflops: Double
     public var inferenceGflops: Double
     public var peakRSSMB: Double
+    /// The BLAS library, its version and the kernel set the figures were measured with
+    /// (`blasLibrary`, `blasVersion`, `blasCoreType`, `blasCoreChosenBy`, `blasConfig`).
+    public var blas: [String: String] = BLAS.summaryFields
 
     /// The figures in the order they are measured and printed.
     public var figures: [(name: String, value: Double?)] {

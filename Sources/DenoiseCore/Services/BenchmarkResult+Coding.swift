@@ -1,7 +1,7 @@
 import Foundation
 
 /// The JSON form of the figures: one key per figure (rounded to 3 decimals, null when not
-/// measured), plus `machine` and `model`.
+/// measured), plus `machine`, `model` and the BLAS fields.
 extension BenchmarkResult: Codable {
     struct Key: CodingKey {
         var stringValue: String
@@ -17,6 +17,7 @@ extension BenchmarkResult: Codable {
         }
         try container.encode(machine, forKey: Key(stringValue: "machine"))
         try container.encode(model, forKey: Key(stringValue: "model"))
+        for (name, value) in blas { try container.encode(value, forKey: Key(stringValue: name)) }
     }
 
     public init(from decoder: Decoder) throws {
@@ -34,6 +35,10 @@ extension BenchmarkResult: Codable {
             trainTokensPerSec: try figure("trainTokensPerSec"), sgemmGflops: try figure("sgemmGflops"),
             inferenceSgemmGflops: try figure("inferenceSgemmGflops"), reverseStepFloorMs: try figure("reverseStepFloorMs"),
             trainGflops: try figure("trainGflops"), inferenceGflops: try figure("inferenceGflops"), peakRSSMB: try figure("peakRSSMB"))
+        blas = [:]
+        for key in container.allKeys where key.stringValue.hasPrefix("blas") {
+            blas[key.stringValue] = try container.decode(String.self, forKey: key)
+        }
     }
 
     /// The result as one line of JSON with sorted keys, as `denoise bench --format json` prints it.
@@ -46,7 +51,8 @@ extension BenchmarkResult: Codable {
     /// The text report: a header, then one figure per line.
     public var report: [String] {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        return ["denoise bench · \(model) · \(machine)",
+        let kernels = "\(blas["blasLibrary"] ?? "?") \(blas["blasVersion"] ?? "?"), kernels \(blas["blasCoreType"] ?? "?") (\(blas["blasCoreChosenBy"] ?? "?"))"
+        return ["denoise bench · \(model) · \(machine)", "blas: \(kernels)",
                 "medians after warm-up; inference with single-threaded BLAS, training with \(cores) data-parallel workers"]
             + figures.map { name, value in
                 name.padding(toLength: 28, withPad: " ", startingAt: 0) + (value.map { String(format: "%.3f", $0) } ?? (name == "guidedStepMs" ? "n/a (model has no classifier)" : "n/a"))

@@ -1,0 +1,84 @@
+import Testing
+@testable import DenoiseCore
+
+/// The map from (reported core, CPU) to the kernel set to force, and the start-up decision.
+@Suite struct BLASKernelChoiceTests {
+    static let emeraldRapids = CPUDescription(vendor: .intel, features: CPUDescription.Features.avx512.union(.avx512bf16))
+    static let iceLake = CPUDescription(vendor: .intel, features: .avx512)
+    static let zen4 = CPUDescription(vendor: .amd, features: CPUDescription.Features.avx512.union(.avx512bf16))
+    static let avx2Laptop = CPUDescription(vendor: .intel, features: [.avx2, .fma])
+    static let zen2 = CPUDescription(vendor: .amd, features: [.avx2, .fma])
+    static let hygon = CPUDescription(vendor: .amd, features: [.avx2, .fma])
+    static let avxOnly = CPUDescription(vendor: .intel, features: [])
+    static let avx2NoFMA = CPUDescription(vendor: .intel, features: [.avx2])
+    static let partialAVX512 = CPUDescription(vendor: .intel, features: [.avx2, .fma, .avx512f])
+    static let arm64 = CPUDescription(vendor: .other, features: [])
+
+    static let cases: [(core: String, cpu: CPUDescription, expected: String?)] = [
+        // Generic cores on CPUs that can do better.
+        ("Prescott", emeraldRapids, "Cooperlake"),
+        ("Prescott", iceLake, "SkylakeX"),
+        ("Core2", iceLake, "SkylakeX"),
+        ("Nehalem", zen4, "Cooperlake"),
+        ("Unknown", avx2Laptop, "Haswell"),
+        ("Atom", avx2Laptop, "Haswell"),
+        ("Katmai", avx2Laptop, "Haswell"),
+        ("Dunnington", avx2Laptop, "Haswell"),
+        ("Penryn", avx2Laptop, "Haswell"),
+        ("Banias", avx2Laptop, "Haswell"),
+        ("Sandybridge", avx2Laptop, "Haswell"),
+        ("Barcelona", zen2, "Zen"),
+        ("Opteron_SSE3", hygon, "Zen"),
+        ("prescott", iceLake, "SkylakeX"),          // case does not matter
+        ("Prescott", partialAVX512, "Haswell"),     // AVX-512 needs F, BW, DQ and VL
+        // Nothing better to offer.
+        ("Prescott", avxOnly, nil),
+        ("Prescott", avx2NoFMA, nil),
+        ("Prescott", arm64, nil),
+        // Specific cores are the library's informed choice.
+        ("SkylakeX", emeraldRapids, nil),
+        ("Cooperlake", emeraldRapids, nil),
+        ("Haswell", iceLake, nil),
+        ("Zen", zen4, nil),
+        ("Excavator", avx2Laptop, nil),
+        ("ARMV8", arm64, nil),
+        ("NEOVERSEN1", arm64, nil),
+    ]
+
+    @Test(arguments: 0..<cases.count)
+    func kernelSetFollowsTheFeatures(index: Int) {
+        let c = Self.cases[index]
+        #expect(BLASKernelChoice.kernelSet(reportedCore: c.core, cpu: c.cpu) == c.expected, "\(c.core) on \(c.cpu)")
+    }
+
+    @Test func startupDecision() {
+        let decide = BLASStartup.decide
+        let imitate = BLASStartup.imitateVariable, chosen = BLASStartup.chosenVariable
+        // Out of the box: the library's detection, unless it is generic on a better CPU.
+        #expect(decide([:], "SkylakeX", Self.iceLake) == .keep(.library))
+        #expect(decide([:], "Prescott", Self.emeraldRapids) == .reexecute(coreType: "Cooperlake"))
+        #expect(decide([:], "Prescott", Self.arm64) == .keep(.library))
+        // A user's OPENBLAS_CORETYPE always wins, even a generic one.
+        #expect(decide(["OPENBLAS_CORETYPE": "Prescott"], "Prescott", Self.iceLake) == .keep(.user))
+        #expect(decide(["OPENBLAS_CORETYPE": "Haswell"], "Haswell", Self.iceLake) == .keep(.user))
+        // An empty variable is no choice.
+        #expect(decide(["OPENBLAS_CORETYPE": ""], "Prescott", Self.iceLake) == .reexecute(coreType: "SkylakeX"))
+        // The re-executed process keeps what it was given and never re-executes again, even when
+        // the library ignored the variable.
+        #expect(decide(["OPENBLAS_CORETYPE": "SkylakeX", chosen: "SkylakeX"], "SkylakeX", Self.iceLake) == .keep(.cpuFeatures))
+        #expect(decide(["OPENBLAS_CORETYPE": "SkylakeX", chosen: "SkylakeX"], "Prescott", Self.iceLake) == .keep(.cpuFeatures))
+        #expect(decide(["OPENBLAS_CORETYPE": "Haswell", chosen: "SkylakeX"], "Haswell", Self.iceLake) == .keep(.user))
+        // The test switch: started under OPENBLAS_CORETYPE=Prescott, behaves as if detected.
+        #expect(decide(["OPENBLAS_CORETYPE": "Prescott", imitate: "Prescott"], "Prescott", Self.iceLake) == .reexecute(coreType: "SkylakeX"))
+        #expect(decide(["OPENBLAS_CORETYPE": "Prescott", imitate: "Prescott"], "Prescott", Self.zen2) == .reexecute(coreType: "Zen"))
+        #expect(decide(["OPENBLAS_CORETYPE": "SkylakeX", imitate: "Prescott", chosen: "SkylakeX"], "SkylakeX", Self.iceLake)
+                == .keep(.cpuFeatures))
+    }
+
+    @Test func libraryDescriptionNamesTheKernelsInUse() {
+        #expect(BLAS.summaryFields["blasCoreType"] == BLAS.coreType)
+        #expect(BLAS.library.name == "OpenBLAS")
+        #expect(BLAS.library.version.split(separator: ".").count >= 2)
+        #expect(BLAS.summary.contains(BLAS.coreType))
+    }
+}
