@@ -17,7 +17,12 @@ struct Eval: ParsableCommand {
             help: "Labelled E2E CSVs that decide which field/value pairs have at least 20 examples; default: the cleaned E2E files.")
     var labels: [String] = []
     @Option(help: "Samples per control target, per length and per infill template.") var perTarget = 20
-    @Option(help: "Which parts to run: all, unguided, control, length, infill (comma-separated).") var parts = "all"
+    @Option(help: "Which parts to run: all, unguided, control, length, infill, forward, edit (comma-separated).") var parts = "all"
+    @Option(help: "Held-out sentences for the forward and edit parts (the edit's contradicting-control sets use up to half as many each).")
+    var sentences = 100
+    @Option(help: "Strengths of the edit part (comma-separated, each in (0, 1]).") var strengths = "0.2,0.4,0.6,0.8"
+    @Option(help: "CSV or text file of the sentences for the forward and edit parts (its held-out part when the model trained on it); default: testset_w_refs.csv from ../shared/data/e2e.")
+    var heldOutData: String?
     @Option(help: "Only these fields for the control part (comma-separated), default all.") var fields: String?
     @Option(name: .customLong("target"), help: "Only this FIELD=VALUE in the control part (repeatable).") var targets: [String] = []
     @OptionGroup var guidance: GuidanceOptions
@@ -25,9 +30,10 @@ struct Eval: ParsableCommand {
     func validate() throws {
         if count < 1 { throw ValidationError("--count must be positive") }
         if perTarget < 1 { throw ValidationError("--per-target must be positive") }
-        let known: Set<String> = ["all", "unguided", "control", "length", "infill"]
+        if sentences < 1 { throw ValidationError("--sentences must be positive") }
+        let known: Set<String> = ["all", "unguided", "control", "length", "infill", "forward", "edit"]
         for p in parts.split(separator: ",") where !known.contains(String(p)) {
-            throw ValidationError("unknown part \"\(p)\": accepted all, unguided, control, length, infill")
+            throw ValidationError("unknown part \"\(p)\": accepted all, unguided, control, length, infill, forward, edit")
         }
         for t in targets { _ = try ChainOptions.parseControl(t) }
     }
@@ -179,6 +185,12 @@ struct Eval: ParsableCommand {
                 print("  \(template)  →  \(Tokenizer.join(samples[0]))")
             }
             print(String(format: "infill words kept      %.1f%% of %d", 100 * Double(kept) / Double(max(1, given)), given))
+        }
+
+        if wants("forward") || wants("edit") {
+            let held = try heldOutSources(model: m, trainingFiles: trainingFiles)
+            if wants("forward") { try evaluateForward(model: m, held: held.sources, skipped: held.skipped, file: held.file) }
+            if wants("edit") { try evaluateEdit(model: m, held: held.sources, index: index, base: base, file: held.file) }
         }
     }
 }
