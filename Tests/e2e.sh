@@ -332,6 +332,97 @@ bad "sample --trace into an unwritable place" "/proc/forbidden/t.jsonl" -- "$BIN
 bad "play with stdout redirected to a file needs a terminal" "terminal" -- "$BIN" play --model "$M"
 
 # ---------------------------------------------------------------------------------------------
+# The forward process and editing by partial noising (the tiny model with a classifier: its
+# vocabulary is tiny.csv's).
+
+SRC="The Eagle serves Italian food ."
+check_forward() {
+  "$BIN" forward --model "$MC" --text "$SRC" --steps 12 --seed 3 --format jsonl > "$TMP/fwd.jsonl" 2>"$TMP/err" || return 1
+  python3 - "$TMP/fwd.jsonl" 12 "$SRC" <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+K, src = int(sys.argv[2]), sys.argv[3].split()
+assert len(lines) == K + 1, f"{len(lines)} lines, expected {K} steps and the final line"
+steps, final = lines[:-1], lines[-1]
+for i, o in enumerate(steps):
+    for k in ("step", "t", "alphaBar", "snrDB", "xt", "x0", "kept", "x0Kept"):
+        assert k in o, f"step line {i + 1} has no {k!r}"
+    assert o["step"] == i + 1 and len(o["xt"]) == 16 and len(o["x0"]) == 16
+    assert 0 <= o["kept"] <= 1 and 0 <= o["x0Kept"] <= 1
+    kept = sum(o["xt"][p + 1] == w for p, w in enumerate(src)) / len(src)
+    assert abs(o["kept"] - kept) < 1e-3, f"step {i + 1}: kept {o['kept']}, the xt words give {kept}"
+ts, ab = [o["t"] for o in steps], [o["alphaBar"] for o in steps]
+assert ts[0] == 0 and ts[-1] == 1999 and ts == sorted(ts), ts
+assert all(a > b for a, b in zip(ab, ab[1:])), "alphaBar must fall from clean to noise"
+assert final.get("final") is True and final["text"] == " ".join(src)
+assert [w["word"] for w in final["words"]] == src
+for w in final["words"]:
+    p, lost, gone = w["position"], w["xtLost"], w["xtGone"]
+    hits = [o["xt"][p] == w["word"] for o in steps]
+    assert lost == (hits.index(False) + 1 if False in hits else None), (w, hits)
+    assert gone == (None if hits[-1] else (len(hits) - hits[::-1].index(True) + 1 if True in hits else 1)), (w, hits)
+    for k in ("x0Lost", "x0Gone"): assert k in w
+EOF
+}
+if out=$(check_forward 2>&1); then ok "forward --format jsonl: K steps clean to noise with kept/x0Kept, final line with word loss steps"
+else not_ok "forward --format jsonl: K steps clean to noise with kept/x0Kept, final line with word loss steps" "$out$(cat "$TMP/err")"; fi
+
+if "$BIN" forward --model "$MC" --text "$SRC" --steps 12 --seed 3 --format jsonl > "$TMP/fwd2.jsonl" 2>"$TMP/err" &&
+   "$BIN" forward --model "$MC" --text "$SRC" --steps 12 --seed 4 --format jsonl > "$TMP/fwd4.jsonl" 2>>"$TMP/err" &&
+   cmp -s "$TMP/fwd.jsonl" "$TMP/fwd2.jsonl" && ! cmp -s "$TMP/fwd.jsonl" "$TMP/fwd4.jsonl"; then
+  ok "forward is the same twice for a seed and differs for another"
+else not_ok "forward is the same twice for a seed and differs for another" "$(cat "$TMP/err")"; fi
+
+if out=$("$BIN" forward --model "$MC" --text "$SRC" --steps 5 2>&1) && grep -q "x0Kept" <<<"$out" && grep -q "word loss" <<<"$out" &&
+   [ "$(grep -c -E '^ +[0-9]+ +[0-9]+ +[0-9.]+ ' <<<"$out")" -ge 5 ]; then
+  ok "forward --format text prints the table and the word loss steps"
+else not_ok "forward --format text prints the table and the word loss steps" "$out"; fi
+
+check_edit() {
+  "$BIN" sample --model "$MC" --from-text "$SRC" --strength 0.5 --steps 12 --seed 2 --count 3 --control food=French \
+    --format jsonl --trace "$TMP/edit-trace.jsonl" > "$TMP/edit.jsonl" 2>"$TMP/err" || return 1
+  python3 - "$TMP/edit.jsonl" "$TMP/edit-trace.jsonl" 12 0.5 "$SRC" <<'EOF'
+import json, sys
+out = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+trace = [json.loads(l) for l in open(sys.argv[2]).read().splitlines()]
+K, S, src = int(sys.argv[3]), float(sys.argv[4]), sys.argv[5].split()
+assert len(out) == 3 and [o["seed"] for o in out] == [2, 3, 4]
+for o in out:
+    assert len(o["tokens"]) == len(src), f"length not fixed to the source's {len(src)}: {o['tokens']}"
+    assert "food=French" in o["scores"]
+timesteps = [int(j * 1999 / (K - 1) + 0.5) for j in range(K)]
+target = S * 2000 - 1
+index = max(j for j in range(K) if abs(timesteps[j] - target) == min(abs(t - target) for t in timesteps))
+steps = trace[:-1]
+assert len(steps) == index + 1, f"{len(steps)} steps traced, expected {index + 1} (start index {index})"
+assert steps[0]["t"] == timesteps[index], f"first step at t {steps[0]['t']}, expected {timesteps[index]}"
+assert steps[0]["step"] == K - index and steps[-1]["step"] == K
+assert trace[-1]["text"] == out[0]["text"]
+EOF
+}
+if out=$(check_edit 2>&1); then ok "sample --from-text --strength 0.5: starts at the step matching t = S*T, length fixed, trace and controls work"
+else not_ok "sample --from-text --strength 0.5: starts at the step matching t = S*T, length fixed, trace and controls work" "$out$(cat "$TMP/err")"; fi
+
+bad "forward with unknown words names them" '"Zebra", "Quux" are not in' -- "$BIN" forward --model "$MC" --text "The Zebra serves Quux food"
+bad "forward with an empty sentence" "empty" -- "$BIN" forward --model "$MC" --text "  "
+bad "forward with more than L-2 tokens" "at most 14" -- "$BIN" forward --model "$MC" --text "The The The The The The The The The The The The The The The"
+bad "sample --from-text with an unknown word" '"Zebra"' -- "$BIN" sample --model "$MC" --from-text "The Zebra" --strength 0.5
+bad "sample --strength 0" "accepted 0 < S <= 1" -- "$BIN" sample --model "$MC" --from-text "$SRC" --strength 0
+bad "sample --strength 1.5" "accepted 0 < S <= 1" -- "$BIN" sample --model "$MC" --from-text "$SRC" --strength 1.5
+bad "sample --strength -0.2" "accepted 0 < S <= 1" -- "$BIN" sample --model "$MC" --from-text "$SRC" --strength=-0.2
+badap "sample --strength without --from-text" "--from-text and --strength" -- "$BIN" sample --model "$MC" --strength 0.5
+badap "forward --format xml" "xml" -- "$BIN" forward --model "$MC" --text "$SRC" --format xml
+badap "eval --parts forwards" "forwards" -- "$BIN" eval --model "$MC" --parts forwards
+
+cp "$TMP/tiny.csv" "$TMP/held.csv"   # a file the model did not train on: all its sentences count as held out
+if out=$("$BIN" eval --model "$MC" --data "$TMP/tiny.csv" --held-out-data "$TMP/held.csv" --parts forward,edit --steps 10 \
+           --sentences 4 --strengths 0.5 2>&1) && grep -q "== forward (4 held-out sentences" <<<"$out" &&
+   grep -q "x0Kept from pure noise" <<<"$out" && grep -q "edit with food=Italian on" <<<"$out" &&
+   grep -q "edit with area=riverside on" <<<"$out"; then
+  ok "eval --parts forward,edit runs the forward curve and the edits"
+else not_ok "eval --parts forward,edit runs the forward curve and the edits" "$out"; fi
+
+# ---------------------------------------------------------------------------------------------
 # The terminal playground, driven through tmux on a private server.
 
 tm() { env -u TMUX tmux -L "$TMUX_SOCKET" "$@"; }

@@ -17,7 +17,12 @@ struct Eval: ParsableCommand {
             help: "Labelled E2E CSVs that decide which field/value pairs have at least 20 examples; default: the cleaned E2E files.")
     var labels: [String] = []
     @Option(help: "Samples per control target, per length and per infill template.") var perTarget = 20
-    @Option(help: "Which parts to run: all, unguided, control, length, infill (comma-separated).") var parts = PartList.all
+    @Option(help: "Which parts to run: all, unguided, control, length, infill, forward, edit (comma-separated).") var parts = PartList.all
+    @Option(help: "Held-out sentences for the forward and edit parts (the edit's contradicting-control sets use up to half as many each).")
+    var sentences = 100
+    @Option(help: "Strengths of the edit part (comma-separated, each in (0, 1]).") var strengths = "0.2,0.4,0.6,0.8"
+    @Option(help: "CSV or text file of the sentences for the forward and edit parts (its held-out part when the model trained on it); default: testset_w_refs.csv of the E2E data.")
+    var heldOutData: String?
     @Option(help: "Only these fields for the control part (comma-separated), default all.") var fields: String?
     @Option(name: .customLong("target"), help: "Only this FIELD=VALUE in the control part (repeatable).") var targets: [String] = []
     @OptionGroup var guidance: GuidanceOptions
@@ -27,16 +32,22 @@ struct Eval: ParsableCommand {
     func validate() throws {
         if count < 1 { throw ValidationError("--count must be positive") }
         if perTarget < 1 { throw ValidationError("--per-target must be positive") }
+        if sentences < 1 { throw ValidationError("--sentences must be positive") }
+        if format == .json && parts.namedOnly && (parts.forward || parts.edit) { throw ValidationError("the forward and edit parts print text only: leave out --format json") }
         for t in targets { _ = try ChainOptions.parseControl(t) }
     }
 
     func run() throws {
         try reportingErrors {
             BLAS.setThreads(1)
-            let evaluation = Evaluation(settings: try settings())
+            let settings = try settings()
+            let evaluation = Evaluation(settings: settings)
             switch format {
             case .text:
-                _ = try evaluation.run { event in EvaluationReport.lines(for: event).forEach { print($0) } }
+                if !parts.parts.isEmpty || !(parts.forward || parts.edit) {
+                    _ = try evaluation.run { event in EvaluationReport.lines(for: event).forEach { print($0) } }
+                }
+                try evaluateForwardAndEdit(settings)
             case .json:
                 print(try evaluation.run().json)
             }
@@ -67,27 +78,38 @@ struct PartList: ExpressibleByArgument {
     static let all = PartList(parts: Set(EvaluationPart.allCases))
 
     var parts: Set<EvaluationPart>
+    /// The forward curve and editing by partial noising (text reports of their own).
+    var forward = false, edit = false
 
-    init(parts: Set<EvaluationPart>) {
-        self.parts = parts
+    init(parts: Set<EvaluationPart>, forward: Bool = true, edit: Bool = true) {
+        self.parts = parts; self.forward = forward; self.edit = edit
     }
 
     init?(argument: String) {
         var parts = Set<EvaluationPart>()
+        var forward = false, edit = false
         for name in argument.split(separator: ",") {
-            if name == "all" {
-                parts.formUnion(EvaluationPart.allCases)
-            } else if let part = EvaluationPart(rawValue: String(name)) {
+            switch name {
+            case "all": parts.formUnion(EvaluationPart.allCases); forward = true; edit = true
+            case "forward": forward = true
+            case "edit": edit = true
+            default:
+                guard let part = EvaluationPart(rawValue: String(name)) else { return nil }
                 parts.insert(part)
-            } else {
-                return nil
             }
         }
-        if parts.isEmpty { return nil }
-        self.parts = parts
+        if parts.isEmpty && !forward && !edit { return nil }
+        self.init(parts: parts, forward: forward, edit: edit)
+        namedOnly = !argument.split(separator: ",").contains("all")
     }
 
-    static var allValueStrings: [String] { ["all"] + EvaluationPart.allCases.map(\.rawValue) }
+    /// Whether the list named its parts one by one (`all` adds forward and edit to a text report
+    /// only; a JSON report cannot hold them).
+    var namedOnly = false
 
-    var defaultValueDescription: String { parts.count == EvaluationPart.allCases.count ? "all" : parts.map(\.rawValue).sorted().joined(separator: ",") }
+    static var allValueStrings: [String] { ["all"] + EvaluationPart.allCases.map(\.rawValue) + ["forward", "edit"] }
+
+    var defaultValueDescription: String {
+        namedOnly ? (parts.map(\.rawValue) + (forward ? ["forward"] : []) + (edit ? ["edit"] : [])).sorted().joined(separator: ",") : "all"
+    }
 }

@@ -9,23 +9,38 @@ struct Sample: ParsableCommand {
     }
 
     static let configuration = CommandConfiguration(
-        abstract: "Generate sentences (all samples run as one batch).")
+        abstract: "Generate sentences (all samples run as one batch).",
+        discussion: """
+        Editing: --from-text SENTENCE --strength S noises the sentence to t = S*T (one noise draw per sample) and runs \
+        the reverse chain from the step that matches t, with every other option as usual. The source sentence's length \
+        is kept fixed, as --length does, unless --length, --infill or --free-length say otherwise.
+        """)
 
     @OptionGroup var chain: ChainOptions
     @Option(help: "Number of samples.") var count = 1
     @Option(help: "Output format.") var format = Format.text
     @Option(help: "Write a JSONL trace of every step of the first sample to this file.") var trace: String?
+    @Option(help: "Edit this sentence instead of starting from noise (needs --strength).") var fromText: String?
+    @Option(help: "How far --from-text is noised: 0 < S <= 1 (t = S*T; 1 is pure noise).") var strength: Double?
 
     func validate() throws {
         if count < 1 || count > 100_000 { throw ValidationError("--count must be in 1...100000 (got \(count))") }
+        if (fromText == nil) != (strength == nil) { throw ValidationError("--from-text and --strength go together: give both or neither") }
     }
 
     func run() throws {
         try reportingErrors {
             BLAS.setThreads(1)
+            if let strength { try SentenceEdit.validate(strength: strength) }
             let model = try chain.loadModel()
-            let settings = chain.settings()
-            let results = try SampleRunner.run(model: model, settings: settings, count: count, tracePath: trace)
+            var settings = chain.settings()
+            var edit: SentenceEdit? = nil
+            if let fromText, let strength {
+                let source = try SourceSentence(text: fromText, vocabulary: model.vocabulary, sequenceLength: model.config.sequenceLength)
+                edit = try SentenceEdit(source: source, strength: strength)
+                settings = edit?.settings(settings) ?? settings
+            }
+            let results = try SampleRunner.run(model: model, settings: settings, count: count, tracePath: trace, edit: edit)
             for r in results {
                 if format == .jsonl {
                     print(Trace.json(r))

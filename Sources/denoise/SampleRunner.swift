@@ -12,8 +12,11 @@ struct SampleResult: Encodable {
 /// Runs `count` chains batched (one batched chain per core), and with a trace, the first
 /// sample's chain on its own with a snapshot per step (it is the same chain: same seed).
 enum SampleRunner {
-    static func run(model: DiffusionModel, settings: ChainSettings, count: Int, tracePath: String?) throws -> [SampleResult] {
-        let batch = try BatchSampler.sample(model: model, settings: settings, count: count)
+    /// With `edit`, every chain starts from the edit's noised sentence (`settings` are the edit's).
+    static func run(model: DiffusionModel, settings: ChainSettings, count: Int, tracePath: String?,
+                    edit: SentenceEdit? = nil) throws -> [SampleResult] {
+        let prepare: (ReverseChain) throws -> Void = { chain in if let edit { try chain.startEdit(edit) } }
+        let batch = try BatchSampler.sample(model: model, settings: settings, count: count, prepare: prepare)
         let results = (0..<count).map { b -> SampleResult in
             let words = model.vocabulary.decode(batch.ids[b])
             return SampleResult(seed: settings.seed &+ UInt64(b), text: Tokenizer.join(words), tokens: words,
@@ -21,6 +24,7 @@ enum SampleRunner {
         }
         if let tracePath {
             let chain = try ReverseChain(model: model, settings: settings)
+            try prepare(chain)
             let snapshots = Array(chain)
             try Trace.write(header: TraceHeader(model: model.summary, settings: settings), snapshots: snapshots,
                             text: chain.text(sequence: 0), to: tracePath)

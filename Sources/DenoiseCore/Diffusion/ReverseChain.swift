@@ -165,15 +165,15 @@ public final class ReverseChain {
         return (schedule.timesteps[i], a, (1 - a).squareRoot(), schedule.snrDB(i))
     }
 
-    /// The snapshot of the starting noise (step 0).
+    /// The snapshot of the starting latent (step 0, or the step an edit starts at).
     public func initialSnapshot() -> StepSnapshot {
-        let noise = noiseFields(schedule.count - 1)
+        let noise = noiseFields(nextIndex)
         let rounding = round(latent.pointer, rows: 0..<length)
         let xt = tokens(rounding)
         let cands = candidates(rounding)
         previousSentence = xt.map(\.id)
         let (scores, guesses) = classify(latent.pointer, t: noise.t)
-        return StepSnapshot(step: 0, totalSteps: totalSteps, t: noise.t, alphaBar: noise.alphaBar, sigma: noise.sigma,
+        return StepSnapshot(step: stepsTaken, totalSteps: totalSteps, t: noise.t, alphaBar: noise.alphaBar, sigma: noise.sigma,
                             snrDB: noise.snr, xt: xt, x0: [], candidates: cands, changed: [], scores: scores,
                             fieldGuesses: guesses, guidanceNorm: 0, clamped: settings.clamp,
                             latent: latentSample(prediction: nil, alphaBar: noise.alphaBar))
