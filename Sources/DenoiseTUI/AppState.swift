@@ -54,6 +54,8 @@ public struct AppState: Sendable, Equatable {
     /// The screen size, as the driver last reported it: the timeline's rows depend on it.
     public var screenWidth = Layout.minimumWidth
     public var screenHeight = Layout.minimumHeight
+    /// Held-out corpus sentences the forward menu picks from at random (empty: none loaded).
+    public var heldOutSentences: [String] = []
     /// State of the generator behind `s` (new seed); injectable so tests are deterministic.
     public var seedState: UInt64
 
@@ -88,6 +90,8 @@ public enum PromptKind: Sendable, Equatable {
     case length
     case infill
     case guidanceWeight
+    /// The sentence a forward walk noises.
+    case forwardText
 }
 
 public enum MenuKind: Sendable, Equatable {
@@ -97,4 +101,7 @@ public enum MenuKind: Sendable, Equatable {
     case controls
     /// The values of one field.
     case values(field: String)
+    /// `f`: what the forward walk noises: the shown branch's sentence `current`, a typed one,
+    /// or a random held-out sentence (offered when `heldOut` sentences are loaded).
+    case forward(current: String, heldOut: Bool)
 }

@@ -33,6 +33,8 @@ public enum Command: Sendable, Equatable {
     case toggleMapScale
     /// Up / down: the timeline's step cursor moves by one row.
     case moveRow(Int)
+    /// `f`: the forward-mode menu (noise the current text, a typed sentence or a held-out one).
+    case forwardMenu
     /// The terminal's size changed (sent by the driver at start and on every resize).
     case resized(width: Int, height: Int)
     case quit

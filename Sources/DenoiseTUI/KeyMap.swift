@@ -34,6 +34,7 @@ public enum KeyMap {
         .character("p"): .toggleMapPrediction,
         .character("a"): .toggleMapScale,
         .up: .moveRow(-1), .down: .moveRow(1),
+        .character("f"): .forwardMenu,
         .escape: .dismiss,
     ]
 
@@ -55,6 +56,7 @@ public enum KeyMap {
         ("t", "next colour theme"),
         ("e", "export branch (.jsonl + .txt)"),
         ("v", "view: strip, geometry, timeline"),
+        ("f", "forward mode: noise a sentence (b then edits it)"),
         ("? / q", "this help / quit"),
         ("Enter / Esc", "accept / cancel a prompt or menu"),
     ]
@@ -100,7 +102,7 @@ public enum KeyMap {
         ("→/l", "step", 0), ("←/h", "back", 1), ("space", "play", 0), ("+/-", "speed", 9),
         ("g", "go to", 8), ("b", "branch", 2), ("c", "controls", 2), ("x", "clamp", 5),
         ("s", "seed", 6), ("Tab", "inspect", 4), ("t", "theme", 7), ("e", "export", 5),
-        ("v", "view", 3), ("?", "help", 0), ("q", "quit", 0),
+        ("v", "view", 3), ("f", "forward", 6), ("?", "help", 0), ("q", "quit", 0),
     ]
 
     /// The footer of a view: the common entries with the view's own keys in front.

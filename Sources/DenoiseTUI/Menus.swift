@@ -16,6 +16,10 @@ enum MenuAction: Equatable {
     case clearControls
     case prompt(PromptKind)
     case toggleClamp
+    /// Start a forward walk of this sentence.
+    case forward(String)
+    /// Start a forward walk of a random held-out sentence.
+    case forwardHeldOut
 }
 
 /// The menus' contents, computed from the settings being edited so the state holds only which
@@ -26,6 +30,7 @@ enum Menus {
         case .branch: return "branch from step \(step)"
         case .controls: return "controls (a change branches from step \(step))"
         case .values(let field): return field
+        case .forward: return "forward mode: noise a sentence"
         }
     }
 
@@ -61,6 +66,14 @@ enum Menus {
                 items.append(MenuItem(label: "clear all", value: "", shortcut: "0", action: .clearControls))
             }
             return items
+        case .forward(let current, let heldOut):
+            return [
+                MenuItem(label: "this text", value: current.isEmpty ? "(no words yet)" : current, shortcut: "1",
+                         action: current.isEmpty ? nil : .forward(current)),
+                MenuItem(label: "type a sentence", value: "", shortcut: "2", action: .prompt(.forwardText)),
+                MenuItem(label: "random held-out", value: heldOut ? "a sentence the model never trained on" : "none loaded (play --sentences FILE)",
+                         shortcut: "3", action: heldOut ? .forwardHeldOut : nil),
+            ]
         case .values(let field):
             let values = summary.fields.first { $0.name == field }?.values ?? []
             var items = [MenuItem(label: "none", value: "no control on \(field)", shortcut: "0",
@@ -101,6 +114,7 @@ extension PromptKind {
         case .length: return "length in tokens (1-\(max(1, summary.sequenceLength - 2)), empty = free):"
         case .infill: return "infill template (_ = free token, empty = off):"
         case .guidanceWeight: return "guidance weight (0 = off):"
+        case .forwardText: return "sentence to noise:"
         }
     }
 }

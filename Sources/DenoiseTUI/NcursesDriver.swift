@@ -33,6 +33,7 @@ final class NcursesDriver {
         self.state = AppState(themeName: theme.name, themes: Theme.available(in: options.themesDirectory),
                               colorsEnabled: colorsWanted,
                               seedState: UInt64(truncatingIfNeeded: DispatchTime.now().uptimeNanoseconds))
+        self.state.heldOutSentences = options.heldOutSentences
     }
 
     func run() throws -> Int32 {

@@ -11,11 +11,14 @@ public struct PlaygroundOptions: Sendable {
     public var exportDirectory: String
     /// Draw with ASCII even in a UTF-8 locale.
     public var forceASCII: Bool
+    /// Held-out sentences the forward menu (`f`) picks from at random.
+    public var heldOutSentences: [String]
 
     public init(themeName: String = "default", themesDirectory: String = "Themes",
-                exportDirectory: String = ".", forceASCII: Bool = false) {
+                exportDirectory: String = ".", forceASCII: Bool = false, heldOutSentences: [String] = []) {
         self.themeName = themeName; self.themesDirectory = themesDirectory
         self.exportDirectory = exportDirectory; self.forceASCII = forceASCII
+        self.heldOutSentences = heldOutSentences
     }
 }
 

@@ -72,15 +72,22 @@ private struct Reduction {
         if viewKey(command) { return }
         guard let engine else { return say("waiting for the engine…") }
         let snapshot = engine.snapshot
+        let forward = engine.direction == .forward
         switch command {
         case .stepForward:
-            if snapshot.step >= snapshot.totalSteps {
+            if forward && snapshot.step >= snapshot.totalSteps {
+                say("last step (\(snapshot.totalSteps)): pure noise; b edits from any step")
+            } else if snapshot.step >= snapshot.totalSteps {
                 say("last step (\(snapshot.totalSteps)): b branches from here, s starts a new seed")
             } else {
                 sendPausing(.stepForward)
             }
         case .stepBack:
-            if snapshot.step == 0 { say("already at step 0: pure noise") } else { sendPausing(.stepBack) }
+            if snapshot.step == 0 {
+                say(forward ? "already at step 0: the clean sentence" : "already at step 0: pure noise")
+            } else {
+                sendPausing(.stepBack)
+            }
         case .toStart:
             sendPausing(.toStart)
         case .toEnd:
@@ -102,6 +109,8 @@ private struct Reduction {
             state.overlay = .prompt(Prompt(.jump))
         case .inspectPrompt:
             state.overlay = .prompt(Prompt(.inspect))
+        case .branchMenu where forward && snapshot.step == 0:
+            say("step 0 is the clean sentence: step forward to noise it, then b edits from there")
         case .branchMenu:
             state.draft = engine.settings
             openMenu(.branch, at: .confirmBranch)
@@ -113,7 +122,7 @@ private struct Reduction {
         case .reseed:
             let seed = Reducer.nextSeed(&state.seedState, avoiding: engine.settings.seed)
             send(.reseed(seed))
-            say("new chain from noise, seed \(seed)")
+            say(forward ? "new forward walk, seed \(seed)" : "new chain from noise, seed \(seed)")
         case .inspectNext, .inspectPrevious:
             let n = sequenceLength
             guard n > 0 else { return }
@@ -122,13 +131,19 @@ private struct Reduction {
         case .nextBranch, .previousBranch:
             switchBranch(by: command == .nextBranch ? 1 : -1)
         case .toggleCompare:
-            if engine.branches.count < 2 && !state.compare {
+            if engine.branches.count < 2 && engine.source == nil && !state.compare {
                 say("only one branch so far: b makes one, then B compares them")
             } else {
                 state.compare.toggle()
             }
+        case .export where forward:
+            say("e exports reverse chains: b edits from this step, then e exports the edit")
         case .export:
             effects.append(.export)
+        case .forwardMenu:
+            state.draft = nil
+            let current = forward ? engine.source ?? "" : snapshot.sentenceText
+            openMenu(.forward(current: current, heldOut: !state.heldOutSentences.isEmpty))
         case .moveRow(let delta):
             moveRow(delta, engine)
         default:
@@ -253,7 +268,7 @@ private struct Reduction {
             openMenu(.controls, at: .chooseField(field))
         case .controls where state.draft != nil:
             openMenu(.branch, at: .openControls)
-        case .controls, .branch:
+        case .controls, .branch, .forward:
             state.draft = nil
             state.overlay = .none
         }
@@ -268,6 +283,8 @@ private struct Reduction {
             openMenu(.branch, at: .prompt(.seed))
         case .length, .infill, .guidanceWeight:
             openMenu(.controls)
+        case .forwardText:
+            state.overlay = .none
         }
     }
 
@@ -297,7 +314,22 @@ private struct Reduction {
             state.overlay = .prompt(Prompt(kind, input: prefill(kind)))
         case .toggleClamp:
             state.draft?.clamp.toggle()
+        case .forward(let text):
+            startForward(text)
+        case .forwardHeldOut:
+            let sentences = state.heldOutSentences
+            guard !sentences.isEmpty else { return }
+            let pick = Int(Reducer.nextSeed(&state.seedState, avoiding: nil) % UInt64(sentences.count))
+            startForward(sentences[pick])
         }
+    }
+
+    /// Leaves the menu and asks the engine for a forward walk of `text` (a sentence the model
+    /// cannot read comes back as the engine's note).
+    private mutating func startForward(_ text: String) {
+        state.overlay = .none
+        send(.forward(text))
+        say("forward mode: noising \"\(text)\" (→ steps towards noise, b edits from the step shown)")
     }
 
     private func prefill(_ kind: PromptKind) -> String {
@@ -306,7 +338,7 @@ private struct Reduction {
         case .length: return settings.length.map(String.init) ?? ""
         case .infill: return settings.infill ?? ""
         case .guidanceWeight: return Describe.trimmed(Double(settings.guidance.weight))
-        case .jump, .inspect, .seed: return ""
+        case .jump, .inspect, .seed, .forwardText: return ""
         }
     }
 
@@ -365,6 +397,9 @@ private struct Reduction {
                 return say("infill template has \(words.count) tokens; at most \(maxLength) fit", error: true)
             }
             edit("infill \"\(input)\"") { $0.infill = input }
+        case .forwardText:
+            guard !input.isEmpty else { return say("the sentence is empty: type at least one word", error: true) }
+            startForward(input)
         case .guidanceWeight:
             guard let weight = Float(input), weight.isFinite, weight >= 0, weight <= 100 else {
                 return say("not a weight: \"\(input)\" (expected a number from 0 to 100)", error: true)

@@ -10,26 +10,54 @@ struct Play: ParsableCommand {
     @OptionGroup var chain: ChainOptions
     @Option(help: "Theme name (a file in Themes/): default, light, high-contrast, colorblind, mono.") var theme = "default"
     @Option(help: "Replay an exported JSONL trace (no model needed).") var replay: String?
+    @Option(help: "Open in forward mode: noise this sentence step by step (tokens in the model's vocabulary, at most L-2).")
+    var forward: String?
+    @Option(help: "A corpus file (E2E CSV, or one sentence a line) whose held-out sentences the forward menu (f) picks from at random: those in the model's held-out bucket that it can read.")
+    var sentences: String?
 
     func run() throws {
         try reportingErrors {
-            guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
-                throw DenoiseError.invalid("denoise play needs a terminal: stdout or stdin is not a TTY (for scripts use `denoise sample`)")
-            }
             BLAS.setThreads(1)
             let engine: any EngineHandle
+            var heldOut: [String] = []
+            if replay != nil && forward != nil {
+                throw DenoiseError.invalid("--forward and --replay cannot be used together: a replay has no model to noise the sentence with")
+            }
             if let replay {
                 engine = try ReplayEngine(tracePath: replay)
             } else {
                 let model = try chain.loadModel()
-                engine = try PlaygroundEngine(model: model, settings: chain.settings())
+                engine = try PlaygroundEngine(model: model, settings: chain.settings(), forward: forward)
+                if let sentences { heldOut = try Self.heldOutSentences(path: sentences, model: model) }
             }
-            let options = PlaygroundOptions(themeName: theme, themesDirectory: repositoryFolder("Themes") ?? "Themes")
+            // After the engine, so a bad model or sentence is named even without a terminal.
+            guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
+                throw DenoiseError.invalid("denoise play needs a terminal: stdout or stdin is not a TTY (for scripts use `denoise sample`)")
+            }
+            let options = PlaygroundOptions(themeName: theme, themesDirectory: repositoryFolder("Themes") ?? "Themes",
+                                            heldOutSentences: heldOut)
             let status: Int32
             do { status = try Playground.run(engine: engine, options: options) } catch let e as PlaygroundError {
                 throw DenoiseError.invalid(e.message)
             }
             if status != 0 { throw ExitCode(status) }
         }
+    }
+
+    /// The sentences of `path` that the model never trained on (its recorded held-out bucket;
+    /// all of them when the model records no training) and can encode, at most 1000.
+    static func heldOutSentences(path: String, model: DiffusionModel) throws -> [String] {
+        let percent = model.config.training?.heldOutPercent
+        var kept: [String] = []
+        for example in try CorpusReader.read(path: path) where kept.count < 1000 {
+            if let percent, !TrainingData.isHeldOut(example.text, percent: percent) { continue }
+            guard (try? SourceSentence(text: example.text, vocabulary: model.vocabulary,
+                                       sequenceLength: model.config.sequenceLength)) != nil else { continue }
+            kept.append(example.text)
+        }
+        guard !kept.isEmpty else {
+            throw DenoiseError.invalid("--sentences \(path): no held-out sentence the model can read (in its vocabulary, at most L-2 tokens)")
+        }
+        return kept
     }
 }

@@ -169,7 +169,8 @@ public final class ForwardProcess {
         let snapshot = StepSnapshot(step: stepsTaken, totalSteps: totalSteps, t: schedule.timesteps[i], alphaBar: alphaBar,
                                     sigma: (1 - alphaBar).squareRoot(), snrDB: schedule.snrDB(i), xt: xt, x0: prediction,
                                     candidates: candidates, changed: changed, scores: [:], fieldGuesses: [],
-                                    guidanceNorm: 0, clamped: false)
+                                    guidanceNorm: 0, clamped: false,
+                                    latent: latentSample(alphaBar: alphaBar, prediction: ws.output.pointer))
         return ForwardStep(snapshot: snapshot, kept: source.keptShare(xt.map(\.id)), x0Kept: source.keptShare(ids))
     }
 

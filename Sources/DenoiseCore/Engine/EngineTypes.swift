@@ -13,6 +13,14 @@ public enum EngineRequest: Sendable, Equatable {
     case selectBranch(Int)
     /// A fresh chain (new branch) from step 0 with this seed.
     case reseed(UInt64)
+    /// A forward walk (new branch) of this sentence, clean to noise, with the shown branch's
+    /// seed and steps. A sentence the model cannot read leaves a note and no branch.
+    case forward(String)
+}
+
+/// What a branch walks: the reverse chain (noise to text) or the forward process (text to noise).
+public enum WalkDirection: Sendable, Equatable {
+    case reverse, forward
 }
 
 /// A branch as the UI lists it.
@@ -23,8 +31,13 @@ public struct BranchSummary: Sendable, Equatable {
     public var settings: ChainSettings
     /// The final or current sentence of this branch.
     public var text: String
-    public init(index: Int, parentStep: Int, settings: ChainSettings, text: String) {
+    public var direction: WalkDirection
+    /// The sentence a forward walk noises, or that an edit (a chain branched from a forward walk) started from.
+    public var source: String?
+    public init(index: Int, parentStep: Int, settings: ChainSettings, text: String,
+                direction: WalkDirection = .reverse, source: String? = nil) {
         self.index = index; self.parentStep = parentStep; self.settings = settings; self.text = text
+        self.direction = direction; self.source = source
     }
 }
 
@@ -40,12 +53,18 @@ public struct EngineState: Sendable {
     public var stepsPerSecond: Double
     /// A one-line note about the last request (an error, "history cap reached", ...).
     public var note: String?
+    /// The shown branch's walk: forward steps run up in t, clean to noise.
+    public var direction: WalkDirection
+    /// The shown branch's source sentence (a forward walk's, or an edit's); nil for a chain from noise.
+    public var source: String?
 
     public init(history: [StepSnapshot], current: Int, branchIndex: Int, branches: [BranchSummary],
-                settings: ChainSettings, playing: Bool, stepsPerSecond: Double, note: String?) {
+                settings: ChainSettings, playing: Bool, stepsPerSecond: Double, note: String?,
+                direction: WalkDirection = .reverse, source: String? = nil) {
         self.history = history; self.current = current; self.branchIndex = branchIndex
         self.branches = branches; self.settings = settings; self.playing = playing
         self.stepsPerSecond = stepsPerSecond; self.note = note
+        self.direction = direction; self.source = source
     }
 
     public var snapshot: StepSnapshot { history[current] }

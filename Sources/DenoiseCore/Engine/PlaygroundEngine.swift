@@ -1,7 +1,7 @@
 import Foundation
 
-/// The playground's engine: owns the model, the reverse chains of every branch and their
-/// history, on one serial DispatchQueue.
+/// The playground's engine: owns the model, the walks of every branch (reverse chains, and
+/// forward walks that noise a sentence) and their history, on one serial DispatchQueue.
 ///
 /// Threading contract:
 /// - Everything below "engine-queue state" is touched only on `queue`.
@@ -30,31 +30,70 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     private var note: String?
     private var lastPublish: UInt64 = 0
 
+    /// What a branch computes its steps with.
+    enum Walk {
+        case reverse(ReverseChain)
+        case forward(ForwardProcess)
+    }
+
     final class Branch {
         let settings: ChainSettings
         let parentStep: Int
-        let chain: ReverseChain
+        let walk: Walk
+        /// The forward walk's sentence, or the sentence an edit started from.
+        let source: SourceSentence?
         var history: [StepSnapshot]
+        /// The reverse chain's state after each history entry (empty for a forward walk, whose
+        /// x_t at any step is recomputed from its one noise draw).
         var states: [ReverseChain.State]
+        /// Index into `history`.
         var current: Int
 
-        init(settings: ChainSettings, parentStep: Int, chain: ReverseChain, history: [StepSnapshot], states: [ReverseChain.State]) {
-            self.settings = settings; self.parentStep = parentStep; self.chain = chain
+        init(settings: ChainSettings, parentStep: Int, walk: Walk, source: SourceSentence? = nil,
+             history: [StepSnapshot], states: [ReverseChain.State]) {
+            self.settings = settings; self.parentStep = parentStep; self.walk = walk; self.source = source
             self.history = history; self.states = states; current = history.count - 1
         }
 
-        var lastStep: Int { chain.totalSteps }
+        /// The step of `history[0]`: 0, or the step an edit's chain starts at.
+        var firstStep: Int { history[0].step }
+
+        /// The history index of the walk's last step.
+        var lastIndex: Int {
+            switch walk {
+            case .reverse(let chain): return chain.totalSteps - firstStep
+            case .forward(let process): return process.totalSteps
+            }
+        }
+
+        var direction: WalkDirection {
+            if case .forward = walk { return .forward }
+            return .reverse
+        }
     }
 
-    /// Builds the first chain synchronously (so bad settings fail before the UI starts).
-    public init(model: DiffusionModel, settings: ChainSettings, historyCap: Int = 12_000) throws {
+    /// Builds the first branch synchronously (so bad settings or a bad sentence fail before the
+    /// UI starts): a reverse chain, or with `forward` a forward walk of that sentence.
+    public init(model: DiffusionModel, settings: ChainSettings, forward: String? = nil, historyCap: Int = 12_000) throws {
         self.model = model
         self.summary = model.summary
         self.historyCap = historyCap
-        let chain = try ReverseChain(model: model, settings: settings)
-        let first = chain.initialSnapshot()
-        branches = [Branch(settings: settings, parentStep: 0, chain: chain, history: [first], states: [chain.saveState()])]
+        if let forward {
+            branches = [try Self.forwardBranch(model: model, text: forward, settings: settings, parentStep: 0)]
+        } else {
+            let chain = try ReverseChain(model: model, settings: settings)
+            let first = chain.initialSnapshot()
+            branches = [Branch(settings: settings, parentStep: 0, walk: .reverse(chain), history: [first], states: [chain.saveState()])]
+        }
         loop.post(currentState())
+    }
+
+    /// A forward walk of `text` with the seed and steps of `settings`, at its step 0 (the clean sentence).
+    static func forwardBranch(model: DiffusionModel, text: String, settings: ChainSettings, parentStep: Int) throws -> Branch {
+        let source = try SourceSentence(text: text, vocabulary: model.vocabulary, sequenceLength: model.config.sequenceLength)
+        let process = try ForwardProcess(model: model, source: source, seed: settings.seed, steps: settings.steps)
+        return Branch(settings: settings, parentStep: parentStep, walk: .forward(process), source: source,
+                      history: [process.initialSnapshot()], states: [])
     }
 
     public func send(_ request: EngineRequest) {
@@ -86,9 +125,9 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
             target = nil
             pause()
             if branch.current > 0 { branch.current -= 1 }
-        case .jump(let k): moveTo(max(0, min(k, branch.lastStep)))
+        case .jump(let k): moveTo(max(0, min(k - branch.firstStep, branch.lastIndex)))
         case .toStart: target = nil; pause(); branch.current = 0
-        case .toEnd: moveTo(branch.lastStep)
+        case .toEnd: moveTo(branch.lastIndex)
         case .play(let s): play(stepsPerSecond: s)
         case .pause: pause()
         case .branch(let settings): makeBranch(settings: settings, from: branch.current)
@@ -97,7 +136,13 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
         case .reseed(let seed):
             var s = branch.settings
             s.seed = seed
-            makeBranch(settings: s, from: 0)
+            if branch.direction == .forward, let source = branch.source {
+                startForward(Tokenizer.join(source.tokens), settings: s)
+            } else {
+                makeBranch(settings: s, from: 0)
+            }
+        case .forward(let text):
+            startForward(text, settings: branch.settings)
         }
         publish()
     }
@@ -107,9 +152,15 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     private func advance() -> Bool {
         let b = branch
         if b.current < b.history.count - 1 { b.current += 1; return true }
-        guard let snapshot = b.chain.next() else { return false }
-        b.history.append(snapshot)
-        b.states.append(b.chain.saveState())
+        switch b.walk {
+        case .reverse(let chain):
+            guard let snapshot = chain.next() else { return false }
+            b.history.append(snapshot)
+            b.states.append(chain.saveState())
+        case .forward(let process):
+            guard let step = process.step() else { return false }
+            b.history.append(step.snapshot)
+        }
         b.current += 1
         enforceCap()
         return true
@@ -152,8 +203,22 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
 
     private func pause() { clock.stop() }
 
+    private func startForward(_ text: String, settings: ChainSettings) {
+        do {
+            let walk = try Self.forwardBranch(model: model, text: text, settings: settings, parentStep: branch.current)
+            pause()
+            target = nil
+            branches.append(walk)
+            shown = branches.count - 1
+            enforceCap()
+        } catch {
+            note = Self.describe(error)
+        }
+    }
+
     private func makeBranch(settings: ChainSettings, from requested: Int) {
         let parent = branch
+        if case .forward(let process) = parent.walk { return makeEdit(settings: settings, from: process, at: requested) }
         do {
             let chain = try ReverseChain(model: model, settings: settings)
             var k = requested
@@ -162,7 +227,9 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
                 note = "steps changed: the new branch starts from step 0"
             }
             var history = [StepSnapshot](), states = [ReverseChain.State]()
-            if k == 0 && (settings.seed != parent.settings.seed || settings.steps != parent.settings.steps) {
+            let fresh = k == 0 && parent.firstStep == 0
+                && (settings.seed != parent.settings.seed || settings.steps != parent.settings.steps)
+            if fresh {
                 history = [chain.initialSnapshot()]
                 states = [chain.saveState()]
             } else {
@@ -178,14 +245,46 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
             }
             pause()
             target = nil
-            branches.append(Branch(settings: settings, parentStep: k, chain: chain, history: history, states: states))
+            branches.append(Branch(settings: settings, parentStep: k, walk: .reverse(chain), source: fresh ? nil : parent.source,
+                                   history: history, states: states))
             shown = branches.count - 1
             enforceCap()
-        } catch let e as DenoiseError {
-            note = e.description
         } catch {
-            note = "\(error)"
+            note = Self.describe(error)
         }
+    }
+
+    /// Edit by noising: a reverse chain that starts from the forward walk's x_t at step `k`, at
+    /// the schedule index whose time matches that step's t (the rule of `sample --from-text`,
+    /// strength S = (t + 1) / T), with the source's length fixed unless `settings` say otherwise.
+    private func makeEdit(settings draft: ChainSettings, from process: ForwardProcess, at k: Int) {
+        guard k > 0 else {
+            note = "step 0 is the clean sentence: step forward to noise it, then b edits from there"
+            return
+        }
+        do {
+            let t = branch.history[k].t
+            let edit = try SentenceEdit(source: process.source, strength: Double(t + 1) / Double(model.config.diffusionSteps))
+            let settings = edit.settings(draft)
+            let chain = try ReverseChain(model: model, settings: settings)
+            let index = try SentenceEdit.scheduleIndex(strength: edit.strength, schedule: chain.schedule,
+                                                       diffusionSteps: model.config.diffusionSteps)
+            chain.start(atScheduleIndex: index, latent: process.latent(atStep: k))
+            let first = chain.initialSnapshot()
+            pause()
+            target = nil
+            branches.append(Branch(settings: settings, parentStep: k, walk: .reverse(chain), source: process.source,
+                                   history: [first], states: [chain.saveState()]))
+            shown = branches.count - 1
+            enforceCap()
+            if first.t != t { note = "the edit starts at t=\(first.t), the nearest time of its \(settings.steps)-step schedule to t=\(t)" }
+        } catch {
+            note = Self.describe(error)
+        }
+    }
+
+    private static func describe(_ error: Error) -> String {
+        (error as? DenoiseError)?.description ?? "\(error)"
     }
 
     private func enforceCap() {
@@ -212,9 +311,11 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
         let b = branch
         let summaries = branches.enumerated().map { i, br in
             BranchSummary(index: i, parentStep: br.parentStep, settings: br.settings,
-                          text: br.history[br.current].sentenceText)
+                          text: br.history[br.current].sentenceText, direction: br.direction,
+                          source: br.source.map { Tokenizer.join($0.tokens) })
         }
         return EngineState(history: b.history, current: b.current, branchIndex: shown, branches: summaries,
-                           settings: b.settings, playing: clock.isRunning, stepsPerSecond: clock.stepsPerSecond, note: note)
+                           settings: b.settings, playing: clock.isRunning, stepsPerSecond: clock.stepsPerSecond, note: note,
+                           direction: b.direction, source: b.source.map { Tokenizer.join($0.tokens) })
     }
 }

@@ -73,7 +73,8 @@ public final class ReplayEngine: EngineHandle, @unchecked Sendable {
         case .toEnd: current = last
         case .play(let s): start(s)
         case .pause: stop()
-        case .branch, .reseed, .selectBranch: note = "replay: branching, seeds and controls need a model (denoise play --model DIR)"
+        case .branch, .reseed, .selectBranch, .forward:
+            note = "replay: branching, seeds, controls and the forward walk need a model (denoise play --model DIR)"
         }
         publish()
     }

@@ -10,7 +10,8 @@ enum HeaderPanel {
         let clamp = "clamp \(e.settings.clamp ? "on" : "off")"
         let branch = e.branches.count > 1 ? "branch \(e.branchIndex + 1) of \(e.branches.count)" : "branch \(e.branchIndex + 1)"
         let branchShort = e.branches.count > 1 ? "br \(e.branchIndex + 1)/\(e.branches.count)" : "br \(e.branchIndex + 1)"
-        let step = "step \(s.step)/\(s.totalSteps)"
+        // A forward walk counts up in t, clean to noise; an edit is a chain started from one.
+        let step = (e.direction == .forward ? "forward " : e.source != nil ? "edit " : "") + "step \(s.step)/\(s.totalSteps)"
         // A trace without a header does not say which seed made it.
         let seed = c.summary.replay?.settingsRecorded == false ? "seed ?" : "seed \(e.settings.seed)"
         let t = "t=\(s.t)/\(c.summary.diffusionSteps)"

@@ -37,8 +37,11 @@ enum NoisePanel {
         var values = [Double?](repeating: nil, count: k + 1)
         if t >= 2, k <= t {
             let schedule = NoiseSchedule(sqrtSteps: t).respaced(to: k).alphaBars
-            for step in 1...k { values[step] = schedule[k - step] }
-            values[0] = values[1]
+            // A reverse step k runs at schedule index K - k; a forward step k at index k - 1, after
+            // the clean sentence (alphaBar 1) at step 0.
+            let forward = c.engine.direction == .forward
+            for step in 1...k { values[step] = schedule[forward ? step - 1 : k - step] }
+            values[0] = forward ? 1 : values[1]
         }
         for snapshot in c.engine.history.prefix(c.engine.current + 1) where (0...k).contains(snapshot.step) {
             values[snapshot.step] = snapshot.alphaBar

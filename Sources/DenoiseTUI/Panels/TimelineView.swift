@@ -38,6 +38,7 @@ enum TimelineView {
         let history = c.engine.history
         let total = c.snapshot.totalSteps
         let newest = history.last?.step ?? 0
+        let firstStep = history.first?.step ?? 0
         frame.box(rect, title: "timeline · steps 0-\(total) down, positions across")
         let inner = rect.inset(1)
         let rows = max(1, inner.height - 2)
@@ -63,7 +64,8 @@ enum TimelineView {
             let isCursor = r == cursorRow
             frame.put(String(format: "%4d", range.lowerBound), x: inner.x, y: y, role: isCursor ? .highlight : .dim)
             if isCursor { frame[inner.x + labelWidth - 1, y] = Cell(character: g.cursor, role: .highlight, bold: true) }
-            let computed = range.filter { $0 < history.count }
+            // History index i holds step firstStep + i (an edit's chain starts past step 0).
+            let computed = range.filter { $0 >= firstStep && $0 - firstStep < history.count }.map { $0 - firstStep }
             guard let last = computed.last else { continue }
             let tokens = history[last].sentenceTokens
             for p in 0..<min(shown, tokens.count) {

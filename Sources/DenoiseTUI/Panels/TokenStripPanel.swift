@@ -68,7 +68,7 @@ enum TokenStripPanel {
 
     static func draw(_ frame: inout Frame, _ rect: Rect, _ c: PanelContext) {
         var area = rect
-        if c.state.compare, c.engine.branches.count > 1, area.height >= 5 {
+        if c.state.compare, c.engine.branches.count > 1 || c.engine.source != nil, area.height >= 5 {
             drawCompare(&frame, Rect(x: area.x, y: area.y, width: area.width, height: 2), c)
             area = Rect(x: area.x, y: area.y + 2, width: area.width, height: area.height - 2)
         }
@@ -163,16 +163,21 @@ enum TokenStripPanel {
         return .text
     }
 
-    /// Two lines: the other branch's sentence and this one's, differing words marked.
+    /// Two lines, differing words marked: the source sentence and this branch's when the branch
+    /// has a source (a forward walk or an edit of one), else the other branch's sentence and this one's.
     static func drawCompare(_ frame: inout Frame, _ rect: Rect, _ c: PanelContext) {
         let branches = c.engine.branches
         let here = branches.firstIndex { $0.index == c.engine.branchIndex } ?? 0
         let other = branches[here > 0 ? here - 1 : min(1, branches.count - 1)]
         let current = TokenText.sentence(c.snapshot.sentenceTokens)
-        let otherWords = other.text.split(separator: " "), currentWords = current.split(separator: " ")
-        let rows = [(other, otherWords, currentWords), (branches[here], currentWords, otherWords)]
+        let otherText = c.engine.source ?? other.text
+        let otherWords = otherText.split(separator: " "), currentWords = current.split(separator: " ")
+        let currentLabel = c.engine.direction == .forward ? "x\u{0302}0 at step \(c.snapshot.step) "
+            : "\(c.engine.source != nil ? "edit" : "branch") \(branches[here].index + 1) (from step \(branches[here].parentStep)) "
+        let otherLabel = c.engine.source != nil ? "source " : "branch \(other.index + 1) (from step \(other.parentStep)) "
+        let rows = [(otherLabel, otherWords, currentWords), (currentLabel, currentWords, otherWords)]
         for (r, row) in rows.enumerated() {
-            let label = "branch \(row.0.index + 1) (from step \(row.0.parentStep)) "
+            let label = row.0
             let y = rect.y + r
             var x = rect.x + 1 + frame.put(label, x: rect.x + 1, y: y, role: r == 0 ? .dim : .title, bold: r == 1)
             for (i, word) in row.1.enumerated() {
