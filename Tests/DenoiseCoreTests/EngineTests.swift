@@ -313,3 +313,103 @@ final class PollCounter: @unchecked Sendable {
         #expect(state.branches.first?.text == "a pub")
     }
 }
+
+/// Forward mode in the engine: a forward walk as a branch, stepped one step per turn like a
+/// chain, and edits branched from it.
+@Suite struct ForwardEngineTests {
+    let model = TinyModel.make()
+    let helper = EngineTests()
+    static let sentence = ForwardProcessTests.sentence
+
+    func forwardEngine(steps: Int = 20, seed: UInt64 = 3) throws -> PlaygroundEngine {
+        try PlaygroundEngine(model: model, settings: ChainSettings(seed: seed, steps: steps), forward: Self.sentence)
+    }
+
+    @Test func opensInForwardModeAtTheCleanSentence() throws {
+        let e = try forwardEngine()
+        let state = try #require(e.poll())
+        #expect(state.direction == .forward && state.source == Self.sentence && state.branches[0].direction == .forward)
+        #expect(state.snapshot.step == 0 && state.snapshot.alphaBar == 1 && state.snapshot.x0.isEmpty)
+        #expect(state.snapshot.sentenceText == Self.sentence, "step 0 rounds the clean embeddings to the sentence")
+    }
+
+    @Test func badSentencesFailBeforeTheUIStarts() {
+        #expect(throws: DenoiseError.self) {
+            try PlaygroundEngine(model: model, settings: ChainSettings(steps: 20), forward: "zzqx is a pub .")
+        }
+        #expect(throws: DenoiseError.self) { try PlaygroundEngine(model: model, settings: ChainSettings(steps: 20), forward: " ") }
+    }
+
+    @Test func steppingMatchesTheForwardProcess() throws {
+        let e = try forwardEngine()
+        let source = try ForwardProcessTests.source(model)
+        let walk = try ForwardProcess(model: model, source: source, seed: 3, steps: 20).walk()
+        var s = try helper.settle(e, .stepForward, .stepForward, .stepForward)
+        #expect(s.snapshot.step == 3 && s.history.count == 4)
+        #expect(helper.shown(s.snapshot) == helper.shown(walk[2].snapshot))
+        #expect(s.snapshot.latent != nil, "forward snapshots carry the 2-D geometry the views draw")
+        #expect(zip(s.history.dropFirst(), s.history.dropFirst(2)).allSatisfy { $0.t < $1.t }, "t runs up")
+        s = try helper.settle(e, .toEnd)
+        #expect(s.snapshot.step == 20 && helper.shown(s.snapshot) == helper.shown(walk[19].snapshot))
+        s = try helper.settle(e, .jump(to: 7))
+        #expect(s.current == 7 && helper.shown(s.snapshot) == helper.shown(walk[6].snapshot))
+        s = try helper.settle(e, .toStart)
+        #expect(s.current == 0 && s.history.count == 21)
+    }
+
+    @Test func fFromAChainAddsAForwardBranch() throws {
+        let e = try helper.engine(steps: 20)
+        var s = try helper.settle(e, .stepForward, .forward("zzqx"))
+        #expect(s.branches.count == 1 && s.note?.contains("zzqx") == true, "a bad sentence leaves a note and no branch")
+        s = try helper.settle(e, .forward(Self.sentence))
+        #expect(s.branches.count == 2 && s.branchIndex == 1 && s.direction == .forward && s.snapshot.step == 0)
+        #expect(s.settings.seed == 1 && s.snapshot.totalSteps == 20, "the walk takes the chain's seed and steps")
+        s = try helper.settle(e, .selectBranch(0))
+        #expect(s.direction == .reverse && s.source == nil)
+    }
+
+    /// `b` at forward step k: the edit's chain starts at the schedule index whose t is step k's
+    /// t, from exactly the x_t of step k, with the source's length fixed; it then runs as a
+    /// hand-built chain started the same way does.
+    @Test func branchingEditsFromTheXtOnScreen() throws {
+        let e = try forwardEngine()
+        let k = 12
+        var s = try helper.settle(e, .jump(to: k))
+        let forwardT = s.snapshot.t
+        var draft = s.settings
+        draft.seed = 77
+        s = try helper.settle(e, .branch(draft))
+        #expect(s.branches.count == 2 && s.branchIndex == 1 && s.direction == .reverse)
+        #expect(s.source == Self.sentence && s.branches[1].parentStep == k)
+        #expect(s.snapshot.t == forwardT, "the edit starts at the forward step's t")
+        let source = try ForwardProcessTests.source(model)
+        let process = try ForwardProcess(model: model, source: source, seed: 3, steps: 20)
+        for _ in 0..<k { _ = process.step() }
+        #expect(process.latent(atStep: k) == process.latent.array, "the x_t of step k, recomputed from the one noise draw")
+        let settings = try SentenceEdit(source: source, strength: 0.5).settings(draft)
+        #expect(s.settings == settings && settings.length == source.wordCount, "the source's length stays fixed")
+        let chain = try ReverseChain(model: model, settings: settings)
+        chain.start(atScheduleIndex: k - 1, latent: process.latent.array)
+        let start = chain.initialSnapshot()
+        #expect(s.snapshot.step == 20 - k && helper.shown(s.snapshot) == helper.shown(start))
+        s = try helper.settle(e, .stepForward, .stepForward)
+        _ = chain.next()
+        #expect(helper.shown(s.snapshot) == helper.shown(chain.next()!))
+        s = try helper.settle(e, .toEnd)
+        #expect(s.snapshot.step == 20 && s.history.count == k + 1)
+        s = try helper.settle(e, .jump(to: 0))
+        #expect(s.current == 0 && s.snapshot.step == 20 - k, "the edit's history begins where its chain started")
+    }
+
+    @Test func branchingAtTheCleanSentenceIsRefused() throws {
+        let e = try forwardEngine()
+        let s = try helper.settle(e, .branch(ChainSettings(seed: 3, steps: 20)))
+        #expect(s.branches.count == 1 && s.note?.contains("clean sentence") == true)
+    }
+
+    @Test func reseedInForwardModeWalksTheSourceAgain() throws {
+        let e = try forwardEngine()
+        let s = try helper.settle(e, .stepForward, .reseed(99))
+        #expect(s.branches.count == 2 && s.direction == .forward && s.settings.seed == 99 && s.source == Self.sentence)
+    }
+}

@@ -3,7 +3,7 @@ import Testing
 @testable import DenoiseTUI
 
 /// Drives keys through the key map and the reducer into a fake engine, as the driver does.
-private struct Harness {
+struct Harness {
     var state = AppState(themeName: "default", themes: ["default", "light", "mono"], seedState: 7)
     let engine: FakeEngine
     var engineState: EngineState?

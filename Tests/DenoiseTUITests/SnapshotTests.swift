@@ -105,3 +105,25 @@ import Testing
         try assertSnapshot("too-small-79x24", render(79, 24))
     }
 }
+
+/// Forward mode: the header says so, the step counter runs up in t, the strip shows x_t and
+/// x̂0; an edit compared with its source.
+@Suite struct ForwardSnapshotTests {
+    let snapshots = SnapshotTests()
+
+    @Test func forward80x24() throws {
+        try snapshots.assertSnapshot("forward-80x24", snapshots.render(80, 24, engine: Fixtures.forwardEngineState(current: 60)))
+    }
+
+    @Test func forward120x40() throws {
+        var state = Fixtures.appState()
+        state.inspected = 3
+        try snapshots.assertSnapshot("forward-120x40", snapshots.render(120, 40, state: state, engine: Fixtures.forwardEngineState()))
+    }
+
+    @Test func editComparedWithSource100x30() throws {
+        var state = Fixtures.appState()
+        state.compare = true
+        try snapshots.assertSnapshot("edit-compare-100x30", snapshots.render(100, 30, state: state, engine: Fixtures.editEngineState()))
+    }
+}
