@@ -330,6 +330,8 @@ else not_ok "train --resume continues it" "$out"; fi
 
 bad "sample --trace into an unwritable place" "/proc/forbidden/t.jsonl" -- "$BIN" sample --model "$M" --steps 3 --trace /proc/forbidden/t.jsonl
 bad "play with stdout redirected to a file needs a terminal" "terminal" -- "$BIN" play --model "$M"
+bad "play --forward with an unknown word names it (before the terminal check)" '"zzqx" is not in the model' -- "$BIN" play --model "$MC" --forward "The zzqx serves Italian food ."
+bad "play --forward with an empty sentence" "the sentence is empty" -- "$BIN" play --model "$MC" --forward " "
 
 # ---------------------------------------------------------------------------------------------
 # The forward process and editing by partial noising (the tiny model with a classifier: its
@@ -468,6 +470,7 @@ tui_checks=(
   "play: still responsive after 500 keys in 10 s (q exits 0)"
   "play --theme nosuchtheme in a terminal: exit 1, one line naming the theme"
   "play --replay of a missing trace in a terminal: exit 1, one line naming the file"
+  "play --forward opens in forward mode, steps up in t, b edits from x_t, q exits 0"
 )
 if [ "$have_tmux" = 0 ]; then
   for name in "${tui_checks[@]}"; do skip "$name" "tmux is not installed"; done
@@ -588,6 +591,15 @@ $(screen "$s")"; fi
   }
   terminal_error 11 nosuchtheme --model "$M" --theme nosuchtheme
   terminal_error 12 "$TMP/missing.jsonl" --replay "$TMP/missing.jsonl"
+
+  s=forward
+  start "$s" "$BIN" play --model "$MC" --steps 20 --forward "The Eagle serves Italian food ."
+  if wait_for "$s" "forward step 0/20" 15 && { tm send-keys -t "$s" Right Right Right; wait_for "$s" "forward step 3/20" 5; } &&
+     { tm send-keys -t "$s" b Enter; wait_for "$s" "edit step 17/20" 5; } &&
+     { tm send-keys -t "$s" q; wait_for "$s" '^\[exited 0\]' 5; } && wait_for "$s" '^\[modes icanon echo \]' 3; then
+    ok "${tui_checks[13]}"
+  else not_ok "${tui_checks[13]}" "$(screen "$s")"; fi
+  tm kill-session -t "$s" 2>/dev/null || true
 fi
 
 # ---------------------------------------------------------------------------------------------
