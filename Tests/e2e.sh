@@ -572,6 +572,15 @@ $(screen "$s")"; fi
   fi
   tm kill-session -t "$s" 2>/dev/null || true
 
+  s=forward
+  start "$s" "$BIN" play --model "$MC" --steps 20 --forward "The Eagle serves Italian food ."
+  if wait_for "$s" "forward step 0/20" 15 && { tm send-keys -t "$s" Right Right Right; wait_for "$s" "forward step 3/20" 5; } &&
+     { tm send-keys -t "$s" b Enter; wait_for "$s" "edit step 17/20" 5; } &&
+     { tm send-keys -t "$s" q; wait_for "$s" '^\[exited 0\]' 5; } && wait_for "$s" '^\[modes icanon echo \]' 3; then
+    ok "${tui_checks[13]}"
+  else not_ok "${tui_checks[13]}" "$(screen "$s")"; fi
+  tm kill-session -t "$s" 2>/dev/null || true
+
   # Errors found once a terminal is there: still one line on stderr, and the screen left alone.
   # terminal_error INDEX KEYWORD ARGS...: runs `denoise play ARGS` in a pane with stderr to a file.
   terminal_error() {
@@ -591,15 +600,6 @@ $(screen "$s")"; fi
   }
   terminal_error 11 nosuchtheme --model "$M" --theme nosuchtheme
   terminal_error 12 "$TMP/missing.jsonl" --replay "$TMP/missing.jsonl"
-
-  s=forward
-  start "$s" "$BIN" play --model "$MC" --steps 20 --forward "The Eagle serves Italian food ."
-  if wait_for "$s" "forward step 0/20" 15 && { tm send-keys -t "$s" Right Right Right; wait_for "$s" "forward step 3/20" 5; } &&
-     { tm send-keys -t "$s" b Enter; wait_for "$s" "edit step 17/20" 5; } &&
-     { tm send-keys -t "$s" q; wait_for "$s" '^\[exited 0\]' 5; } && wait_for "$s" '^\[modes icanon echo \]' 3; then
-    ok "${tui_checks[13]}"
-  else not_ok "${tui_checks[13]}" "$(screen "$s")"; fi
-  tm kill-session -t "$s" 2>/dev/null || true
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -52,7 +52,13 @@ enum FooterPanel {
     static func hint(_ c: PanelContext, width: Int) -> String {
         let s = c.snapshot, sep = c.glyphs.separator, g = c.glyphs
         var variants: [String]
-        if s.step == 0 {
+        if c.engine.direction == .forward && (s.step == 0 || s.step >= s.totalSteps) {
+            variants = s.step == 0
+                ? ["step 0 is the clean sentence: press \(g.arrow) to noise it one step, space to play",
+                   "clean sentence: \(g.arrow) noises, space plays"]
+                : ["pure noise \(sep) b edits from the step shown (h steps back) \(sep) s new seed",
+                   "pure noise \(sep) b edits from any step"]
+        } else if s.step == 0 {
             variants = ["step 0 is pure noise: press \(g.arrow) to denoise one step, space to play",
                         "pure noise: \(g.arrow) steps, space plays"]
         } else if s.step >= s.totalSteps {
