@@ -7,7 +7,7 @@ struct Denoise: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "denoise",
         abstract: "Watch and steer a continuous text diffusion model (Diffusion-LM) in the terminal.",
-        subcommands: [Play.self, Sample.self, Train.self, TrainClassifier.self, Eval.self, Bench.self, Info.self, Init.self],
+        subcommands: [Play.self, Sample.self, Train.self, TrainClassifier.self, Eval.self, Bench.self, Info.self, Init.self, Predict.self],
         defaultSubcommand: Play.self
     )
 }

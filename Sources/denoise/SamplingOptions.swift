@@ -44,7 +44,7 @@ struct ChainOptions: ParsableArguments {
         return settings
     }
 
-    func loadModel() throws -> DiffusionModel { try DiffusionModel.load(path: modelPath) }
+    func loadModel() throws -> DiffusionModel { let m = try DiffusionModel.load(path: modelPath); BLAS.setThreads(m.denoiser.inferenceThreads); return m }
 }
 
 /// The guidance knobs of DESIGN section 4, shared by `sample`, `play` and `eval`. Defaults are
