@@ -30,6 +30,9 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     private lazy var clock = PlayClock(queue: queue)
     private var note: String?
     private var lastPublish: UInt64 = 0
+    /// The last computed step took long enough (an imported BERT-sized model) that the next one
+    /// is announced with a `computing` state first.
+    private var slowSteps = false
 
     final class Branch {
         let settings: ChainSettings
@@ -113,6 +116,9 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     private func advance() -> Bool {
         let b = branch
         if b.current < b.history.count - 1 { b.current += 1; return true }
+        if slowSteps && !b.chain.isFinished { publishLocked(computing: true) }
+        let begin = DispatchTime.now().uptimeNanoseconds
+        defer { slowSteps = DispatchTime.now().uptimeNanoseconds - begin > 50_000_000 }
         guard !b.chain.isFinished, let snapshot = b.chain.step(record: true) else { return false }
         b.history.append(snapshot)
         b.states.append(b.chain.saveState())
@@ -212,14 +218,15 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
         publishLocked()
     }
 
-    private func publishLocked() {
+    private func publishLocked(computing: Bool = false) {
         let b = branch
         let summaries = branches.enumerated().map { i, br in
             BranchSummary(index: i, parentStep: br.parentStep, settings: br.settings,
                           text: Tokenizer.join(br.history[br.current].sentenceTokens.map(\.text).filter { !["START", "END", "PAD"].contains($0) }))
         }
         let state = EngineState(history: b.history, current: b.current, branchIndex: shown, branches: summaries,
-                                settings: b.settings, playing: clock.isRunning, stepsPerSecond: clock.stepsPerSecond, note: note)
+                                settings: b.settings, playing: clock.isRunning, stepsPerSecond: clock.stepsPerSecond, note: note,
+                                computing: computing)
         lock.lock()
         mailbox = state
         lock.unlock()
