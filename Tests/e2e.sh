@@ -256,6 +256,48 @@ fi
 bad "sample --trace into an unwritable place" "/proc/forbidden/t.jsonl" -- "$BIN" sample --model "$M" --steps 3 --trace /proc/forbidden/t.jsonl
 bad "play with stdout redirected to a file needs a terminal" "terminal" -- "$BIN" play --model "$M"
 
+# A model converted from the reference PyTorch implementation (tools/check_reference_import.py
+# --write-fixture): `denoise predict` reproduces PyTorch's x0-hat, and the model samples.
+R=$here/Fixtures/reference-bert
+npy_max_diff() {
+  python3 - "$1" "$2" <<'EOF'
+import struct, sys
+def load(path):
+    data = open(path, "rb").read()
+    start = 10 + struct.unpack("<H", data[8:10])[0]
+    return struct.unpack("<%df" % ((len(data) - start) // 4), data[start:])
+a, b = load(sys.argv[1]), load(sys.argv[2])
+print(max(abs(x - y) for x, y in zip(a, b)) if len(a) == len(b) else "length %d vs %d" % (len(a), len(b)))
+EOF
+}
+predict_ok=1 predict_log=""
+for t in 0 1000 1999; do
+  expected=$(printf '%s/expected_t%04d.npy' "$R" "$t")
+  if "$BIN" predict --model "$R" --latent "$R/latents.npy" --t "$t" --out "$TMP/pred.npy" 2>"$TMP/err"; then
+    diff=$(npy_max_diff "$TMP/pred.npy" "$expected")
+    python3 -c "import sys; sys.exit(0 if float('$diff') <= 1e-3 else 1)" 2>/dev/null || { predict_ok=0; predict_log+="t=$t: max diff $diff; "; }
+  else
+    predict_ok=0; predict_log+="t=$t: $(cat "$TMP/err"); "
+  fi
+done
+if [ "$predict_ok" = 1 ]; then ok "predict on the converted reference model matches PyTorch within 1e-3"
+else not_ok "predict on the converted reference model matches PyTorch within 1e-3" "$predict_log"; fi
+if out=$("$BIN" sample --model "$R" --steps 5 --count 2 2>&1) && [ "$(wc -l <<<"$out")" = 2 ]; then
+  ok "sample on the converted reference model"
+else
+  not_ok "sample on the converted reference model" "$out"
+fi
+write_npy() {   # write_npy PATH DESCR ROWS COLS BYTES_PER_VALUE: zeros with a NumPy v1.0 header
+  python3 -c "import struct, sys; p, d, r, c, n = sys.argv[1:]; h = (\"{'descr': '%s', 'fortran_order': False, 'shape': (%s, %s), }\" % (d, r, c)).ljust(117) + '\n'; open(p, 'wb').write(b'\x93NUMPY\x01\x00' + struct.pack('<H', 118) + h.encode() + bytes(int(r) * int(c) * int(n)))" "$@"
+}
+write_npy "$TMP/f8.npy" '<f8' 16 16 8
+write_npy "$TMP/shape.npy" '<f4' 16 8 4
+bad "predict --t outside 0..<T" "accepted: 0...1999" -- "$BIN" predict --model "$R" --latent "$R/latents.npy" --t 2000 --out "$TMP/p.npy"
+bad "predict on float64 latents" "'<f8'" -- "$BIN" predict --model "$R" --latent "$TMP/f8.npy" --t 5 --out "$TMP/p.npy"
+bad "predict on latents of the wrong shape" "accepted: [16, 16] or [B, 16, 16]" -- "$BIN" predict --model "$R" --latent "$TMP/shape.npy" --t 5 --out "$TMP/p.npy"
+bad "predict on a missing latent file" "no such file" -- "$BIN" predict --model "$R" --latent "$TMP/none.npy" --t 5 --out "$TMP/p.npy"
+bad "train --init-from a converted reference model" "cannot train it" -- "$BIN" train --data "$TMP/ok.txt" --out "$TMP/out5" --init-from "$R" --iterations 1
+
 # ---------------------------------------------------------------------------------------------
 # The terminal playground, driven through tmux on a private server.
 
