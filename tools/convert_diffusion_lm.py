@@ -222,7 +222,7 @@ def convert(checkpoint, out_dir, heads=None, layer_norm_eps=1e-12):
     try:
         state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types for a bad pickle
-        fail(f"{checkpoint}: cannot be read as a PyTorch state dict ({type(e).__name__}: {e})")
+        fail(f"{checkpoint}: cannot be read as a PyTorch state dict ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})")
     if not isinstance(state, dict):
         fail(f"{checkpoint}: holds a {type(state).__name__}, expected a state dict")
     config, tensors = convert_state(state, args, heads, order, layer_norm_eps)

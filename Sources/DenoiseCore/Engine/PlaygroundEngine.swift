@@ -30,9 +30,9 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     private lazy var clock = PlayClock(queue: queue)
     private var note: String?
     private var lastPublish: UInt64 = 0
-    /// The last computed step took long enough (an imported BERT-sized model) that the next one
-    /// is announced with a `computing` state first.
-    private var slowSteps = false
+    /// Steps take long enough (a large model, or the last step was slow) that the next one is
+    /// announced with a `computing` state first.
+    private var slowSteps: Bool
 
     final class Branch {
         let settings: ChainSettings
@@ -54,6 +54,7 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     public init(model: DiffusionModel, settings: ChainSettings, historyCap: Int = 12_000) throws {
         self.model = model
         self.summary = model.summary
+        slowSteps = model.denoiser.isLarge
         self.historyCap = historyCap
         let chain = try ReverseChain(model: model, settings: settings)
         let first = chain.initialSnapshot()
@@ -118,7 +119,7 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
         if b.current < b.history.count - 1 { b.current += 1; return true }
         if slowSteps && !b.chain.isFinished { publishLocked(computing: true) }
         let begin = DispatchTime.now().uptimeNanoseconds
-        defer { slowSteps = DispatchTime.now().uptimeNanoseconds - begin > 50_000_000 }
+        defer { slowSteps = model.denoiser.isLarge || DispatchTime.now().uptimeNanoseconds - begin > 50_000_000 }
         guard !b.chain.isFinished, let snapshot = b.chain.step(record: true) else { return false }
         b.history.append(snapshot)
         b.states.append(b.chain.saveState())

@@ -56,12 +56,14 @@ public final class Denoiser {
     /// Whether Denoise can train this architecture (the imported reference one is inference only).
     public var isTrainable: Bool { config.architectureKind == .native }
 
-    /// BLAS threads for sampling: one for models whose step is a few milliseconds (a second
-    /// thread costs more in hand-offs than it saves, and the playground's UI keeps a core),
-    /// every core for big ones such as an imported BERT-base (about 11 GFLOP a step).
-    public var inferenceThreads: Int {
-        forwardFlops(batch: 1) > 500e6 ? ProcessInfo.processInfo.activeProcessorCount : 1
-    }
+    /// A model whose reverse step takes a noticeable time on a CPU (over 0.5 GFLOP a step, such
+    /// as an imported BERT-base at about 11 GFLOP); the bundled model is about 0.1.
+    public var isLarge: Bool { forwardFlops(batch: 1) > 500e6 }
+
+    /// BLAS threads for sampling: one for small models, whose step is a few milliseconds (a
+    /// second thread costs more in hand-offs than it saves, and the playground's UI keeps a
+    /// core), every core for large ones.
+    public var inferenceThreads: Int { isLarge ? ProcessInfo.processInfo.activeProcessorCount : 1 }
     public var embeddingOffset: Int { embedding }
     public var headBiasOffset: Int { headBias }
 

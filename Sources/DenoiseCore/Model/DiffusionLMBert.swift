@@ -62,8 +62,7 @@ struct DiffusionLMBert: Sendable {
         shape = Shape(c)
         epsilon = Float(c.layerNormEps ?? 1e-12)
         timeScale = c.rescaleTimesteps == false ? 1 : 1000 / Float(c.diffusionSteps)
-        let half = shape.timeChannels / 2
-        frequencies = (0..<half).map { expf(-logf(10_000) * Float($0) / Float(half)) }
+        frequencies = TransformerBody.sinusoidFrequencies(half: shape.timeChannels / 2)
         func o(_ n: String) -> Int { params.offset(n) }
         timeW1 = o("time.w1"); timeB1 = o("time.b1"); timeW2 = o("time.w2"); timeB2 = o("time.b2")
         inW1 = o("in.w1"); inB1 = o("in.b1"); inW2 = o("in.w2"); inB2 = o("in.b2")
@@ -97,23 +96,15 @@ struct DiffusionLMBert: Sendable {
         }
     }
 
-    /// Sinusoidal features of t (cosines then sines), as the reference's `timestep_embedding`.
-    func sinusoid(_ t: Int32, into out: UnsafeMutablePointer<Float>) {
-        let half = shape.timeChannels / 2
-        let scaled = Float(t) * timeScale
-        for i in 0..<half {
-            out[i] = cosf(scaled * frequencies[i])
-            out[half + i] = sinf(scaled * frequencies[i])
-        }
-    }
-
     /// Runs the network up to its last encoder layer on `batch` latents x [B, L, D] at time
     /// indices `timesteps` [B]; the result [B, L, H] is in `acts.hidden`.
     func forward(params w: UnsafePointer<Float>, x: UnsafePointer<Float>, timesteps: UnsafePointer<Int32>,
                  batch: Int, acts a: Activations) {
         precondition(batch <= a.batch, "activations allocated for \(a.batch) sequences, asked for \(batch)")
         let s = shape, h = s.hidden, l = s.length, n = batch * l, c = s.timeChannels
-        for b in 0..<batch { sinusoid(timesteps[b], into: a.timeFeatures.pointer + b * c) }
+        for b in 0..<batch {
+            TransformerBody.sinusoid(Float(timesteps[b]) * timeScale, frequencies: frequencies, into: a.timeFeatures.pointer + b * c)
+        }
         Linear.forward(out: a.timePre.pointer, inp: a.timeFeatures.pointer, weight: w + timeW1, bias: w + timeB1,
                        rows: batch, inDim: c, outDim: s.timeHidden)
         SiLU.forward(out: a.timeAct.pointer, inp: a.timePre.pointer, count: batch * s.timeHidden)
