@@ -107,7 +107,6 @@ struct PartList: ExpressibleByArgument {
     /// only; a JSON report cannot hold them).
     var namedOnly = false
 
-    static var allValueStrings: [String] { ["all"] + EvaluationPart.allCases.map(\.rawValue) + ["forward", "edit"] }
 
     var defaultValueDescription: String {
         namedOnly ? (parts.map(\.rawValue) + (forward ? ["forward"] : []) + (edit ? ["edit"] : [])).sorted().joined(separator: ",") : "all"

@@ -53,7 +53,11 @@ struct ChainOptions: ParsableArguments {
         return settings
     }
 
-    func loadModel() throws -> DiffusionModel { try modelOption.load() }
+    func loadModel() throws -> DiffusionModel {
+        let m = try modelOption.load()
+        BLAS.setThreads(m.denoiser.inferenceThreads)
+        return m
+    }
 }
 
 /// The guidance knobs of DESIGN section 4, shared by `sample`, `play` and `eval`. Defaults are

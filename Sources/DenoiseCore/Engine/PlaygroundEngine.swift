@@ -29,6 +29,9 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     private var clock: PlayClock { loop.clock }
     private var note: String?
     private var lastPublish: UInt64 = 0
+    /// Steps take long enough (a large model, or the last step was slow) that the next one is
+    /// announced with a `computing` state first.
+    private var slowSteps: Bool
 
     final class Branch {
         let settings: ChainSettings
@@ -50,6 +53,7 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     public init(model: DiffusionModel, settings: ChainSettings, historyCap: Int = 12_000) throws {
         self.model = model
         self.summary = model.summary
+        slowSteps = model.denoiser.isLarge
         self.historyCap = historyCap
         let chain = try ReverseChain(model: model, settings: settings)
         let first = chain.initialSnapshot()
@@ -107,6 +111,9 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     private func advance() -> Bool {
         let b = branch
         if b.current < b.history.count - 1 { b.current += 1; return true }
+        if slowSteps && !b.chain.isFinished { loop.post(currentState(computing: true)) }
+        let begin = DispatchTime.now().uptimeNanoseconds
+        defer { slowSteps = model.denoiser.isLarge || DispatchTime.now().uptimeNanoseconds - begin > 50_000_000 }
         guard let snapshot = b.chain.next() else { return false }
         b.history.append(snapshot)
         b.states.append(b.chain.saveState())
@@ -207,14 +214,15 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     }
 
     /// The state to publish, from the engine-queue state (or the initialiser's, before the
-    /// queue runs anything).
-    private func currentState() -> EngineState {
+    /// queue runs anything); `computing` announces a step that has started.
+    private func currentState(computing: Bool = false) -> EngineState {
         let b = branch
         let summaries = branches.enumerated().map { i, br in
             BranchSummary(index: i, parentStep: br.parentStep, settings: br.settings,
                           text: br.history[br.current].sentenceText)
         }
         return EngineState(history: b.history, current: b.current, branchIndex: shown, branches: summaries,
-                           settings: b.settings, playing: clock.isRunning, stepsPerSecond: clock.stepsPerSecond, note: note)
+                           settings: b.settings, playing: clock.isRunning, stepsPerSecond: clock.stepsPerSecond, note: note,
+                           computing: computing)
     }
 }

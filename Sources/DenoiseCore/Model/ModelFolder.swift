@@ -58,6 +58,17 @@ public struct ModelFolder {
         return (model, vocab)
     }
 
+    /// Loads the denoiser to train it further (`train --init-from`): only architectures Denoise
+    /// can train are accepted.
+    public func loadTrainableDenoiser() throws -> (Denoiser, Vocabulary) {
+        let (model, vocab) = try loadDenoiser()
+        guard model.isTrainable else {
+            throw DenoiseError.invalid("\(path) holds a \(model.config.architectureKind.rawValue) model (converted from the "
+                                       + "reference implementation): Denoise runs it but cannot train it; train it with the reference code")
+        }
+        return (model, vocab)
+    }
+
     /// Decodes a safetensors file and checks it holds exactly the tensors of `layout`, with
     /// the right shapes and finite values.
     static func checkedTensors(_ data: Data, layout: [(String, [Int])], file: String) throws -> [String: Safetensors.Tensor] {
