@@ -190,6 +190,13 @@ if "$BIN" info --model "$MC" > "$TMP/info.txt" 2>"$TMP/err" && grep -q "vocabula
   ok "info lists the vocabulary and the classifier's fields"
 else not_ok "info lists the vocabulary and the classifier's fields" "$(cat "$TMP/info.txt" "$TMP/err")"; fi
 
+# A link on PATH, called by its bare name from elsewhere, still finds the repository's model.
+mkdir -p "$TMP/path-bin" && ln -sf "$BIN" "$TMP/path-bin/denoise"
+if (cd / && PATH="$TMP/path-bin:$PATH" denoise info > "$TMP/info-path.txt" 2>"$TMP/err") &&
+   grep -q "Models/e2e" "$TMP/info-path.txt"; then
+  ok "denoise linked on PATH finds Models/e2e from any folder"
+else not_ok "denoise linked on PATH finds Models/e2e from any folder" "$(cat "$TMP/err")"; fi
+
 # ---------------------------------------------------------------------------------------------
 # Bad input: non-zero exit and exactly one line on stderr that names the problem.
 #
