@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end checks of the denoise binary: the CLI contract (DESIGN section 5), one-line errors
+# End-to-end checks of the denoise binary: the CLI contract (README "Command line"), one-line errors
 # on bad input, and the terminal playground driven through tmux. Uses tiny random models made
 # with `denoise init`, so it needs no trained model and runs in well under a minute.
 #
