@@ -378,6 +378,10 @@ bad "predict --t outside 0..<T" "accepted: 0...1999" -- "$BIN" predict --model "
 bad "predict on float64 latents" "'<f8'" -- "$BIN" predict --model "$R" --latent "$TMP/f8.npy" --t 5 --out "$TMP/p.npy"
 bad "predict on latents of the wrong shape" "accepted: [16, 16] or [B, 16, 16]" -- "$BIN" predict --model "$R" --latent "$TMP/shape.npy" --t 5 --out "$TMP/p.npy"
 bad "predict on a missing latent file" "no such file" -- "$BIN" predict --model "$R" --latent "$TMP/none.npy" --t 5 --out "$TMP/p.npy"
+bad "bench on a converted reference model says it is inference only" "inference only" -- "$BIN" bench --model "$R"
+if out=$("$BIN" info --model "$R" 2>&1) && grep -q "^architecture diffusion-lm-bert " <<<"$out"; then
+  ok "info names the imported architecture"
+else not_ok "info names the imported architecture" "$out"; fi
 bad "train --init-from a converted reference model" "cannot train it" -- "$BIN" train --data "$TMP/ok.txt" --out "$TMP/out5" --init-from "$R" --iterations 1
 
 # ---------------------------------------------------------------------------------------------
