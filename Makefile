@@ -2,7 +2,7 @@
 # Both install the missing system packages first (Debian/Ubuntu, apt), then build.
 
 SWIFT      ?= swift
-APT_PKGS   := libopenblas-dev libncurses-dev tmux
+APT_PKGS   := libopenblas-dev libncurses-dev tmux python3
 MODEL      ?= Models/e2e
 # The release build (what `run`, `bench` and training use) is compiled for this machine's CPU
 # (`-target-cpu native`) on x86-64 machines with AVX2 and FMA: Swift's default x86-64 target is
@@ -53,6 +53,7 @@ test: setup
 	  OPENBLAS_CORETYPE=$$k $(SWIFT) test --skip-build || exit 1; \
 	done
 	DENOISE_BIN=$(CURDIR)/.build/debug/denoise ./Tests/e2e.sh
+	DENOISE_BIN=$(CURDIR)/.build/debug/denoise ./Tests/lesson.sh
 
 bench: release
 	$(BIN) bench --model $(MODEL)

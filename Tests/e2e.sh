@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end checks of the denoise binary: the CLI contract (DESIGN section 5), one-line errors
+# End-to-end checks of the denoise binary: the CLI contract (README "Command line"), one-line errors
 # on bad input, and the terminal playground driven through tmux. Uses tiny random models made
 # with `denoise init`, so it needs no trained model and runs in well under a minute.
 #
@@ -190,6 +190,13 @@ if "$BIN" info --model "$MC" > "$TMP/info.txt" 2>"$TMP/err" && grep -q "vocabula
   ok "info lists the vocabulary and the classifier's fields"
 else not_ok "info lists the vocabulary and the classifier's fields" "$(cat "$TMP/info.txt" "$TMP/err")"; fi
 
+# A link on PATH, called by its bare name from elsewhere, still finds the repository's model.
+mkdir -p "$TMP/path-bin" && ln -sf "$BIN" "$TMP/path-bin/denoise"
+if (cd / && PATH="$TMP/path-bin:$PATH" denoise info > "$TMP/info-path.txt" 2>"$TMP/err") &&
+   grep -q "Models/e2e" "$TMP/info-path.txt"; then
+  ok "denoise linked on PATH finds Models/e2e from any folder"
+else not_ok "denoise linked on PATH finds Models/e2e from any folder" "$(cat "$TMP/err")"; fi
+
 # ---------------------------------------------------------------------------------------------
 # Bad input: non-zero exit and exactly one line on stderr that names the problem.
 #
@@ -259,7 +266,7 @@ else
   not_ok "train --init-from --fixed-length-share: same architecture, recorded in config.json" "$out
 $info"
 fi
-badap "eval --parts bogus lists the parts" "Please provide one of 'all', 'unguided'" -- "$BIN" eval --model "$M" --parts bogus
+badap "eval --parts bogus names the option and its accepted parts" 'unknown part "bogus": accepted all, unguided' -- "$BIN" eval --model "$M" --parts bogus
 
 # eval --format json prints the result encoded: the asked-for parts only, with their figures.
 check_eval_json() {
@@ -333,6 +340,52 @@ bad "play with stdout redirected to a file needs a terminal" "terminal" -- "$BIN
 bad "play --forward with an unknown word names it (before the terminal check)" '"zzqx" is not in the model' -- "$BIN" play --model "$MC" --forward "The zzqx serves Italian food ."
 bad "play --forward with an empty sentence" "the sentence is empty" -- "$BIN" play --model "$MC" --forward " "
 
+# A model converted from the reference PyTorch implementation (tools/check_reference_import.py
+# --write-fixture): `denoise predict` reproduces PyTorch's x0-hat, and the model samples.
+R=$here/Fixtures/reference-bert
+npy_max_diff() {
+  python3 - "$1" "$2" <<'EOF'
+import struct, sys
+def load(path):
+    data = open(path, "rb").read()
+    start = 10 + struct.unpack("<H", data[8:10])[0]
+    return struct.unpack("<%df" % ((len(data) - start) // 4), data[start:])
+a, b = load(sys.argv[1]), load(sys.argv[2])
+print(max(abs(x - y) for x, y in zip(a, b)) if len(a) == len(b) else "length %d vs %d" % (len(a), len(b)))
+EOF
+}
+predict_ok=1 predict_log=""
+for t in 0 1000 1999; do
+  expected=$(printf '%s/expected_t%04d.npy' "$R" "$t")
+  if "$BIN" predict --model "$R" --latent "$R/latents.npy" --t "$t" --out "$TMP/pred.npy" 2>"$TMP/err"; then
+    diff=$(npy_max_diff "$TMP/pred.npy" "$expected")
+    python3 -c "import sys; sys.exit(0 if float('$diff') <= 1e-3 else 1)" 2>/dev/null || { predict_ok=0; predict_log+="t=$t: max diff $diff; "; }
+  else
+    predict_ok=0; predict_log+="t=$t: $(cat "$TMP/err"); "
+  fi
+done
+if [ "$predict_ok" = 1 ]; then ok "predict on the converted reference model matches PyTorch within 1e-3"
+else not_ok "predict on the converted reference model matches PyTorch within 1e-3" "$predict_log"; fi
+if out=$("$BIN" sample --model "$R" --steps 5 --count 2 2>&1) && [ "$(wc -l <<<"$out")" = 2 ]; then
+  ok "sample on the converted reference model"
+else
+  not_ok "sample on the converted reference model" "$out"
+fi
+write_npy() {   # write_npy PATH DESCR ROWS COLS BYTES_PER_VALUE: zeros with a NumPy v1.0 header
+  python3 -c "import struct, sys; p, d, r, c, n = sys.argv[1:]; h = (\"{'descr': '%s', 'fortran_order': False, 'shape': (%s, %s), }\" % (d, r, c)).ljust(117) + '\n'; open(p, 'wb').write(b'\x93NUMPY\x01\x00' + struct.pack('<H', 118) + h.encode() + bytes(int(r) * int(c) * int(n)))" "$@"
+}
+write_npy "$TMP/f8.npy" '<f8' 16 16 8
+write_npy "$TMP/shape.npy" '<f4' 16 8 4
+bad "predict --t outside 0..<T" "accepted: 0...1999" -- "$BIN" predict --model "$R" --latent "$R/latents.npy" --t 2000 --out "$TMP/p.npy"
+bad "predict on float64 latents" "'<f8'" -- "$BIN" predict --model "$R" --latent "$TMP/f8.npy" --t 5 --out "$TMP/p.npy"
+bad "predict on latents of the wrong shape" "accepted: [16, 16] or [B, 16, 16]" -- "$BIN" predict --model "$R" --latent "$TMP/shape.npy" --t 5 --out "$TMP/p.npy"
+bad "predict on a missing latent file" "no such file" -- "$BIN" predict --model "$R" --latent "$TMP/none.npy" --t 5 --out "$TMP/p.npy"
+bad "bench on a converted reference model says it is inference only" "inference only" -- "$BIN" bench --model "$R"
+if out=$("$BIN" info --model "$R" 2>&1) && grep -q "^architecture diffusion-lm-bert " <<<"$out"; then
+  ok "info names the imported architecture"
+else not_ok "info names the imported architecture" "$out"; fi
+bad "train --init-from a converted reference model" "cannot train it" -- "$BIN" train --data "$TMP/ok.txt" --out "$TMP/out5" --init-from "$R" --iterations 1
+
 # ---------------------------------------------------------------------------------------------
 # The forward process and editing by partial noising (the tiny model with a classifier: its
 # vocabulary is tiny.csv's).
@@ -395,7 +448,8 @@ for o in out:
 timesteps = [int(j * 1999 / (K - 1) + 0.5) for j in range(K)]
 target = S * 2000 - 1
 index = max(j for j in range(K) if abs(timesteps[j] - target) == min(abs(t - target) for t in timesteps))
-steps = trace[:-1]
+assert trace[0].get("header") is True, trace[0]
+steps = trace[1:-1]
 assert len(steps) == index + 1, f"{len(steps)} steps traced, expected {index + 1} (start index {index})"
 assert steps[0]["t"] == timesteps[index], f"first step at t {steps[0]['t']}, expected {timesteps[index]}"
 assert steps[0]["step"] == K - index and steps[-1]["step"] == K

@@ -8,7 +8,7 @@ struct Denoise: ParsableCommand {
         commandName: "denoise",
         abstract: "Watch and steer a continuous text diffusion model (Diffusion-LM) in the terminal.",
         version: DenoiseVersion.current,
-        subcommands: [Play.self, Sample.self, Forward.self, Train.self, TrainClassifier.self, Eval.self, Bench.self, Info.self, Init.self],
+        subcommands: [Play.self, Sample.self, Forward.self, Train.self, TrainClassifier.self, Eval.self, Bench.self, Info.self, Init.self, Predict.self],
         defaultSubcommand: Play.self
     )
 
@@ -41,10 +41,13 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
 
 /// A folder of the repository (`Models/e2e`, `Themes`), found from the working directory or
 /// from the executable's location (.build/<config>/denoise), so `denoise` works from anywhere.
+/// The location is the process's own executable, not argv[0]: a shell that finds `denoise`
+/// through PATH passes the bare name, and a link on PATH must lead back to the repository.
 func repositoryFolder(_ relative: String, containing marker: String? = nil) -> String? {
     let fm = FileManager.default
     var candidates = [fm.currentDirectoryPath]
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+    var dir = executable.resolvingSymlinksInPath().deletingLastPathComponent()
     for _ in 0..<5 { candidates.append(dir.path); dir = dir.deletingLastPathComponent() }
     for base in candidates {
         let path = (base as NSString).appendingPathComponent(relative)

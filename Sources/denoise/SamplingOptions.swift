@@ -53,10 +53,14 @@ struct ChainOptions: ParsableArguments {
         return settings
     }
 
-    func loadModel() throws -> DiffusionModel { try modelOption.load() }
+    func loadModel() throws -> DiffusionModel {
+        let m = try modelOption.load()
+        BLAS.setThreads(m.denoiser.inferenceThreads)
+        return m
+    }
 }
 
-/// The guidance knobs of DESIGN section 4, shared by `sample`, `play` and `eval`. Defaults are
+/// The guidance knobs of docs/DESIGN.md ("The method"), shared by `sample`, `play` and `eval`. Defaults are
 /// `GuidanceSettings()`; every value is checked here so a bad one is a one-line error.
 struct GuidanceOptions: ParsableArguments {
     @Option(help: "Weight of the classifier term in guidance.") var guidanceWeight: Float = GuidanceSettings().weight

@@ -62,6 +62,19 @@ import Testing
         Playground.renderFrame(state: state, engineState: engine, summary: Fixtures.summary, width: width, height: height)
     }
 
+    @Test func theHeaderSaysWhenTheEngineIsComputing() {
+        var engine = Fixtures.engineState(playing: false)
+        for width in [120, 80] {
+            let idle = frame(engine, width: width, height: 40).text.split(separator: "\n")[0]
+            #expect(!idle.contains("computing"))
+        }
+        engine.computing = true
+        for width in [120, 80] {
+            let busy = frame(engine, width: width, height: 40).text.split(separator: "\n")[0]
+            #expect(busy.contains("paused · computing…"), "header at width \(width): \(busy)")
+        }
+    }
+
     @Test func changedTokensAreMarkedAndColoured() throws {
         let engine = Fixtures.engineState(current: 120)
         let changed = engine.snapshot.changed

@@ -53,17 +53,20 @@ public struct EngineState: Sendable {
     public var stepsPerSecond: Double
     /// A one-line note about the last request (an error, "history cap reached", ...).
     public var note: String?
+    /// The engine is computing a new step (published before steps of a slow model, so the
+    /// playground can say so while its keys keep working).
+    public var computing: Bool
     /// The shown branch's walk: forward steps run up in t, clean to noise.
     public var direction: WalkDirection
     /// The shown branch's source sentence (a forward walk's, or an edit's); nil for a chain from noise.
     public var source: String?
 
     public init(history: [StepSnapshot], current: Int, branchIndex: Int, branches: [BranchSummary],
-                settings: ChainSettings, playing: Bool, stepsPerSecond: Double, note: String?,
+                settings: ChainSettings, playing: Bool, stepsPerSecond: Double, note: String?, computing: Bool = false,
                 direction: WalkDirection = .reverse, source: String? = nil) {
         self.history = history; self.current = current; self.branchIndex = branchIndex
         self.branches = branches; self.settings = settings; self.playing = playing
-        self.stepsPerSecond = stepsPerSecond; self.note = note
+        self.stepsPerSecond = stepsPerSecond; self.note = note; self.computing = computing
         self.direction = direction; self.source = source
     }
 

@@ -29,6 +29,9 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     private var clock: PlayClock { loop.clock }
     private var note: String?
     private var lastPublish: UInt64 = 0
+    /// Steps take long enough (a large model, or the last step was slow) that the next one is
+    /// announced with a `computing` state first.
+    private var slowSteps: Bool
 
     /// What a branch computes its steps with.
     enum Walk {
@@ -70,6 +73,13 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
             if case .forward = walk { return .forward }
             return .reverse
         }
+
+        var isFinished: Bool {
+            switch walk {
+            case .reverse(let chain): return chain.isFinished
+            case .forward(let process): return process.isFinished
+            }
+        }
     }
 
     /// Builds the first branch synchronously (so bad settings or a bad sentence fail before the
@@ -77,6 +87,7 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     public init(model: DiffusionModel, settings: ChainSettings, forward: String? = nil, historyCap: Int = 12_000) throws {
         self.model = model
         self.summary = model.summary
+        slowSteps = model.denoiser.isLarge
         self.historyCap = historyCap
         if let forward {
             branches = [try Self.forwardBranch(model: model, text: forward, settings: settings, parentStep: 0)]
@@ -152,6 +163,9 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     private func advance() -> Bool {
         let b = branch
         if b.current < b.history.count - 1 { b.current += 1; return true }
+        if slowSteps && !b.isFinished { loop.post(currentState(computing: true)) }
+        let begin = DispatchTime.now().uptimeNanoseconds
+        defer { slowSteps = model.denoiser.isLarge || DispatchTime.now().uptimeNanoseconds - begin > 50_000_000 }
         switch b.walk {
         case .reverse(let chain):
             guard let snapshot = chain.next() else { return false }
@@ -306,8 +320,8 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     }
 
     /// The state to publish, from the engine-queue state (or the initialiser's, before the
-    /// queue runs anything).
-    private func currentState() -> EngineState {
+    /// queue runs anything); `computing` announces a step that has started.
+    private func currentState(computing: Bool = false) -> EngineState {
         let b = branch
         let summaries = branches.enumerated().map { i, br in
             BranchSummary(index: i, parentStep: br.parentStep, settings: br.settings,
@@ -316,6 +330,6 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
         }
         return EngineState(history: b.history, current: b.current, branchIndex: shown, branches: summaries,
                            settings: b.settings, playing: clock.isRunning, stepsPerSecond: clock.stepsPerSecond, note: note,
-                           direction: b.direction, source: b.source.map { Tokenizer.join($0.tokens) })
+                           computing: computing, direction: b.direction, source: b.source.map { Tokenizer.join($0.tokens) })
     }
 }

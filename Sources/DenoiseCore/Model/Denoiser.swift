@@ -4,17 +4,28 @@ import Foundation
 ///
 ///   embedding  [V, D]  E: word vectors; also the tied rounding head's weight
 ///   head.bias  [V]     logits(x) = x . E_v + b_v
-///   trunk      TransformerBody over x_t (D -> H)
+///   trunk      over x_t (D -> H): the network `config.architecture` names
 ///   out        [B, L, D] = W2 tanh(W1 trunk + b1) + b2
 public final class Denoiser {
+    /// The trunk of each architecture (the embedding, head and output projection are shared).
+    enum Network: Sendable {
+        case native(TransformerBody)
+        case diffusionLMBert(DiffusionLMBert)
+    }
+
     public let config: ModelConfig
     public let params: ParameterSet
-    public let body: TransformerBody
+    let network: Network
     let embedding, headBias, outW1, outB1, outW2, outB2: Int
 
     public static func layout(_ c: ModelConfig) -> [(String, [Int])] {
-        [("embedding", [c.vocabSize, c.embeddingDim]), ("head.bias", [c.vocabSize])]
-            + TransformerBody.layout(c.body)
+        let trunk: [(String, [Int])]
+        switch c.architectureKind {
+        case .native: trunk = TransformerBody.layout(c.body)
+        case .diffusionLMBert: trunk = DiffusionLMBert.layout(c)
+        }
+        return [("embedding", [c.vocabSize, c.embeddingDim]), ("head.bias", [c.vocabSize])]
+            + trunk
             + [("out.w1", [c.hiddenSize, c.hiddenSize]), ("out.b1", [c.hiddenSize]),
                ("out.w2", [c.hiddenSize, c.embeddingDim]), ("out.b2", [c.embeddingDim])]
     }
@@ -23,7 +34,12 @@ public final class Denoiser {
     public init(config: ModelConfig) {
         self.config = config
         params = ParameterSet(layout: Self.layout(config))
-        body = TransformerBody(shape: config.body, params: params, diffusionSteps: config.diffusionSteps)
+        switch config.architectureKind {
+        case .native:
+            network = .native(TransformerBody(shape: config.body, params: params, diffusionSteps: config.diffusionSteps))
+        case .diffusionLMBert:
+            network = .diffusionLMBert(DiffusionLMBert(config: config, params: params))
+        }
         embedding = params.offset("embedding"); headBias = params.offset("head.bias")
         outW1 = params.offset("out.w1"); outB1 = params.offset("out.b1")
         outW2 = params.offset("out.w2"); outB2 = params.offset("out.b2")
@@ -37,13 +53,25 @@ public final class Denoiser {
     }
 
     public var parameterCount: Int { params.count }
+    /// Whether Denoise can train this architecture (the imported reference one is inference only).
+    public var isTrainable: Bool { config.architectureKind == .native }
+
+    /// A model whose reverse step takes a noticeable time on a CPU (over 0.5 GFLOP a step, such
+    /// as an imported BERT-base at about 11 GFLOP); the bundled model is about 0.1.
+    public var isLarge: Bool { forwardFlops(batch: 1) > 500e6 }
+
+    /// BLAS threads for sampling: one for small models, whose step is a few milliseconds (a
+    /// second thread costs more in hand-offs than it saves, and the playground's UI keeps a
+    /// core), every core for large ones.
+    public var inferenceThreads: Int { isLarge ? ProcessInfo.processInfo.activeProcessorCount : 1 }
     public var embeddingOffset: Int { embedding }
     public var headBiasOffset: Int { headBias }
 
     /// Buffers for up to `batch` sequences; allocate once, reuse for every call.
     public final class Workspace {
         public let batch: Int
-        let trunk: TransformerBody.Activations
+        let trunk: TransformerBody.Activations?
+        let reference: DiffusionLMBert.Activations?
         let outPre, outAct: FloatBuffer
         public let output: FloatBuffer          // [B, L, D]: x0-hat
         let dOutAct, dOutPre, dTrunk: FloatBuffer
@@ -51,7 +79,10 @@ public final class Denoiser {
         public init(config c: ModelConfig, batch: Int) {
             self.batch = batch
             let n = batch * c.sequenceLength
-            trunk = .init(shape: c.body, batch: batch)
+            switch c.architectureKind {
+            case .native: trunk = .init(shape: c.body, batch: batch); reference = nil
+            case .diffusionLMBert: trunk = nil; reference = .init(shape: .init(c), batch: batch)
+            }
             outPre = FloatBuffer(count: n * c.hiddenSize); outAct = FloatBuffer(count: n * c.hiddenSize)
             output = FloatBuffer(count: n * c.embeddingDim)
             dOutAct = FloatBuffer(count: n * c.hiddenSize); dOutPre = FloatBuffer(count: n * c.hiddenSize)
@@ -64,26 +95,38 @@ public final class Denoiser {
     /// layout (the EMA weights).
     ///
     /// `outputRows` (one sequence only) computes x0-hat for those positions alone; the other rows
-    /// of `ws.output` keep stale values (see `TransformerBody.forward`).
+    /// of `ws.output` keep stale values (see `TransformerBody.forward`). The reference
+    /// architecture computes every row and then projects only those.
     public func forward(weights w: UnsafePointer<Float>, x: UnsafePointer<Float>, timesteps: UnsafePointer<Int32>,
                         batch: Int, workspace ws: Workspace, outputRows: Range<Int>? = nil) {
-        body.forward(params: w, x: x, timesteps: timesteps, batch: batch, acts: ws.trunk, outputRows: outputRows)
+        switch network {
+        case .native(let body):
+            body.forward(params: w, x: x, timesteps: timesteps, batch: batch, acts: ws.trunk!, outputRows: outputRows)
+        case .diffusionLMBert(let bert):
+            bert.forward(params: w, x: x, timesteps: timesteps, batch: batch, acts: ws.reference!)
+        }
         head(weights: w, workspace: ws, rows: outputRows ?? 0..<(batch * config.sequenceLength))
     }
 
     /// After a `forward` with `outputRows`, computes x0-hat for more rows of that sequence; the
-    /// rows already computed keep their bits (see `TransformerBody.forwardMoreRows`).
+    /// rows already computed keep their bits (see `TransformerBody.forwardMoreRows`). The
+    /// reference architecture's trunk already holds every row.
     public func forwardMoreRows(weights w: UnsafePointer<Float>, workspace ws: Workspace, rows: Range<Int>) {
         guard !rows.isEmpty else { return }
-        body.forwardMoreRows(params: w, acts: ws.trunk, rows: rows)
+        if case .native(let body) = network { body.forwardMoreRows(params: w, acts: ws.trunk!, rows: rows) }
         head(weights: w, workspace: ws, rows: rows)
     }
 
     /// The output head on the trunk's rows `rows`.
     private func head(weights w: UnsafePointer<Float>, workspace ws: Workspace, rows: Range<Int>) {
         let c = config, h = c.hiddenSize, n = rows.count
+        let trunkOutput: UnsafeMutablePointer<Float>
+        switch network {
+        case .native: trunkOutput = ws.trunk!.output.pointer
+        case .diffusionLMBert: trunkOutput = ws.reference!.hidden.pointer
+        }
         let hidden = rows.lowerBound * h, out = rows.lowerBound * c.embeddingDim
-        Linear.forward(out: ws.outPre.pointer + hidden, inp: ws.trunk.output.pointer + hidden, weight: w + outW1,
+        Linear.forward(out: ws.outPre.pointer + hidden, inp: trunkOutput + hidden, weight: w + outW1,
                        bias: w + outB1, rows: n, inDim: h, outDim: h)
         Tanh.forward(out: ws.outAct.pointer + hidden, inp: ws.outPre.pointer + hidden, count: n * h)
         Linear.forward(out: ws.output.pointer + out, inp: ws.outAct.pointer + hidden, weight: w + outW2, bias: w + outB2,
@@ -91,10 +134,14 @@ public final class Denoiser {
     }
 
     /// Back-propagates d loss / d output after `forward`; accumulates parameter gradients into
-    /// `grads` and the latent's gradient into `dx` (when given).
+    /// `grads` and the latent's gradient into `dx` (when given). Native architecture only
+    /// (`isTrainable`).
     public func backward(weights w: UnsafePointer<Float>, grads g: UnsafeMutablePointer<Float>,
                          dOutput: UnsafePointer<Float>, x: UnsafePointer<Float>, batch: Int,
                          workspace ws: Workspace, dx: UnsafeMutablePointer<Float>?) {
+        guard case .native(let body) = network, let trunk = ws.trunk else {
+            preconditionFailure("the \(config.architectureKind.rawValue) architecture has no backward pass (inference only)")
+        }
         let c = config, n = batch * c.sequenceLength, h = c.hiddenSize
         ws.dOutAct.pointer.update(repeating: 0, count: n * h)
         Linear.backward(dinp: ws.dOutAct.pointer, dweight: g + outW2, dbias: g + outB2, dout: dOutput,
@@ -103,8 +150,8 @@ public final class Denoiser {
         Tanh.backward(dinp: ws.dOutPre.pointer, out: ws.outAct.pointer, dout: ws.dOutAct.pointer, count: n * h)
         ws.dTrunk.pointer.update(repeating: 0, count: n * h)
         Linear.backward(dinp: ws.dTrunk.pointer, dweight: g + outW1, dbias: g + outB1, dout: ws.dOutPre.pointer,
-                        inp: ws.trunk.output.pointer, weight: w + outW1, rows: n, inDim: h, outDim: h)
-        body.backward(params: w, grads: g, dOutput: ws.dTrunk.pointer, x: x, batch: batch, acts: ws.trunk, dx: dx)
+                        inp: trunk.output.pointer, weight: w + outW1, rows: n, inDim: h, outDim: h)
+        body.backward(params: w, grads: g, dOutput: ws.dTrunk.pointer, x: x, batch: batch, acts: trunk, dx: dx)
     }
 }
 
@@ -114,6 +161,7 @@ extension Denoiser {
     public func forwardFlops(batch: Int) -> Double {
         let c = config, n = Double(batch * c.sequenceLength), h = Double(c.hiddenSize), f = Double(c.ffnSize)
         let d = Double(c.embeddingDim), l = Double(c.sequenceLength)
+        if case .diffusionLMBert(let bert) = network { return bert.trunkFlops(batch: batch) + 2 * n * (h * h + h * d) }
         let perBlock = 2 * n * (h * 3 * h + h * h + 2 * h * f) + 2 * 2 * Double(batch) * l * l * h
         let io = 2 * n * (d * h + h * h) + 2 * n * (h * h + h * d) + 2 * Double(batch) * 2 * h * h
         return Double(c.layers) * perBlock + io

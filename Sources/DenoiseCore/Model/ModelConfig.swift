@@ -18,6 +18,17 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// How many training sentences have each length in tokens (index = length). Unguided
     /// sampling draws each sample's length from it unless asked for free length.
     public var lengthHistogram: [Int]?
+    /// The denoiser's network: absent for Denoise's own; "diffusion-lm-bert" for a model
+    /// converted from the reference implementation (see `DenoiserArchitecture`).
+    public var architecture: String?
+    /// Reference architecture only: width of the sinusoidal time features (its model_channels).
+    public var timeEmbeddingChannels: Int?
+    /// Reference architecture only: hidden width of the time MLP (4 x model_channels).
+    public var timeHiddenSize: Int?
+    /// Reference architecture only: LayerNorm epsilon (BERT's 1e-12).
+    public var layerNormEps: Double?
+    /// Reference architecture only: whether the network sees t * 1000 / T (true) or t itself.
+    public var rescaleTimesteps: Bool?
 
     public init(vocabSize: Int, sequenceLength: Int = 48, embeddingDim: Int = 16, hiddenSize: Int = 128,
                 layers: Int = 4, heads: Int = 4, ffnSize: Int = 512, diffusionSteps: Int = 2000,
@@ -39,11 +50,45 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         try need(ffnSize >= 1 && ffnSize <= 65536, "ffnSize \(ffnSize) must be in 1...65536")
         try need(diffusionSteps >= 2 && diffusionSteps <= 100_000, "diffusionSteps \(diffusionSteps) must be in 2...100000")
         try need(schedule == "sqrt", "schedule \"\(schedule)\" is not supported (accepted: sqrt)")
+        guard let kind = DenoiserArchitecture(configValue: architecture) else {
+            throw DenoiseError.corrupt(file: file, "architecture \"\(architecture ?? "")\" is not supported (accepted: "
+                                       + "\(DenoiserArchitecture.diffusionLMBert.rawValue), or no architecture key for Denoise's own)")
+        }
+        if kind == .diffusionLMBert {
+            guard let channels = timeEmbeddingChannels, let timeHidden = timeHiddenSize, let eps = layerNormEps,
+                  rescaleTimesteps != nil else {
+                throw DenoiseError.corrupt(file: file, "architecture \(kind.rawValue) needs timeEmbeddingChannels, timeHiddenSize, layerNormEps and rescaleTimesteps")
+            }
+            try need(channels >= 2 && channels <= 8192 && channels % 2 == 0, "timeEmbeddingChannels \(channels) must be even, in 2...8192")
+            try need(timeHidden >= 1 && timeHidden <= 65536, "timeHiddenSize \(timeHidden) must be in 1...65536")
+            try need(eps > 0 && eps < 1, "layerNormEps \(eps) must be in (0, 1)")
+        }
     }
+
+    /// The network named by `architecture` (validated configs only).
+    public var architectureKind: DenoiserArchitecture { DenoiserArchitecture(configValue: architecture) ?? .native }
 
     var body: TransformerBody.Shape {
         .init(inputDim: embeddingDim, length: sequenceLength, hidden: hiddenSize, layers: layers,
               heads: heads, ffn: ffnSize)
+    }
+}
+
+/// The denoiser networks Denoise can run. Every architecture maps x_t and t to x0-hat with the
+/// same embedding table and rounding head, so the chain, rounding, guidance and the views do not
+/// depend on which one a model uses.
+public enum DenoiserArchitecture: String, Sendable, CaseIterable {
+    /// Denoise's own pre-LayerNorm transformer (`TransformerBody`), trainable here.
+    case native
+    /// The reference implementation's `TransformerNetModel2` (a BERT post-LayerNorm encoder),
+    /// imported with tools/convert_diffusion_lm.py; inference only.
+    case diffusionLMBert = "diffusion-lm-bert"
+
+    /// The architecture a config.json value names: nil (no key) is the native one.
+    public init?(configValue: String?) {
+        guard let configValue else { self = .native; return }
+        guard let kind = Self(rawValue: configValue) else { return nil }
+        self = kind
     }
 }
 

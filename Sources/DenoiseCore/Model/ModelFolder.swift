@@ -1,6 +1,6 @@
 import Foundation
 
-/// A model on disk (DESIGN section 6): config.json, vocab.json, model.safetensors (EMA weights of
+/// A model on disk (docs/DESIGN.md, "Files on disk"): config.json, vocab.json, model.safetensors (EMA weights of
 /// the denoiser with its embedding and head bias), optionally classifier.safetensors, and the
 /// model card README.md. Loading checks every file against the config and names the file at
 /// fault.
@@ -55,6 +55,17 @@ public struct ModelFolder {
         let tensors = try Self.checkedTensors(try read(Self.weightsFile), layout: Denoiser.layout(config), file: file(Self.weightsFile))
         let model = Denoiser(config: config)
         Self.copy(tensors, into: model.params)
+        return (model, vocab)
+    }
+
+    /// Loads the denoiser to train it further (`train --init-from`): only architectures Denoise
+    /// can train are accepted.
+    public func loadTrainableDenoiser() throws -> (Denoiser, Vocabulary) {
+        let (model, vocab) = try loadDenoiser()
+        guard model.isTrainable else {
+            throw DenoiseError.invalid("\(path) holds a \(model.config.architectureKind.rawValue) model (converted from the "
+                                       + "reference implementation): Denoise runs it but cannot train it; train it with the reference code")
+        }
         return (model, vocab)
     }
 

@@ -68,8 +68,7 @@ public struct TransformerBody: Sendable {
                          fc2Weight: o(b + "fc2.w"), fc2Bias: o(b + "fc2.b"))
         }
         timeScale = 1000 / Float(diffusionSteps)
-        let half = shape.hidden / 2
-        frequencies = (0..<half).map { expf(-logf(10_000) * Float($0) / Float(half)) }
+        frequencies = Self.sinusoidFrequencies(half: shape.hidden / 2)
     }
 
     /// Activations for up to `batch` sequences, allocated once and reused every call.
@@ -113,11 +112,20 @@ public struct TransformerBody: Sendable {
 
     /// Sinusoidal features of t (cosines then sines), as in improved DDPM.
     func sinusoid(_ t: Int32, into out: UnsafeMutablePointer<Float>) {
-        let half = shape.hidden / 2
-        let scaled = Float(t) * timeScale
+        Self.sinusoid(Float(t) * timeScale, frequencies: frequencies, into: out)
+    }
+
+    /// The frequencies 10000^(-i / half), i < half, of a sinusoid of 2 * half channels.
+    static func sinusoidFrequencies(half: Int) -> [Float] {
+        (0..<half).map { expf(-logf(10_000) * Float($0) / Float(half)) }
+    }
+
+    /// cos(t f_i) for every frequency, then sin(t f_i): improved DDPM's `timestep_embedding`.
+    static func sinusoid(_ t: Float, frequencies: [Float], into out: UnsafeMutablePointer<Float>) {
+        let half = frequencies.count
         for i in 0..<half {
-            out[i] = cosf(scaled * frequencies[i])
-            out[half + i] = sinf(scaled * frequencies[i])
+            out[i] = cosf(t * frequencies[i])
+            out[half + i] = sinf(t * frequencies[i])
         }
     }
 

@@ -9,7 +9,7 @@ public enum LayerNorm {
         out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>?,
         rstd: UnsafeMutablePointer<Float>?,
         inp: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
-        rows: Int, channels c: Int
+        rows: Int, channels c: Int, epsilon: Float = LayerNorm.epsilon
     ) {
         let invC = 1 / Float(c)
         let wide = c % 8 == 0

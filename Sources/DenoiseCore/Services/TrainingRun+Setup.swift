@@ -16,7 +16,7 @@ struct TrainingPlan {
     func makeModel() throws -> Denoiser {
         let model = Denoiser(config: config, seed: options.seed)
         if let source = initFrom {
-            let (loaded, _) = try ModelFolder(path: source).loadDenoiser()
+            let (loaded, _) = try ModelFolder(path: source).loadTrainableDenoiser()
             model.params.values.copy(from: loaded.params.values)
         }
         return model

@@ -5,8 +5,9 @@ enum HeaderPanel {
     static func draw(_ frame: inout Frame, _ rect: Rect, _ c: PanelContext) {
         let s = c.snapshot, e = c.engine, g = c.glyphs
         let model = modelText(c.summary)
-        let play = e.playing ? "\(g.playing) playing \(Describe.speed(e.stepsPerSecond))/s" : "\(g.paused) paused"
-        let playShort = e.playing ? "\(g.playing) \(Describe.speed(e.stepsPerSecond))/s" : "\(g.paused) paused"
+        let computing = e.computing ? " \(g.separator) computing\(g.ellipsis)" : ""
+        let play = (e.playing ? "\(g.playing) playing \(Describe.speed(e.stepsPerSecond))/s" : "\(g.paused) paused") + computing
+        let playShort = (e.playing ? "\(g.playing) \(Describe.speed(e.stepsPerSecond))/s" : "\(g.paused) paused") + computing
         let clamp = "clamp \(e.settings.clamp ? "on" : "off")"
         let branch = e.branches.count > 1 ? "branch \(e.branchIndex + 1) of \(e.branches.count)" : "branch \(e.branchIndex + 1)"
         let branchShort = e.branches.count > 1 ? "br \(e.branchIndex + 1)/\(e.branches.count)" : "br \(e.branchIndex + 1)"

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Runs every `denoise …` command of docs/LESSON.md, so the lesson cannot ask a class for a command,
+# a flag or a control value that no longer exists.
+#
+#   DENOISE_BIN=/path/to/denoise ./Tests/lesson.sh
+#
+# A command is a line in a fenced code block that starts with `denoise ` (a trailing `\` joins the
+# next line). Each runs against the bundled model, Models/e2e, with two changes that keep the whole
+# lesson to seconds on a debug build: --count and --per-target are capped at 1, and --steps is 2.
+# `denoise play` needs a terminal, so a play command must be refused for the missing terminal (and
+# for nothing else) and its chain options must work in `denoise sample`. `$E2E` is the folder of
+# the E2E corpus: when it is not set, a small stand-in corpus with the same file names is used.
+#
+# The one skip rule: a command that uses `denoise forward`, `sample --from-text` or
+# `play --forward` is skipped while the binary's own help does not list that subcommand or flag.
+# Once it does, the command runs like every other.
+#
+# Prints `ok - …` / `not ok - …` per command and `N passed, M failed`; exits 1 when anything failed.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+LESSON=${LESSON:-$root/docs/LESSON.md}
+BIN=${DENOISE_BIN:-$root/.build/debug/denoise}
+if [ -x "$BIN" ]; then BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN"); fi
+if [ ! -x "$BIN" ]; then
+  echo "lesson: no denoise binary at $BIN (build first, or set DENOISE_BIN)" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+MODEL=$root/Models/e2e
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/denoise-lesson.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+cd "$TMP"   # traces the lesson writes land here
+
+passed=0 failed=0 skipped=0
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+not_ok() {
+  echo "not ok - $1"
+  if [ -n "${2:-}" ]; then printf '%s\n' "$2" | head -n 10 | sed 's/^/#   /'; fi
+  failed=$((failed + 1))
+}
+
+if [ -z "${E2E:-}" ] || [ ! -f "$E2E/devset.csv" ]; then
+  E2E=$TMP/e2e
+  mkdir -p "$E2E"
+  {
+    echo 'mr,ref'
+    for i in $(seq 1 24); do
+      echo "\"name[The Eagle], food[Italian], area[riverside]\",\"The Eagle is an Italian restaurant near the river . $i\""
+      echo "\"name[The Mill], food[French], area[city centre]\",\"The Mill serves French food in the city centre . $i\""
+    done
+  } > "$E2E/devset.csv"
+  for f in testset_w_refs.csv devel-fixed.no-ol.csv test-fixed.csv; do cp "$E2E/devset.csv" "$E2E/$f"; done
+fi
+export E2E
+
+# Which of the features that the lesson names ahead of their arrival this binary has.
+has_forward=0 has_from_text=0 has_play_forward=0
+"$BIN" --help 2>/dev/null | grep -Eq '^[[:space:]]+forward([[:space:]]|$)' && has_forward=1
+"$BIN" sample --help 2>/dev/null | grep -q -- '--from-text' && has_from_text=1
+"$BIN" play --help 2>/dev/null | grep -q -- '--forward' && has_play_forward=1
+
+# The commands, one per line, continuation lines joined.
+commands=$(awk '
+  /^```/ { inside = !inside; next }
+  inside {
+    line = $0
+    if (pending != "") { line = pending " " line; pending = "" }
+    if (line ~ /\\$/) { sub(/\\$/, "", line); pending = line; next }
+    if (line ~ /^denoise /) print line
+  }' "$LESSON")
+count=$(printf '%s\n' "$commands" | grep -c '^denoise ' || true)
+plays=$(printf '%s\n' "$commands" | grep -c '^denoise play' || true)
+if [ "$count" -ge 15 ] && [ "$plays" -ge 3 ]; then ok "the lesson has $count commands, $plays of them play"
+else not_ok "the lesson has at least 15 commands and 3 play commands (found $count and $plays)"; fi
+
+# Sets `args` to a command's words after the shell's quoting and $E2E expansion. The lesson's
+# commands are plain: no pipes, redirections, substitutions or command separators.
+split_command() {
+  case $1 in
+    *'|'* | *'>'* | *'<'* | *';'* | *'&'* | *'`'* | *'$('*) return 1 ;;
+  esac
+  eval "args=($1)"
+}
+
+# The command's words with --count and --per-target capped at 1 and --steps at 2.
+shrink() {
+  local sub=$1; shift
+  shrunk=("$sub")
+  local has_steps=0
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --count | --per-target) shrunk+=("$1" 1); shift 2 ;;
+      --steps) shrunk+=(--steps 2); has_steps=1; shift 2 ;;
+      *) shrunk+=("$1"); shift ;;
+    esac
+  done
+  case $sub in sample | eval | forward) [ "$has_steps" = 1 ] || shrunk+=(--steps 2) ;; esac
+}
+
+# Chain options of a play command, for `denoise sample`: everything but --theme and --replay.
+chain_options() {
+  chain=()
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --theme | --replay) shift 2 ;;
+      *) chain+=("$1"); shift ;;
+    esac
+  done
+}
+
+while IFS= read -r cmd; do
+  [ -n "$cmd" ] || continue
+  name="lesson: $cmd"
+  if ! split_command "$cmd"; then not_ok "$name" "a lesson command must be a plain command line"; continue; fi
+  sub=${args[1]:-play}
+  rest=("${args[@]:2}")
+  missing=""
+  [ "$sub" = forward ] && [ "$has_forward" = 0 ] && missing="denoise forward"
+  [[ " ${args[*]} " == *" --from-text "* ]] && [ "$has_from_text" = 0 ] && missing="sample --from-text"
+  [ "$sub" = play ] && [[ " ${args[*]} " == *" --forward "* ]] && [ "$has_play_forward" = 0 ] && missing="play --forward"
+  if [ -n "$missing" ]; then
+    echo "ok - $name # skip $missing is not in this build"
+    skipped=$((skipped + 1)); passed=$((passed + 1))
+    continue
+  fi
+  if [ "$sub" = play ]; then
+    rc=0
+    "$BIN" "${args[@]:1}" < /dev/null > "$TMP/out" 2> "$TMP/err" || rc=$?
+    if [ "$rc" != 1 ] || ! grep -q "needs a terminal" "$TMP/err"; then
+      not_ok "$name" "without a terminal: exit $rc (wanted 1, \"needs a terminal\"): $(cat "$TMP/err")"
+      continue
+    fi
+    chain_options "${rest[@]}"
+    if [[ " ${args[*]} " == *" --forward "* ]]; then ok "$name (refused without a terminal)"; continue; fi
+    if "$BIN" sample --model "$MODEL" --count 1 --steps 2 "${chain[@]}" > "$TMP/out" 2> "$TMP/err" && [ -s "$TMP/out" ]; then
+      ok "$name (refused without a terminal; its chain runs in sample)"
+    else not_ok "$name" "the same chain in sample failed: $(cat "$TMP/err")"; fi
+    continue
+  fi
+  shrink "$sub" "${rest[@]}"
+  model=()
+  case $sub in sample | eval | forward | info) [[ " ${args[*]} " == *" --model "* ]] || model=(--model "$MODEL") ;; esac
+  if "$BIN" "${shrunk[@]}" "${model[@]}" > "$TMP/out" 2> "$TMP/err" && [ -s "$TMP/out" ]; then ok "$name"
+  else not_ok "$name" "$(cat "$TMP/err" "$TMP/out")"; fi
+done <<< "$commands"
+
+echo "$passed passed, $failed failed ($skipped skipped until their feature exists)"
+[ "$failed" = 0 ]
