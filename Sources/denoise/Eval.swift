@@ -17,7 +17,11 @@ struct Eval: ParsableCommand {
             help: "Labelled E2E CSVs that decide which field/value pairs have at least 20 examples; default: the cleaned E2E files.")
     var labels: [String] = []
     @Option(help: "Samples per control target, per length and per infill template.") var perTarget = 20
-    @Option(help: "Which parts to run: all, unguided, control, length, infill (comma-separated).") var parts = "all"
+    @Option(help: "Which parts to run: all, unguided, control, pairs, triples, length, infill (comma-separated).") var parts = "all"
+    @Option(help: "Random cross-field sets for the pairs and triples parts.") var combinations = 30
+    @Option(help: "Only values with at least this many training examples in the control parts (default: every value the classifier offers).")
+    var minExamples = 0
+    @Option(help: "Also write the control report (perValue, pairs, triples) as JSON to this file.") var json: String?
     @Option(help: "Only these fields for the control part (comma-separated), default all.") var fields: String?
     @Option(name: .customLong("target"), help: "Only this FIELD=VALUE in the control part (repeatable).") var targets: [String] = []
     @OptionGroup var guidance: GuidanceOptions
@@ -25,9 +29,10 @@ struct Eval: ParsableCommand {
     func validate() throws {
         if count < 1 { throw ValidationError("--count must be positive") }
         if perTarget < 1 { throw ValidationError("--per-target must be positive") }
-        let known: Set<String> = ["all", "unguided", "control", "length", "infill"]
+        if combinations < 1 { throw ValidationError("--combinations must be positive") }
+        let known: Set<String> = ["all", "unguided", "control", "pairs", "triples", "length", "infill"]
         for p in parts.split(separator: ",") where !known.contains(String(p)) {
-            throw ValidationError("unknown part \"\(p)\": accepted all, unguided, control, length, infill")
+            throw ValidationError("unknown part \"\(p)\": accepted all, unguided, control, pairs, triples, length, infill")
         }
         for t in targets { _ = try ChainOptions.parseControl(t) }
     }
@@ -85,62 +90,17 @@ struct Eval: ParsableCommand {
             }
         }
 
-        if wants("control"), let classifier = m.classifier {
-            let labelFiles = !labels.isEmpty ? labels : ["devel-fixed.no-ol.csv", "test-fixed.csv"].map(sharedData)
-            var counts = [String: Int]()
-            for ex in try labelFiles.flatMap({ try CorpusReader.read(path: $0) }) where !TrainingData.isHeldOut(ex.text, percent: percent) {
-                for (f, v) in ex.meaning?.values ?? [:] { counts["\(f)=\(v)", default: 0] += 1 }
+        let controlParts = ["control", "pairs", "triples"].filter(wants)
+        if !controlParts.isEmpty, let classifier = m.classifier {
+            let report = try evaluateControl(model: m, classifier: classifier, base: base, index: index,
+                                             unguidedShare: unguidedShare, percent: percent)
+            if let jsonPath = json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try AtomicFile.write(try encoder.encode(report), to: jsonPath)
+                print("control report written to \(jsonPath)")
             }
-            let chosen = Set(try targets.map { t -> String in
-                let c = try ChainOptions.parseControl(t)
-                return "\(c.field)=\(c.value)".lowercased()
-            })
-            let only = fields.map { Set($0.split(separator: ",").map { MeaningRepresentation.canonicalField(String($0)) ?? String($0) }) }
-            var perField = [String: (hit: Int, total: Int, targets: Int, sum: Double)]()
-            var guidedSamples = [[String]]()
-            var targetRates = [Double]()
-            let start = Date()
-            var guidedSteps = 0
-            let g = base.guidance
-            print("\n== control (targets with at least 20 training examples, \(perTarget) samples each)")
-            print(String(format: "guidance: %d steps of %.3g (%@), weight %.3g, lambda %.3g, last %d of 200 steps unguided",
-                         g.iterations, g.stepSize, g.update.rawValue as NSString, g.weight, g.lambda, g.unguidedFinalSteps))
-            print("          saturation \(g.saturating ? "on" : "off")")
-            if g.predictionIterations > 0 {
-                print(String(format: "          and %d steps of %.3g on the prediction x0-hat", g.predictionIterations, g.predictionStepSize))
-            }
-            for field in classifier.fields where only?.contains(field.name) ?? true {
-                for value in field.values where counts["\(field.name)=\(value)", default: 0] >= 20
-                    && (chosen.isEmpty || chosen.contains("\(field.name)=\(value)".lowercased())) {
-                    var s = base
-                    s.controls = [ControlTarget(field: field.name, value: value)]
-                    let samples = decode(try BatchSampler.sample(model: m, settings: s, count: perTarget).ids)
-                    guidedSteps += steps * perTarget
-                    let hits = samples.filter { MentionJudge.mentions(field: field.name, value: value, in: Tokenizer.join($0)) }.count
-                    let rate = Double(hits) / Double(samples.count)
-                    targetRates.append(rate)
-                    guidedSamples += samples
-                    var entry = perField[field.name] ?? (0, 0, 0, 0)
-                    entry.hit += hits; entry.total += samples.count; entry.targets += 1; entry.sum += rate
-                    perField[field.name] = entry
-                    print(String(format: "  %-40@ %.2f", "\(field.name)=\(value)" as NSString, rate))
-                }
-            }
-            let seconds = Date().timeIntervalSince(start)
-            print("per field (mean over its targets):")
-            for field in classifier.fields { if let e = perField[field.name] {
-                print(String(format: "  %-18@ %.3f  (%d targets)", field.name as NSString, e.sum / Double(e.targets), e.targets))
-            } }
-            if !targetRates.isEmpty {
-                let mean = targetRates.reduce(0, +) / Double(targetRates.count)
-                let fluency = index.share(guidedSamples)
-                print(String(format: "control success        %.3f   (mean over %d targets)", mean, targetRates.count))
-                print(String(format: "controlled fluency     %.3f   (trigram share%@)", fluency,
-                             unguidedShare.map { String(format: "; unguided %.3f", $0) as NSString } ?? ""))
-                print(String(format: "time per guided step   %.2f ms per sample (batched, %d cores)", 1000 * seconds / Double(guidedSteps),
-                             ProcessInfo.processInfo.activeProcessorCount))
-            }
-        } else if wants("control") {
+        } else if !controlParts.isEmpty {
             print("\n== control: skipped (this model has no classifier)")
         }
 
