@@ -20,6 +20,8 @@ struct TrainClassifier: ParsableCommand {
     var substitutionRate: Float = 0.5
     @Option(help: "Share of the chosen mentions of two or more words broken (a word dropped, two exchanged, one from another value) and labelled none.")
     var brokenShare: Float = ClassifierData.brokenMentionShare
+    @Option(help: "How positions are pooled: mean (one vector for every field) or attention (a learned query per field).")
+    var pooling: Classifier.Pooling = .mean
 
     func validate() throws {
         if data.isEmpty { throw ValidationError("--data needs at least one labelled E2E CSV file") }
@@ -39,6 +41,7 @@ struct TrainClassifier: ParsableCommand {
             let cdata = try ClassifierData(examples: examples, vocabulary: vocab, length: denoiser.config.sequenceLength, heldOutPercent: 5)
             var config = Classifier.Config(fields: cdata.fields)
             config.hiddenSize = hidden; config.layers = layers; config.heads = heads; config.ffnSize = ffn
+            config.pooling = pooling
             let classifier = Classifier(config: config, sequenceLength: denoiser.config.sequenceLength,
                                         embeddingDim: denoiser.config.embeddingDim, diffusionSteps: denoiser.config.diffusionSteps)
             var rng = RandomSource(seed: seed)
@@ -83,3 +86,5 @@ struct TrainClassifier: ParsableCommand {
         }
     }
 }
+
+extension Classifier.Pooling: ExpressibleByArgument {}
