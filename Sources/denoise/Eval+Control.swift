@@ -21,8 +21,8 @@ extension Eval {
                 && (minExamples == 0 || counts[t.description, default: 0] >= minExamples)
         }
         let g = base.guidance
-        print("\n== control (\(values.count) values\(minExamples > 0 ? " with at least \(minExamples) training examples" : ""), \(perTarget) samples per set)")
-        print(String(format: "guidance: %d steps of %.3g (%@), weight %.3g, lambda %.3g, last %d of 200 steps unguided",
+        print("\n== control guidance (\(values.count) values\(minExamples > 0 ? " with at least \(minExamples) training examples" : ""), \(perTarget) samples per set)")
+        print(String(format: "          %d steps of %.3g (%@), weight %.3g, lambda %.3g, last %d of 200 steps unguided",
                      g.iterations, g.stepSize, g.update.rawValue as NSString, g.weight, g.lambda, g.unguidedFinalSteps))
         print("          saturation \(g.saturating ? "on" : "off")")
         if g.predictionIterations > 0 {
