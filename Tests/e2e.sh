@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end checks of the denoise binary: the CLI contract (DESIGN section 5), one-line errors
+# End-to-end checks of the denoise binary: the CLI contract (README "Command line"), one-line errors
 # on bad input, and the terminal playground driven through tmux. Uses tiny random models made
 # with `denoise init`, so it needs no trained model and runs in well under a minute.
 #
@@ -266,7 +266,7 @@ else
   not_ok "train --init-from --fixed-length-share: same architecture, recorded in config.json" "$out
 $info"
 fi
-badap "eval --parts bogus names the option and its accepted parts" "all, unguided, control, pairs, triples, length, infill, forward, edit" -- "$BIN" eval --model "$M" --parts bogus
+badap "eval --parts bogus names the option and its accepted parts" 'unknown part "bogus": accepted all, unguided, control, pairs, triples, length, infill, forward, edit' -- "$BIN" eval --model "$M" --parts bogus
 
 # eval --format json prints the result encoded: the asked-for parts only, with their figures.
 check_eval_json() {
@@ -378,6 +378,10 @@ bad "predict --t outside 0..<T" "accepted: 0...1999" -- "$BIN" predict --model "
 bad "predict on float64 latents" "'<f8'" -- "$BIN" predict --model "$R" --latent "$TMP/f8.npy" --t 5 --out "$TMP/p.npy"
 bad "predict on latents of the wrong shape" "accepted: [16, 16] or [B, 16, 16]" -- "$BIN" predict --model "$R" --latent "$TMP/shape.npy" --t 5 --out "$TMP/p.npy"
 bad "predict on a missing latent file" "no such file" -- "$BIN" predict --model "$R" --latent "$TMP/none.npy" --t 5 --out "$TMP/p.npy"
+bad "bench on a converted reference model says it is inference only" "inference only" -- "$BIN" bench --model "$R"
+if out=$("$BIN" info --model "$R" 2>&1) && grep -q "^architecture diffusion-lm-bert " <<<"$out"; then
+  ok "info names the imported architecture"
+else not_ok "info names the imported architecture" "$out"; fi
 bad "train --init-from a converted reference model" "cannot train it" -- "$BIN" train --data "$TMP/ok.txt" --out "$TMP/out5" --init-from "$R" --iterations 1
 
 # ---------------------------------------------------------------------------------------------

@@ -38,6 +38,9 @@ struct Eval: ParsableCommand {
         if sentences < 1 { throw ValidationError("--sentences must be positive") }
         if combinations < 1 { throw ValidationError("--combinations must be positive") }
         if minExamples < 0 { throw ValidationError("--min-examples must be 0 or more") }
+        if let name = parts.unknown.first ?? (parts.parts.isEmpty && !parts.forward && !parts.edit ? "" : nil) {
+            throw ValidationError("--parts: unknown part \"\(name)\": accepted \(PartList.accepted.joined(separator: ", ")) (comma-separated)")
+        }
         if format == .json && parts.namedOnly && (parts.forward || parts.edit) { throw ValidationError("the forward and edit parts print text only: leave out --format json") }
         for t in targets { _ = try ChainOptions.parseControl(t) }
     }
@@ -94,21 +97,27 @@ struct PartList: ExpressibleByArgument {
 
     init?(argument: String) {
         var parts = Set<EvaluationPart>()
-        var forward = false, edit = false
+        var forward = false, edit = false, unknown = [String]()
         for name in argument.split(separator: ",") {
             switch name {
             case "all": parts.formUnion(EvaluationPart.allCases); forward = true; edit = true
             case "forward": forward = true
             case "edit": edit = true
             default:
-                guard let part = EvaluationPart(rawValue: String(name)) else { return nil }
-                parts.insert(part)
+                if let part = EvaluationPart(rawValue: String(name)) { parts.insert(part) } else { unknown.append(String(name)) }
             }
         }
-        if parts.isEmpty && !forward && !edit { return nil }
         self.init(parts: parts, forward: forward, edit: edit)
+        self.unknown = unknown
         namedOnly = !argument.split(separator: ",").contains("all")
     }
+
+    /// Names that are no part, reported by `Eval.validate` with the accepted ones (a parse
+    /// failure would not say which names are accepted).
+    var unknown = [String]()
+
+    /// The accepted names, in the order `--help` gives them.
+    static let accepted = ["all"] + EvaluationPart.allCases.map(\.rawValue) + ["forward", "edit"]
 
     /// Whether the list named its parts one by one (`all` adds forward and edit to a text report
     /// only; a JSON report cannot hold them).

@@ -15,7 +15,7 @@ struct Info: ParsableCommand {
             print("model       \(path)")
             print("blas        \(BLAS.summary)")
             print("parameters  \(m.denoiser.parameterCount) (denoiser + embedding + head bias)")
-            print("architecture L=\(c.sequenceLength) d=\(c.embeddingDim) H=\(c.hiddenSize) layers=\(c.layers) heads=\(c.heads) ffn=\(c.ffnSize)")
+            print("architecture \(c.architectureKind.rawValue) L=\(c.sequenceLength) d=\(c.embeddingDim) H=\(c.hiddenSize) layers=\(c.layers) heads=\(c.heads) ffn=\(c.ffnSize)")
             print("vocabulary  \(m.vocabulary.count) words (PAD START END UNK + \(m.vocabulary.count - 4))")
             print(String(format: "schedule    %@, T=%d, alpha-bar %.4f -> %.6f", c.schedule, c.diffusionSteps,
                          schedule.alphaBars[0], schedule.alphaBars[schedule.count - 1]))
@@ -25,7 +25,8 @@ struct Info: ParsableCommand {
                 if let source = t.startedFrom { print("            started from \(source)") }
                 if let share = t.fixedLengthShare { print(String(format: "            %.0f%% of sentences trained with their length fixed", share * 100)) }
             } else {
-                print("training    none (randomly initialised)")
+                print(c.architectureKind == .native ? "training    none (randomly initialised)"
+                      : "training    elsewhere (imported; see the model card)")
             }
             if let cl = m.classifier {
                 print("classifier  \(cl.params.count) parameters, H=\(cl.config.hiddenSize) layers=\(cl.config.layers)")

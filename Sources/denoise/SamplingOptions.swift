@@ -60,7 +60,7 @@ struct ChainOptions: ParsableArguments {
     }
 }
 
-/// The guidance knobs of DESIGN section 4, shared by `sample`, `play` and `eval`. Defaults are
+/// The guidance knobs of docs/DESIGN.md ("The method"), shared by `sample`, `play` and `eval`. Defaults are
 /// `GuidanceSettings()`; every value is checked here so a bad one is a one-line error.
 struct GuidanceOptions: ParsableArguments {
     @Option(help: "Weight of the classifier term in guidance.") var guidanceWeight: Float = GuidanceSettings().weight

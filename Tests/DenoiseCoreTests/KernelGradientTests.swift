@@ -1,7 +1,7 @@
 import Testing
 @testable import DenoiseCore
 
-/// Every backward pass against finite differences (DESIGN: a reference check for every kernel).
+/// Every backward pass against finite differences (docs/DESIGN.md, "Rules the code keeps").
 @Suite struct KernelGradientTests {
     let check = GradientCheck(epsilon: 1e-2)
     static let tolerance: Float = 2e-2

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import DenoiseCore
 
-/// The sqrt noise schedule of DESIGN section 3, its posterior coefficients and its respacing.
+/// The sqrt noise schedule of docs/DESIGN.md ("The method"), its posterior coefficients and its respacing.
 @Suite struct ScheduleTests {
     let full = NoiseSchedule(sqrtSteps: 2000)
 
@@ -43,7 +43,7 @@ import Testing
             let (c1, c2, variance) = s.posterior(i)
             let abar = s.alphaBars[i], prev = s.alphaBars[i - 1], beta = s.betas[i]
             #expect(c1 > 0 && c2 > 0 && variance > 0, "index \(i)")
-            // Formulas of DESIGN section 3.
+            // Formulas of docs/DESIGN.md ("The method").
             #expect(abs(c1 - beta * prev.squareRoot() / (1 - abar)) < 1e-12)
             #expect(abs(c2 - (1 - prev) * (1 - beta).squareRoot() / (1 - abar)) < 1e-12)
             #expect(abs(variance - beta * (1 - prev) / (1 - abar)) < 1e-12)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The attribute classifier on noisy latents (DESIGN section 4): a small time-conditioned
+/// The attribute classifier on noisy latents (docs/DESIGN.md, "The method"): a small time-conditioned
 /// transformer over x_t in the frozen embedding space of its denoiser, pooled over positions,
 /// with one softmax head per E2E field over that field's values plus "none".
 ///

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Plug-and-play guidance and scoring with the attribute classifier (DESIGN section 4).
+/// Plug-and-play guidance and scoring with the attribute classifier (docs/DESIGN.md, "The method").
 ///
 /// After a reverse step produced x_{t-1} with posterior mean mu, a few gradient steps on
 ///   w * sum_c -log p(c | x, t-1)  +  lambda * |mu - x|^2 / sigma

@@ -1,4 +1,4 @@
-/// Plug-and-play guidance knobs (DESIGN section 4). The steps on x_{t-1} follow the reference
+/// Plug-and-play guidance knobs (docs/DESIGN.md, "The method"). The steps on x_{t-1} follow the reference
 /// code; the steps on the prediction and saturation are this project's additions, whose
 /// defaults are the settings that scored best on the bundled model (its card, Models/e2e/README.md,
 /// has the comparison): 0 prediction steps and saturation off give the reference method alone.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The reverse diffusion chain, one step per call (DESIGN section 3), for a batch of sequences
+/// The reverse diffusion chain, one step per call (docs/DESIGN.md, "The method"), for a batch of sequences
 /// that each have their own random stream (sequence i is seeded with seed + i, so it is the
 /// same chain `--seed seed+i --count 1` would run).
 ///

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A model on disk (DESIGN section 6): config.json, vocab.json, model.safetensors (EMA weights of
+/// A model on disk (docs/DESIGN.md, "Files on disk"): config.json, vocab.json, model.safetensors (EMA weights of
 /// the denoiser with its embedding and head bias), optionally classifier.safetensors, and the
 /// model card README.md. Loading checks every file against the config and names the file at
 /// fault.

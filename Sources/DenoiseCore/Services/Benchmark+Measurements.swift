@@ -19,6 +19,9 @@ extension Benchmark {
     /// Runs every measurement in order (inference, frame, memory, training, matrix products).
     public func run() throws -> BenchmarkResult {
         let m = settings.model
+        guard m.denoiser.isTrainable else {
+            throw DenoiseError.invalid("bench also times training, and the \(m.config.architectureKind.rawValue) architecture is inference only: time its steps with `denoise sample --steps N`")
+        }
         let inference = try measureInference()
         BLAS.setThreads(1)
         let frames = try measureFrames()

@@ -10,7 +10,7 @@ public struct TrainOptions: Codable, Sendable, Equatable {
     public var totalIterations = 10_000
     public var emaDecay: Float = 0.999
     public var gradientClip: Float = 1.0
-    /// Weight of the tied-head cross-entropy on the denoiser's own output (DESIGN section 3:
+    /// Weight of the tied-head cross-entropy on the denoiser's own output (docs/DESIGN.md, "The method":
     /// it helped the reference model); 0 gives the plain Diffusion-LM recipe.
     public var outputCrossEntropyWeight: Float = 1
     public var seed: UInt64 = 1
@@ -48,7 +48,7 @@ public struct LossParts: Sendable, Equatable {
     public init() {}
 }
 
-/// Trains the embedding and the denoiser with the Diffusion-LM loss (DESIGN section 3):
+/// Trains the embedding and the denoiser with the Diffusion-LM loss (docs/DESIGN.md, "The method"):
 ///
 ///   x0 = E[w] + sigma0 eps0,  t ~ U{0..T-1},  x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps
 ///   loss = |f(x_t, t) - x0|^2 (target E[w] when t = 0)  + CE(head(x0), w)
