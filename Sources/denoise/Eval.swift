@@ -4,7 +4,7 @@ import Foundation
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure quality: fluency, copies and length of unguided samples; control, length and infill success.")
+        abstract: "Measure quality: fluency, copies and length of unguided samples; success of single, paired and tripled controls, of lengths and of infilling.")
 
     @OptionGroup var model: ModelOption
     @Option(help: "Unguided samples.") var count = 200
@@ -14,17 +14,20 @@ struct Eval: ParsableCommand {
             help: "The model's training corpus (for trigrams and copies); default: the files named in its config, from ../shared/data/e2e.")
     var data: [String] = []
     @Option(name: .customLong("labels"), parsing: .upToNextOption,
-            help: "Labelled E2E CSVs that decide which field/value pairs have at least 20 examples; default: the cleaned E2E files.")
+            help: "Labelled E2E CSVs that count each field/value pair's training examples for --min-examples; default: the cleaned E2E files.")
     var labels: [String] = []
     @Option(help: "Samples per control target, per length and per infill template.") var perTarget = 20
-    @Option(help: "Which parts to run: all, unguided, control, length, infill, forward, edit (comma-separated).") var parts = PartList.all
+    @Option(help: "Which parts to run: all, unguided, control, pairs, triples, length, infill, forward, edit (comma-separated).") var parts = PartList.all
+    @Option(help: "Random cross-field sets for the pairs part and for the triples part (drawn with --seed).") var combinations = 30
+    @Option(help: "Only values with at least this many training examples in the control, pairs and triples parts (0: every value the classifier offers).")
+    var minExamples = 0
     @Option(help: "Held-out sentences for the forward and edit parts (the edit's contradicting-control sets use up to half as many each).")
     var sentences = 100
     @Option(help: "Strengths of the edit part (comma-separated, each in (0, 1]).") var strengths = "0.2,0.4,0.6,0.8"
     @Option(help: "CSV or text file of the sentences for the forward and edit parts (its held-out part when the model trained on it); default: testset_w_refs.csv of the E2E data.")
     var heldOutData: String?
-    @Option(help: "Only these fields for the control part (comma-separated), default all.") var fields: String?
-    @Option(name: .customLong("target"), help: "Only this FIELD=VALUE in the control part (repeatable).") var targets: [String] = []
+    @Option(help: "Only these fields for the control, pairs and triples parts (comma-separated), default all.") var fields: String?
+    @Option(name: .customLong("target"), help: "Only this FIELD=VALUE in the control, pairs and triples parts (repeatable).") var targets: [String] = []
     @OptionGroup var guidance: GuidanceOptions
     @Option(help: "Output format: text (printed as each part finishes) or json (the whole result at the end).")
     var format = ReportFormat.text
@@ -33,6 +36,8 @@ struct Eval: ParsableCommand {
         if count < 1 { throw ValidationError("--count must be positive") }
         if perTarget < 1 { throw ValidationError("--per-target must be positive") }
         if sentences < 1 { throw ValidationError("--sentences must be positive") }
+        if combinations < 1 { throw ValidationError("--combinations must be positive") }
+        if minExamples < 0 { throw ValidationError("--min-examples must be 0 or more") }
         if let name = parts.unknown.first ?? (parts.parts.isEmpty && !parts.forward && !parts.edit ? "" : nil) {
             throw ValidationError("--parts: unknown part \"\(name)\": accepted \(PartList.accepted.joined(separator: ", ")) (comma-separated)")
         }
@@ -65,6 +70,8 @@ struct Eval: ParsableCommand {
                                    trainingFiles: trainingFiles, labelFiles: labelFiles)
         s.count = count
         s.perTarget = perTarget
+        s.combinations = combinations
+        s.minimumExamples = minExamples
         s.parts = parts.parts
         s.fields = fields.map { Set($0.split(separator: ",").map { MeaningRepresentation.canonicalField(String($0)) ?? String($0) }) }
         s.targets = try targets.map(ChainOptions.parseControl)

@@ -20,6 +20,8 @@ struct TrainClassifier: ParsableCommand {
     var substitutionRate: Float = 0.5
     @Option(help: "Share of the chosen mentions of two or more words broken (a word dropped, two exchanged, one from another value) and labelled none.")
     var brokenShare: Float = ClassifierData.brokenMentionShare
+    @Option(help: "How positions are pooled: mean (one vector for every field) or attention (a learned query per field).")
+    var pooling: Classifier.Pooling = .mean
 
     func validate() throws {
         if data.isEmpty { throw ValidationError("--data needs at least one labelled E2E CSV file") }
@@ -55,6 +57,7 @@ struct TrainClassifier: ParsableCommand {
     func train(denoiser: Denoiser, data cdata: ClassifierData, start: Date) -> ClassifierTrainer {
         var config = Classifier.Config(fields: cdata.fields)
         config.hiddenSize = hidden; config.layers = layers; config.heads = heads; config.ffnSize = ffn
+        config.pooling = pooling
         let classifier = Classifier(config: config, sequenceLength: denoiser.config.sequenceLength,
                                     embeddingDim: denoiser.config.embeddingDim, diffusionSteps: denoiser.config.diffusionSteps)
         var rng = RandomSource(seed: seed)
@@ -100,3 +103,5 @@ struct TrainClassifier: ParsableCommand {
         }
     }
 }
+
+extension Classifier.Pooling: ExpressibleByArgument {}

@@ -5,15 +5,20 @@ import Testing
 /// The classifier's backward (trunk, mean pooling, per-field heads) against finite differences,
 /// for its weights (training) and for its input (guidance), with and without weight gradients.
 @Suite struct ClassifierGradientTests {
-    func tinyClassifier() -> Classifier {
+    func tinyClassifier(pooling: Classifier.Pooling = .mean) -> Classifier {
         var config = Classifier.Config(fields: [
             .init(name: "food", values: ["Italian", "French", "Chinese"]),
             .init(name: "area", values: ["riverside", "city centre"]),
         ])
         config.hiddenSize = 8; config.layers = 1; config.heads = 2; config.ffnSize = 12
+        config.pooling = pooling
         let c = Classifier(config: config, sequenceLength: 5, embeddingDim: 3, diffusionSteps: 50)
         var rng = RandomSource(seed: 21)
         c.params.initialise(rng: &rng, positionStd: 0.5)
+        // Queries start at zero (mean pooling); the check needs attention that is not uniform.
+        for spec in c.params.specs where spec.name.hasPrefix("pool.") {
+            for i in 0..<spec.count { c.params.values[spec.offset + i] = 1.5 * rng.normal() }
+        }
         return c
     }
 
@@ -34,8 +39,9 @@ import Testing
         return total
     }
 
-    @Test func weightsAndInputAgreeWithFiniteDifferences() {
-        let c = tinyClassifier()
+    @Test(arguments: Classifier.Pooling.allCases)
+    func weightsAndInputAgreeWithFiniteDifferences(pooling: Classifier.Pooling) {
+        let c = tinyClassifier(pooling: pooling)
         let batch = 2
         let ws = Classifier.Workspace(classifier: c, batch: batch)
         let x = FloatBuffer(randomArray(batch * 5 * 3, seed: 22))
@@ -56,7 +62,7 @@ import Testing
         for spec in c.params.specs {
             let indices = GradientCheck.sample(spec.count, limit: 6).map { $0 + spec.offset }
             let e = check.worstError(values: c.params.values.pointer, analytic: weightGrads, indices: indices, loss: evaluate)
-            #expect(e < 0.05, "classifier \(spec.name): worst relative error \(e)")
+            #expect(e < 0.05, "classifier (\(pooling) pooling) \(spec.name): worst relative error \(e)")
         }
 
         // Guidance skips the weight GEMMs; the input gradient must not change.
@@ -80,5 +86,21 @@ import Testing
         let p = ParameterSet(layout: [("w", [2, 3]), ("b", [3])])
         for i in 0..<9 { p.values[i] = Float(i) }
         #expect(p.transposedMatrices().array == [0, 3, 1, 4, 2, 5, 6, 7, 8])
+    }
+}
+
+/// Classifier files from before attention pooling carry no "pooling" key: they read as mean
+/// pooling with the same tensors; attention pooling adds one query per field.
+@Suite struct ClassifierPoolingFormatTests {
+    @Test func configWithoutPoolingReadsAsMean() throws {
+        let json = #"{"hiddenSize":8,"layers":1,"heads":2,"ffnSize":12,"fields":[{"name":"food","values":["Italian"]}]}"#
+        let config = try JSONDecoder().decode(Classifier.Config.self, from: Data(json.utf8))
+        #expect(config.poolingKind == .mean)
+        var attention = config
+        attention.pooling = .attention
+        let mean = Classifier.layout(config, length: 5, dim: 3).map(\.0)
+        let withQueries = Classifier.layout(attention, length: 5, dim: 3).map(\.0)
+        #expect(!mean.contains("pool.food.q"))
+        #expect(Set(withQueries).subtracting(mean) == ["pool.food.q"])
     }
 }

@@ -125,12 +125,15 @@ import Testing
         return DiffusionModel(name: "tiny", denoiser: Denoiser(config: config, seed: 1001), vocabulary: vocabulary, classifier: classifier)
     }
 
+    /// The training-example threshold the labels of `files(in:)` are made for.
+    static let minimumExamples = 20
+
     /// Training sentences, and labels where food=Italian has enough examples and food=French does not.
     func files(in directory: String) throws -> (training: String, labels: String) {
         let training = (directory as NSString).appendingPathComponent("train.txt")
         try TinyModel.sentences.joined(separator: "\n").write(toFile: training, atomically: true, encoding: .utf8)
         var csv = "mr,ref\n"
-        for i in 0..<(Evaluation.minimumTargetExamples + 5) { csv += "\"name[The Eagle], food[Italian]\",\"The Eagle serves Italian food number \(i) .\"\n" }
+        for i in 0..<(Self.minimumExamples + 5) { csv += "\"name[The Eagle], food[Italian]\",\"The Eagle serves Italian food number \(i) .\"\n" }
         csv += "\"name[The Mill], food[French]\",\"The Mill is French .\"\n"
         let labels = (directory as NSString).appendingPathComponent("labels.csv")
         try csv.write(toFile: labels, atomically: true, encoding: .utf8)
@@ -145,6 +148,7 @@ import Testing
                                           trainingFiles: [training], labelFiles: [labels])
         settings.count = 3
         settings.perTarget = 2
+        settings.combinations = 3
         var streamed = [String]()
         let result = try Evaluation(settings: settings).run { streamed += EvaluationReport.lines(for: $0) }
 
@@ -154,11 +158,26 @@ import Testing
         #expect(unguided.count == 3 && unguided.examples.count == 3 && !unguided.lengthPrior && unguided.freeLength == nil)
         #expect((0...1).contains(unguided.trigramShare) && (0...1).contains(unguided.heldOutTrigramShare))
         #expect((0...3).contains(unguided.copies) && (0...16).contains(unguided.meanLength))
+        // Every value the classifier offers, in its order.
         let control = try #require(result.control)
-        #expect(control.targets.map { "\($0.field)=\($0.value)" } == ["food=Italian"])
-        #expect(control.targets[0].samples == 2 && (0...2).contains(control.targets[0].hits))
-        #expect(control.fields.map(\.field) == ["food"] && control.success == control.targets[0].successRate)
+        #expect(control.targets.map { "\($0.field)=\($0.value)" } == ["food=French", "food=Italian", "area=riverside", "area=city centre"])
+        #expect(control.targets.allSatisfy { $0.samples == 2 && (0...2).contains($0.hits) } && control.minimumExamples == 0)
+        #expect(control.fields.map(\.field) == ["food", "area"] && control.fields.allSatisfy { $0.targets == 2 })
+        let meanRate = control.targets.map(\.successRate).reduce(0, +) / 4
+        #expect(control.success.map { abs($0 - meanRate) < 1e-12 } == true)
         #expect(control.millisecondsPerGuidedStep.map { $0 > 0 && $0.isFinite } == true)
+        // Pairs across the two fields, drawn by the seed; triples need three fields.
+        let pairs = try #require(result.pairs)
+        #expect(pairs.size == 2 && pairs.seed == 3 && pairs.perSet == 2 && pairs.outcomes.count == 3)
+        for o in pairs.outcomes {
+            #expect(o.controls.count == 2 && Set(o.controls.map { $0.split(separator: "=")[0] }) == ["food", "area"])
+            #expect(o.samples == 2 && o.successes <= 2 && o.perControl.count == 2)
+            #expect(o.perControl.values.allSatisfy { $0 >= o.rate })
+        }
+        #expect(pairs.worst == pairs.outcomes.map(\.rate).min() && pairs.fluency.map { (0...1).contains($0) } == true)
+        let triples = try #require(result.triples)
+        #expect(triples.outcomes.isEmpty && triples.success == nil)
+        #expect(streamed.contains("no triples drawn: they need values of 3 fields (see --fields and --target)"))
         let length = try #require(result.length)
         #expect(length.shortest == 6 && length.longest == 14 && length.total == 2 * 9 && length.exact <= length.total)
         let infill = try #require(result.infill)
@@ -170,6 +189,31 @@ import Testing
         #expect(streamed.first == "denoise eval · tiny · 5 steps · seed 3")
         let decoded = try JSONDecoder().decode(EvaluationResult.self, from: Data(result.json.utf8))
         #expect(decoded == result)
+        let object = try JSONSerialization.jsonObject(with: Data(result.json.utf8)) as? [String: Any]
+        #expect(object?["control"] != nil && object?["pairs"] != nil && object?["triples"] != nil)
+        let firstPair = ((object?["pairs"] as? [String: Any])?["outcomes"] as? [[String: Any]])?.first
+        #expect(firstPair?["rate"] as? Double == pairs.outcomes[0].rate)
+    }
+
+    @Test func minimumExamplesKeepsOnlyValuesWithThatManyTrainingSentences() throws {
+        let directory = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (training, labels) = try files(in: directory)
+        var settings = EvaluationSettings(model: Self.model(), modelPath: "tiny", chain: ChainSettings(seed: 3, steps: 5),
+                                          trainingFiles: [training], labelFiles: [labels])
+        settings.parts = [.control, .pairs]
+        settings.perTarget = 2
+        settings.minimumExamples = Self.minimumExamples
+        var streamed = [String]()
+        let result = try Evaluation(settings: settings).run { streamed += EvaluationReport.lines(for: $0) }
+        let control = try #require(result.control)
+        #expect(control.targets.map { "\($0.field)=\($0.value)" } == ["food=Italian"])
+        #expect(control.targets[0].samples == 2 && (0...2).contains(control.targets[0].hits))
+        #expect(control.fields.map(\.field) == ["food"] && control.success == control.targets[0].successRate)
+        #expect(control.minimumExamples == Self.minimumExamples)
+        #expect(streamed.contains("\n== control (1 values with at least 20 training examples, 2 samples each)"))
+        // One value cannot make a cross-field pair.
+        #expect(result.pairs?.outcomes.isEmpty == true && result.triples == nil && result.report == streamed)
     }
 
     @Test func partsAndTargetsNarrowTheEvaluation() throws {
@@ -178,9 +222,10 @@ import Testing
         let (training, labels) = try files(in: directory)
         var settings = EvaluationSettings(model: TinyModel.make(diffusionSteps: 200), modelPath: "tiny",
                                           chain: ChainSettings(seed: 1, steps: 4), trainingFiles: [training], labelFiles: [labels])
-        settings.parts = [.control]
+        settings.parts = [.control, .pairs, .triples]
         let result = try Evaluation(settings: settings).run()
         #expect(result.unguided == nil && result.length == nil && result.infill == nil && result.control == nil)
+        #expect(result.pairs == nil && result.triples == nil)
         #expect(result.controlSkipped == "this model has no classifier")
         #expect(result.report.last == "\n== control: skipped (this model has no classifier)")
     }

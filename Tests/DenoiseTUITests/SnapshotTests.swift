@@ -62,6 +62,18 @@ import Testing
         try assertSnapshot("end-no-classifier-80x24", render(80, 24, engine: engine, summary: Fixtures.emptySummary))
     }
 
+    /// The panel judges each control from the rounded words (as `denoise eval` does) and says
+    /// plainly when the chain ended without one.
+    @Test func controlsSayWhetherTheWordsMeetThem() {
+        let said = render(120, 40, engine: Fixtures.engineState(current: 137)).text
+        #expect(said.contains("0.95 met") && !said.contains("unmet"))
+        let controls = [ControlTarget(field: "name", value: "Zizzi")]
+        let mid = render(120, 40, engine: Fixtures.engineState(current: 137, controls: controls, playing: false)).text
+        #expect(mid.contains("unmet") && !mid.contains("chain ended without"))
+        let end = render(120, 40, engine: Fixtures.engineState(current: 200, controls: controls, playing: false)).text
+        #expect(end.contains("chain ended without name=Zizzi"))
+    }
+
     @Test func compareBranches120x40() throws {
         var state = Fixtures.appState()
         state.compare = true

@@ -1,12 +1,13 @@
 import Foundation
 
 /// The attribute classifier on noisy latents (docs/DESIGN.md, "The method"): a small time-conditioned
-/// transformer over x_t in the frozen embedding space of its denoiser, mean-pooled, with one
-/// softmax head per E2E field over that field's values plus "none".
+/// transformer over x_t in the frozen embedding space of its denoiser, pooled over positions,
+/// with one softmax head per E2E field over that field's values plus "none".
 ///
 ///   trunk   TransformerBody over x_t [B, L, D] -> [B, L, H]
-///   pooled  [B, H] = mean over positions
-///   logits  per field f: [B, V_f + 1] = pooled W_f + b_f   (last class: "none")
+///   pooled  per field f: [B, H] = mean over positions (`.mean`), or with `.attention`
+///           sum_p a_fp h_p, a_f = softmax_p(h_p . q_f / sqrt(H)) with a learned query q_f
+///   logits  per field f: [B, V_f + 1] = pooled_f W_f + b_f   (last class: "none")
 public final class Classifier: @unchecked Sendable {
     public struct Field: Codable, Sendable, Equatable {
         public var name: String
@@ -24,7 +25,20 @@ public final class Classifier: @unchecked Sendable {
         public var fields: [Field]
         /// Held-out accuracy per field and noise level, filled in by training.
         public var accuracy: [String: [String: Double]]?
+        /// How positions are pooled; absent in files written before attention pooling (mean).
+        public var pooling: Pooling?
         public init(fields: [Field]) { self.fields = fields }
+        public var poolingKind: Pooling { pooling ?? .mean }
+    }
+
+    /// How the trunk's per-position outputs become one vector per field.
+    public enum Pooling: String, Codable, Sendable, CaseIterable {
+        /// The mean over positions, shared by every field: the parts of a multi-word value
+        /// anywhere in the sentence add up as if they stood together.
+        case mean
+        /// Per field, a softmax over positions of h_p . q_f (learned query q_f): each field can
+        /// look at where its value stands instead of averaging it with everything else.
+        case attention
     }
 
     public let config: Config
@@ -34,6 +48,8 @@ public final class Classifier: @unchecked Sendable {
     public let params: ParameterSet
     public let body: TransformerBody
     let headWeights: [Int], headBiases: [Int]
+    /// Offsets of the per-field queries (attention pooling only).
+    let queries: [Int]
     /// Offset of each field's first logit in a row of all fields' logits.
     public let logitOffsets: [Int]
     public let totalClasses: Int
@@ -46,6 +62,7 @@ public final class Classifier: @unchecked Sendable {
 
     public static func layout(_ c: Config, length: Int, dim: Int) -> [(String, [Int])] {
         TransformerBody.layout(shape(c, length: length, dim: dim), prefix: "trunk.")
+            + (c.poolingKind == .attention ? c.fields.map { ("pool.\($0.name).q", [c.hiddenSize]) } : [])
             + c.fields.flatMap { f in [("head.\(f.name).w", [c.hiddenSize, f.classCount]), ("head.\(f.name).b", [f.classCount])] }
     }
 
@@ -60,6 +77,7 @@ public final class Classifier: @unchecked Sendable {
                                prefix: "trunk.", diffusionSteps: diffusionSteps)
         headWeights = config.fields.map { p.offset("head.\($0.name).w") }
         headBiases = config.fields.map { p.offset("head.\($0.name).b") }
+        queries = config.poolingKind == .attention ? config.fields.map { p.offset("pool.\($0.name).q") } : []
         var offsets = [Int](), total = 0
         for f in config.fields { offsets.append(total); total += f.classCount }
         logitOffsets = offsets
@@ -72,7 +90,12 @@ public final class Classifier: @unchecked Sendable {
     public final class Workspace {
         public let batch: Int
         let trunk: TransformerBody.Activations
+        /// [B, F, H] pooled vector per field (mean pooling fills field 0 only and shares it).
         let pooled, dPooled, dTrunk: FloatBuffer
+        /// [B, F, L] attention weights over positions (attention pooling).
+        let attention: FloatBuffer
+        /// L floats of scratch for attention pooling's backward.
+        let attentionScratch: UnsafeMutablePointer<Float>
         /// [B, totalClasses]: probabilities after `forward`.
         public let probabilities: FloatBuffer
         /// [B, totalClasses]: gradient of the loss w.r.t. the logits, filled by the caller.
@@ -84,25 +107,44 @@ public final class Classifier: @unchecked Sendable {
             self.batch = batch
             let h = c.config.hiddenSize
             trunk = .init(shape: c.body.shape, batch: batch)
-            pooled = FloatBuffer(count: batch * h); dPooled = FloatBuffer(count: batch * h)
+            let f = c.fields.count
+            pooled = FloatBuffer(count: batch * f * h); dPooled = FloatBuffer(count: batch * f * h)
+            attention = FloatBuffer(count: c.config.poolingKind == .attention ? batch * f * c.sequenceLength : 1)
+            attentionScratch = .allocate(capacity: c.sequenceLength)
+            attentionScratch.initialize(repeating: 0, count: c.sequenceLength)
             dTrunk = FloatBuffer(count: batch * c.sequenceLength * h)
             probabilities = FloatBuffer(count: batch * c.totalClasses)
             dLogits = FloatBuffer(count: batch * c.totalClasses)
             grads = c.params.makeSibling()
         }
+
+        deinit { attentionScratch.deallocate() }
     }
 
     /// Class probabilities of every field for x [B, L, D] at time indices `timesteps`.
     public func forward(x: UnsafePointer<Float>, timesteps: UnsafePointer<Int32>, batch: Int, workspace ws: Workspace) {
         let w = UnsafePointer(params.values.pointer), h = config.hiddenSize, l = sequenceLength
         body.forward(params: w, x: x, timesteps: timesteps, batch: batch, acts: ws.trunk)
-        let out = ws.trunk.output.pointer, pooled = ws.pooled.pointer
-        pooled.update(repeating: 0, count: batch * h)
-        let inv = 1 / Float(l)
-        for b in 0..<batch {
-            for p in 0..<l {
-                let row = out + (b * l + p) * h
-                for j in 0..<h { pooled[b * h + j] += row[j] * inv }
+        let out = UnsafePointer(ws.trunk.output.pointer), pooled = ws.pooled.pointer, nf = config.fields.count
+        pooled.update(repeating: 0, count: batch * nf * h)
+        if config.poolingKind == .attention {
+            let scale = 1 / Float(h).squareRoot(), a = ws.attention.pointer
+            for b in 0..<batch {
+                for k in 0..<nf {
+                    let weights = a + (b * nf + k) * l, q = w + queries[k], dst = pooled + (b * nf + k) * h
+                    BLAS.gemm(transB: true, m: 1, n: l, k: h, alpha: scale, a: q, lda: h, b: out + b * l * h, ldb: h,
+                              beta: 0, c: weights, ldc: l)
+                    Softmax.forward(out: weights, inp: weights, rows: 1, columns: l)
+                    BLAS.gemm(m: 1, n: h, k: l, a: weights, lda: l, b: out + b * l * h, ldb: h, beta: 0, c: dst, ldc: h)
+                }
+            }
+        } else {
+            let inv = 1 / Float(l)
+            for b in 0..<batch {
+                for p in 0..<l {
+                    let row = out + (b * l + p) * h
+                    for j in 0..<h { pooled[b * nf * h + j] += row[j] * inv }
+                }
             }
         }
         let probs = ws.probabilities.pointer, total = totalClasses
@@ -111,7 +153,7 @@ public final class Classifier: @unchecked Sendable {
             for b in 0..<batch {
                 let dst = probs + b * total + logitOffsets[k]
                 dst.update(from: w + headBiases[k], count: n)
-                BLAS.gemm(m: 1, n: n, k: h, a: pooled + b * h, lda: h, b: w + headWeights[k], ldb: n, beta: 1, c: dst, ldc: n)
+                BLAS.gemm(m: 1, n: n, k: h, a: pooled + pooledRow(b, k) * h, lda: h, b: w + headWeights[k], ldb: n, beta: 1, c: dst, ldc: n)
                 Softmax.forward(out: dst, inp: dst, rows: 1, columns: n)
             }
         }
@@ -127,26 +169,70 @@ public final class Classifier: @unchecked Sendable {
         // Guidance wants dx only: zeroing 120k weight gradients per pass would be wasted work.
         if weightGradients { ws.grads.zero() }
         let dPooled = ws.dPooled.pointer, dl = ws.dLogits.pointer, total = totalClasses
-        dPooled.update(repeating: 0, count: batch * h)
+        let nf = config.fields.count
+        dPooled.update(repeating: 0, count: batch * nf * h)
         for (k, f) in config.fields.enumerated() {
             let n = f.classCount
             for b in 0..<batch {
                 let src = dl + b * total + logitOffsets[k]
-                Linear.backward(dinp: dPooled + b * h, dweight: weightGradients ? g + headWeights[k] : nil,
+                Linear.backward(dinp: dPooled + pooledRow(b, k) * h, dweight: weightGradients ? g + headWeights[k] : nil,
                                 dbias: weightGradients ? g + headBiases[k] : nil, dout: src,
-                                inp: ws.pooled.pointer + b * h, weight: w + headWeights[k],
+                                inp: ws.pooled.pointer + pooledRow(b, k) * h, weight: w + headWeights[k],
                                 weightT: transposed.map { $0 + headWeights[k] }, rows: 1, inDim: h, outDim: n)
             }
         }
-        let dTrunk = ws.dTrunk.pointer, inv = 1 / Float(l)
-        for b in 0..<batch {
-            for p in 0..<l {
-                let row = dTrunk + (b * l + p) * h
-                for j in 0..<h { row[j] = dPooled[b * h + j] * inv }
+        let dTrunk = ws.dTrunk.pointer
+        if config.poolingKind == .attention {
+            backwardAttention(batch: batch, workspace: ws, weightGradients: weightGradients)
+        } else {
+            let inv = 1 / Float(l)
+            for b in 0..<batch {
+                for p in 0..<l {
+                    let row = dTrunk + (b * l + p) * h
+                    for j in 0..<h { row[j] = dPooled[b * nf * h + j] * inv }
+                }
             }
         }
         body.backward(params: w, grads: g, dOutput: dTrunk, x: x, batch: batch, acts: ws.trunk, dx: dx,
                       weightGradients: weightGradients, transposed: transposed)
+    }
+
+    /// Row of field k's pooled vector of sequence b in the [B, F, H] buffers: mean pooling
+    /// shares one vector (row b * F) among all fields.
+    @inline(__always) func pooledRow(_ b: Int, _ k: Int) -> Int {
+        config.poolingKind == .attention ? b * config.fields.count + k : b * config.fields.count
+    }
+
+    /// Attention pooling's backward: from `ws.dPooled` into `ws.dTrunk` (overwritten) and, with
+    /// `weightGradients`, into the queries' gradients.
+    ///   d h_p  = sum_f a_fp dpooled_f + ds_fp q_f / sqrt(H)
+    ///   ds_fp  = a_fp (h_p . dpooled_f - sum_p' a_fp' h_p' . dpooled_f)
+    ///   d q_f  = sum_p ds_fp h_p / sqrt(H)
+    func backwardAttention(batch: Int, workspace ws: Workspace, weightGradients: Bool) {
+        let w = UnsafePointer(params.values.pointer), g = ws.grads.pointer, h = config.hiddenSize, l = sequenceLength
+        let nf = config.fields.count, scale = 1 / Float(h).squareRoot()
+        let out = UnsafePointer(ws.trunk.output.pointer), dTrunk = ws.dTrunk.pointer, a = ws.attention.pointer
+        let dPooled = UnsafePointer(ws.dPooled.pointer)
+        dTrunk.update(repeating: 0, count: batch * l * h)
+        // One row of L scratch values per field, reused: ds overwrites da in place.
+        let ds = ws.attentionScratch
+        for b in 0..<batch {
+            let hb = out + b * l * h, dhb = dTrunk + b * l * h
+            for k in 0..<nf {
+                let weights = UnsafePointer(a + (b * nf + k) * l), dp = dPooled + (b * nf + k) * h
+                // da_p = h_p . dpooled (L x H times H).
+                BLAS.gemm(transB: true, m: 1, n: l, k: h, a: dp, lda: h, b: hb, ldb: h, beta: 0, c: ds, ldc: l)
+                var expected: Float = 0
+                for p in 0..<l { expected += weights[p] * ds[p] }
+                for p in 0..<l { ds[p] = weights[p] * (ds[p] - expected) * scale }
+                // d h += a^T dpooled + ds^T q (two rank-1 updates).
+                BLAS.gemm(m: l, n: h, k: 1, a: weights, lda: 1, b: dp, ldb: h, beta: 1, c: dhb, ldc: h)
+                BLAS.gemm(m: l, n: h, k: 1, a: ds, lda: 1, b: w + queries[k], ldb: h, beta: 1, c: dhb, ldc: h)
+                if weightGradients {
+                    BLAS.gemm(m: 1, n: h, k: l, a: ds, lda: l, b: hb, ldb: h, beta: 1, c: g + queries[k], ldc: h)
+                }
+            }
+        }
     }
 
     /// Probability of class `c` of field `k` for sequence b after `forward`.

@@ -26,39 +26,6 @@ public struct FreeLengthEvaluation: Codable, Sendable, Equatable {
     public var meanLength: Double
 }
 
-/// Control success over every measured target.
-public struct ControlEvaluation: Codable, Sendable, Equatable {
-    public var perTarget: Int
-    public var guidance: GuidanceSettings
-    public var targets: [TargetEvaluation]
-    /// Per field, in the classifier's order: the mean success over its targets.
-    public var fields: [FieldEvaluation]
-    /// Mean success over the targets; nil when no target was measured.
-    public var success: Double?
-    /// Trigram share of every guided sample, and of the unguided ones when measured.
-    public var fluency: Double?
-    public var unguidedFluency: Double?
-    /// Wall time per reverse step per sample, batched over `cores` cores.
-    public var millisecondsPerGuidedStep: Double?
-    public var cores: Int
-}
-
-/// One control target: the share of its samples that mention the value.
-public struct TargetEvaluation: Codable, Sendable, Equatable {
-    public var field: String
-    public var value: String
-    public var hits: Int
-    public var samples: Int
-    public var successRate: Double { Double(hits) / Double(samples) }
-}
-
-/// One field's mean success over its targets.
-public struct FieldEvaluation: Codable, Sendable, Equatable {
-    public var field: String
-    public var meanSuccess: Double
-    public var targets: Int
-}
-
 /// Exact-length success over lengths `shortest...longest`.
 public struct LengthEvaluation: Codable, Sendable, Equatable {
     public var perLength: Int
@@ -112,56 +79,6 @@ extension Evaluation {
         return UnguidedEvaluation(count: count, lengthPrior: m.config.lengthHistogram != nil, seconds: seconds,
                                   trigramShare: index.share(samples), heldOutTrigramShare: index.share(heldOut), copies: copies,
                                   meanLength: meanLength, corpusMeanLength: index.meanLength, examples: samples.prefix(5).map(Tokenizer.join), freeLength: free)
-    }
-
-    /// Field/value pairs with at least `minimumTargetExamples` training sentences, in the
-    /// classifier's order, narrowed to the asked-for fields and targets.
-    func controlTargets(_ classifier: Classifier) throws -> [ControlTarget] {
-        var counts = [String: Int]()
-        let labelled = try settings.labelFiles.flatMap { try CorpusReader.read(path: $0) }
-        for ex in labelled where !TrainingData.isHeldOut(ex.text, percent: heldOutPercent) {
-            for (f, v) in ex.meaning?.values ?? [:] { counts["\(f)=\(v)", default: 0] += 1 }
-        }
-        let chosen = Set(settings.targets.map { "\($0.field)=\($0.value)".lowercased() })
-        var targets = [ControlTarget]()
-        for field in classifier.fields where settings.fields?.contains(field.name) ?? true {
-            for value in field.values where counts["\(field.name)=\(value)", default: 0] >= Self.minimumTargetExamples
-                && (chosen.isEmpty || chosen.contains("\(field.name)=\(value)".lowercased())) {
-                targets.append(ControlTarget(field: field.name, value: value))
-            }
-        }
-        return targets
-    }
-
-    func evaluateControl(index: TrigramIndex, unguidedShare: Double?, events: (EvaluationEvent) -> Void) throws -> ControlEvaluation {
-        guard let classifier = settings.model.classifier else { throw DenoiseError.invalid("this model has no classifier") }
-        let perTarget = settings.perTarget
-        let targets = try controlTargets(classifier)
-        events(.controlBegan(perTarget: perTarget, guidance: settings.chain.guidance))
-        var measured = [TargetEvaluation](), guidedSamples = [[String]]()
-        let start = Date()
-        for target in targets {
-            var s = settings.chain
-            s.controls = [target]
-            let samples = try samples(s, count: perTarget)
-            let hits = samples.filter { MentionJudge.mentions(field: target.field, value: target.value, in: Tokenizer.join($0)) }.count
-            let evaluation = TargetEvaluation(field: target.field, value: target.value, hits: hits, samples: samples.count)
-            measured.append(evaluation)
-            guidedSamples += samples
-            events(.target(evaluation))
-        }
-        let seconds = Date().timeIntervalSince(start)
-        let fields = classifier.fields.compactMap { field -> FieldEvaluation? in
-            let rates = measured.filter { $0.field == field.name }.map(\.successRate)
-            return rates.isEmpty ? nil : FieldEvaluation(field: field.name, meanSuccess: rates.reduce(0, +) / Double(rates.count), targets: rates.count)
-        }
-        let guidedSteps = settings.chain.steps * perTarget * measured.count
-        return ControlEvaluation(
-            perTarget: perTarget, guidance: settings.chain.guidance, targets: measured, fields: fields,
-            success: measured.isEmpty ? nil : measured.map(\.successRate).reduce(0, +) / Double(measured.count),
-            fluency: measured.isEmpty ? nil : index.share(guidedSamples), unguidedFluency: unguidedShare,
-            millisecondsPerGuidedStep: measured.isEmpty ? nil : 1000 * seconds / Double(guidedSteps),
-            cores: ProcessInfo.processInfo.activeProcessorCount)
     }
 
     func evaluateLength() throws -> LengthEvaluation {

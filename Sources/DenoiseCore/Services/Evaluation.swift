@@ -4,8 +4,12 @@ import Foundation
 public enum EvaluationPart: String, CaseIterable, Codable, Sendable {
     /// Fluency, copies and length of unguided samples.
     case unguided
-    /// Success of every control target with enough training examples.
+    /// Success of every value the classifier offers, one control at a time.
     case control
+    /// Success of random cross-field pairs of values (every control met).
+    case pairs
+    /// Success of random cross-field triples of values (every control met).
+    case triples
     /// Exact-length success for N = 6...30.
     case length
     /// Given words kept in place by infilling.
@@ -22,18 +26,23 @@ public struct EvaluationSettings: Sendable {
     public var chain: ChainSettings
     /// The model's training corpus: its trigrams measure fluency, its sentences copies.
     public var trainingFiles: [String]
-    /// Labelled E2E CSVs that decide which field/value pairs have enough examples (read only
-    /// for the control part of a model with a classifier).
+    /// Labelled E2E CSVs that count each field/value pair's training examples (read only when
+    /// `minimumExamples` > 0 and a control part runs).
     public var labelFiles: [String]
     /// Unguided samples.
     public var count = 200
     /// Samples per control target, per length and per infill template.
     public var perTarget = 20
     public var parts = Set(EvaluationPart.allCases)
-    /// Only these (canonical) fields in the control part; nil: all.
+    /// Only these (canonical) fields in the control parts; nil: all.
     public var fields: Set<String>?
-    /// Only these targets in the control part; empty: all.
+    /// Only these targets in the control parts; empty: all.
     public var targets: [ControlTarget] = []
+    /// Only values with at least this many training examples in the control parts; 0: every
+    /// value the classifier offers.
+    public var minimumExamples = 0
+    /// Random cross-field sets of the pairs part and of the triples part.
+    public var combinations = 30
 
     public init(model: DiffusionModel, modelPath: String, chain: ChainSettings, trainingFiles: [String], labelFiles: [String]) {
         self.model = model
@@ -60,8 +69,11 @@ public struct EvaluationHeader: Codable, Sendable, Equatable {
 public struct EvaluationResult: Codable, Sendable, Equatable {
     public var header: EvaluationHeader
     public var unguided: UnguidedEvaluation?
+    /// Every value alone.
     public var control: ControlEvaluation?
-    /// Why the control part was asked for but not run.
+    public var pairs: ControlSetEvaluation?
+    public var triples: ControlSetEvaluation?
+    /// Why the control parts were asked for but not run.
     public var controlSkipped: String?
     public var length: LengthEvaluation?
     public var infill: InfillEvaluation?
@@ -75,20 +87,20 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
 public enum EvaluationEvent: Sendable {
     case began(EvaluationHeader)
     case unguided(UnguidedEvaluation)
-    case controlBegan(perTarget: Int, guidance: GuidanceSettings)
+    case controlBegan(values: Int, minimumExamples: Int, perTarget: Int, guidance: GuidanceSettings)
     case target(TargetEvaluation)
     case control(ControlEvaluation)
+    case setsBegan(size: Int, sets: Int, seed: UInt64, perSet: Int, guidance: GuidanceSettings)
+    case set(ControlOutcome)
+    case sets(ControlSetEvaluation)
     case controlSkipped(String)
     case length(LengthEvaluation)
     case infill(InfillEvaluation)
 }
 
-/// Measures a model's quality: fluency, copies and length of unguided samples; control,
-/// length and infill success. Every sample comes from `BatchSampler` with the settings' seed.
+/// Measures a model's quality: fluency, copies and length of unguided samples; success of
+/// single, paired and tripled controls, of lengths and of infilling. Every sample comes from `BatchSampler` with the settings' seed.
 public struct Evaluation {
-    /// A control target is measured when at least this many training sentences carry it.
-    public static let minimumTargetExamples = 20
-
     public let settings: EvaluationSettings
 
     public init(settings: EvaluationSettings) {
@@ -115,14 +127,23 @@ public struct Evaluation {
             result.unguided = unguided
             events(.unguided(unguided))
         }
-        if settings.parts.contains(.control) {
-            if m.classifier == nil {
+        if !settings.parts.isDisjoint(with: [.control, .pairs, .triples]) {
+            if let classifier = m.classifier {
+                let values = try controlValues(classifier)
+                let unguidedShare = result.unguided?.trigramShare
+                if settings.parts.contains(.control) {
+                    let control = try evaluateControl(classifier, values: values, index: index, unguidedShare: unguidedShare, events: events)
+                    result.control = control
+                    events(.control(control))
+                }
+                for (part, size) in [(EvaluationPart.pairs, 2), (.triples, 3)] where settings.parts.contains(part) {
+                    let sets = try evaluateSets(size: size, values: values, index: index, unguidedShare: unguidedShare, events: events)
+                    if size == 2 { result.pairs = sets } else { result.triples = sets }
+                    events(.sets(sets))
+                }
+            } else {
                 result.controlSkipped = "this model has no classifier"
                 events(.controlSkipped("this model has no classifier"))
-            } else {
-                let control = try evaluateControl(index: index, unguidedShare: result.unguided?.trigramShare, events: events)
-                result.control = control
-                events(.control(control))
             }
         }
         if settings.parts.contains(.length) {

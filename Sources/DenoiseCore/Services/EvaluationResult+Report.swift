@@ -10,19 +10,22 @@ public enum EvaluationReport {
                     "corpus: \(h.trainingSentences) training sentences (trigram reference), \(h.heldOutSentences) held out; mean length \(String(format: "%.1f", h.meanLength)) tokens"]
         case let .unguided(u):
             return unguided(u)
-        case let .controlBegan(perTarget, g):
-            var lines = ["\n== control (targets with at least \(Evaluation.minimumTargetExamples) training examples, \(perTarget) samples each)",
-                         String(format: "guidance: %d steps of %.3g (%@), weight %.3g, lambda %.3g, last %d of 200 steps unguided",
-                                g.iterations, g.stepSize, g.update.rawValue as NSString, g.weight, g.lambda, g.unguidedFinalSteps),
-                         "          saturation \(g.saturating ? "on" : "off")"]
-            if g.predictionIterations > 0 {
-                lines.append(String(format: "          and %d steps of %.3g on the prediction x0-hat", g.predictionIterations, g.predictionStepSize))
-            }
-            return lines
+        case let .controlBegan(values, minimumExamples, perTarget, g):
+            let which = minimumExamples > 0 ? " with at least \(minimumExamples) training examples" : ""
+            return ["\n== control (\(values) values\(which), \(perTarget) samples each)"] + guidanceLines(g)
         case let .target(t):
-            return [String(format: "  %-40@ %.2f", "\(t.field)=\(t.value)" as NSString, t.successRate)]
+            return ["  " + padded("\(t.field)=\(t.value)", 40) + String(format: " %.2f", t.successRate)]
         case let .control(c):
             return controlSummary(c)
+        case let .setsBegan(size, sets, seed, perSet, g):
+            let name = ControlSetEvaluation.name(size: size)
+            return ["\n== \(name) (\(sets) random cross-field sets, seed \(seed), \(perSet) samples each; success = every control met)"]
+                + guidanceLines(g)
+        case let .set(o):
+            let detail = "  (" + o.controls.map { String(format: "%.2f", o.perControl[$0] ?? 0) }.joined(separator: " ") + ")"
+            return ["  " + padded(o.controls.joined(separator: " + "), 60) + String(format: " %.2f", o.rate) + detail]
+        case let .sets(r):
+            return setsSummary(r)
         case let .controlSkipped(reason):
             return ["\n== control: skipped (\(reason))"]
         case let .length(l):
@@ -51,16 +54,45 @@ public enum EvaluationReport {
         return lines
     }
 
-    static func controlSummary(_ c: ControlEvaluation) -> [String] {
-        var lines = ["per field (mean over its targets):"]
-        lines += c.fields.map { String(format: "  %-18@ %.3f  (%d targets)", $0.field as NSString, $0.meanSuccess, $0.targets) }
-        if let success = c.success, let fluency = c.fluency, let ms = c.millisecondsPerGuidedStep {
-            lines.append(String(format: "control success        %.3f   (mean over %d targets)", success, c.targets.count))
-            lines.append(String(format: "controlled fluency     %.3f   (trigram share%@)", fluency,
-                                c.unguidedFluency.map { String(format: "; unguided %.3f", $0) as NSString } ?? ""))
-            lines.append(String(format: "time per guided step   %.2f ms per sample (batched, %d cores)", ms, c.cores))
+    /// `text` left-aligned in `width` columns (Foundation's `%-N@` does not pad on Linux).
+    static func padded(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text.padding(toLength: width, withPad: " ", startingAt: 0)
+    }
+
+    /// The guidance settings every control part runs with.
+    static func guidanceLines(_ g: GuidanceSettings) -> [String] {
+        var lines = [String(format: "guidance: %d steps of %.3g (%@), weight %.3g, lambda %.3g, last %d of 200 steps unguided",
+                            g.iterations, g.stepSize, g.update.rawValue as NSString, g.weight, g.lambda, g.unguidedFinalSteps),
+                     "          saturation \(g.saturating ? "on" : "off")"]
+        if g.predictionIterations > 0 {
+            lines.append(String(format: "          and %d steps of %.3g on the prediction x0-hat", g.predictionIterations, g.predictionStepSize))
         }
         return lines
+    }
+
+    static func controlSummary(_ c: ControlEvaluation) -> [String] {
+        var lines = ["per field (mean over its values):"]
+        lines += c.fields.map { "  " + padded($0.field, 18) + String(format: " %.3f  (%d values)", $0.meanSuccess, $0.targets) }
+        guard let success = c.success, let worst = c.worst else { return lines + ["no value measured"] }
+        let weak = c.weakTargets.map { "\($0.field)=\($0.value)" }
+        lines.append(String(format: "values under %.2f: %@", ControlEvaluation.weakSuccess, (weak.isEmpty ? "none" : weak.joined(separator: ", ")) as NSString))
+        lines.append(String(format: "control success        %.3f   (mean over %d values), worst %.2f (%@)", success, c.targets.count,
+                            worst.successRate, "\(worst.field)=\(worst.value)" as NSString))
+        return lines + fluencyAndTime(c.fluency, c.unguidedFluency, c.millisecondsPerGuidedStep, c.cores)
+    }
+
+    static func setsSummary(_ r: ControlSetEvaluation) -> [String] {
+        guard let success = r.success, let worst = r.worst else { return ["no \(r.name) drawn: they need values of \(r.size) fields (see --fields and --target)"] }
+        return [String(format: "%@ success %.3f   (mean over %d sets), worst %.2f (%@)", r.name as NSString, success, r.outcomes.count,
+                       worst, r.worstControls.joined(separator: " + ") as NSString)]
+            + fluencyAndTime(r.fluency, r.unguidedFluency, r.millisecondsPerGuidedStep, r.cores)
+    }
+
+    static func fluencyAndTime(_ fluency: Double?, _ unguided: Double?, _ milliseconds: Double?, _ cores: Int) -> [String] {
+        guard let fluency, let milliseconds else { return [] }
+        return [String(format: "controlled fluency     %.3f   (trigram share%@)", fluency,
+                       unguided.map { String(format: "; unguided %.3f", $0) as NSString } ?? ""),
+                String(format: "time per guided step   %.2f ms per sample (batched, %d cores)", milliseconds, cores)]
     }
 }
 
@@ -70,9 +102,15 @@ extension EvaluationResult {
         var events: [EvaluationEvent] = [.began(header)]
         if let unguided { events.append(.unguided(unguided)) }
         if let control {
-            events.append(.controlBegan(perTarget: control.perTarget, guidance: control.guidance))
+            events.append(.controlBegan(values: control.targets.count, minimumExamples: control.minimumExamples,
+                                        perTarget: control.perTarget, guidance: control.guidance))
             events += control.targets.map(EvaluationEvent.target)
             events.append(.control(control))
+        }
+        for sets in [pairs, triples].compactMap({ $0 }) {
+            events.append(.setsBegan(size: sets.size, sets: sets.outcomes.count, seed: sets.seed, perSet: sets.perSet, guidance: sets.guidance))
+            events += sets.outcomes.map(EvaluationEvent.set)
+            events.append(.sets(sets))
         }
         if let controlSkipped { events.append(.controlSkipped(controlSkipped)) }
         if let length { events.append(.length(length)) }

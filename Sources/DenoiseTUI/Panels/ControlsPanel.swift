@@ -1,6 +1,7 @@
 import DenoiseCore
 
-/// The active controls: classifier probability (bar and number) and its history over the steps,
+/// The active controls: classifier probability (bar and number), whether the rounded words
+/// already say it (judged from the text as `denoise eval` does) and its history over the steps,
 /// the guidance settings, and what the classifier reads in the latent.
 enum ControlsPanel {
     static func draw(_ frame: inout Frame, _ rect: Rect, _ c: PanelContext) {
@@ -14,7 +15,12 @@ enum ControlsPanel {
         var y = inner.y
         func room() -> Int { inner.maxY - y }
 
+        let sentence = TokenText.sentence(s.sentenceTokens)
+        let unmet = settings.controls.filter { !ControlSets.meets([$0], text: sentence) }
         var extras: [(String, Role)] = []
+        if s.step == s.totalSteps && !unmet.isEmpty {
+            extras.append(("chain ended without " + unmet.map(\.description).joined(separator: ", "), .error))
+        }
         if let length = settings.length { extras.append(("length \(length) tokens", .guided)) }
         if let infill = settings.infill { extras.append(("infill \(infill)", .guided)) }
         if !settings.controls.isEmpty {
@@ -39,7 +45,7 @@ enum ControlsPanel {
         } else {
             let controls = settings.controls
             let labelWidth = min(controls.map { $0.description.count }.max() ?? 0, inner.width / 2 - 2)
-            let barWidth = max(3, inner.width - labelWidth - 6)
+            let barWidth = max(3, inner.width - labelWidth - 12)
             let chartRows = min(4, max(0, (room() - extras.count) / controls.count - 1))
             for control in controls where room() > 0 {
                 let key = control.description
@@ -49,6 +55,9 @@ enum ControlsPanel {
                           role: guidedNow ? .guided : .bar)
                 frame.put(score.map { Describe.fixed(Double($0), 2) } ?? " -- ",
                           x: inner.x + labelWidth + 2 + barWidth, y: y, limit: 4)
+                let met = !unmet.contains(control)
+                frame.put(met ? "met" : "unmet", x: inner.x + labelWidth + 7 + barWidth, y: y,
+                          role: met ? .guided : .dim, limit: 5)
                 y += 1
                 let rows = min(chartRows, room())
                 guard rows > 0 else { continue }
