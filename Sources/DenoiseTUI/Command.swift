@@ -33,6 +33,12 @@ public enum Command: Sendable, Equatable {
     case toggleMapScale
     /// Up / down: the timeline's step cursor moves by one row.
     case moveRow(Int)
+    /// `n` / `N`: focus the next / previous panel.
+    case focusPanel(Int)
+    /// `E`: open or close the explanation of the focused panel.
+    case toggleExplain
+    /// `T`: start or leave the guided tour.
+    case toggleTour
     /// The terminal's size changed (sent by the driver at start and on every resize).
     case resized(width: Int, height: Int)
     case quit

@@ -33,6 +33,7 @@ final class NcursesDriver {
         self.state = AppState(themeName: theme.name, themes: Theme.available(in: options.themesDirectory),
                               colorsEnabled: colorsWanted,
                               seedState: UInt64(truncatingIfNeeded: DispatchTime.now().uptimeNanoseconds))
+        if options.startTour { state = GuidedTour.start(state, summary: summary) }
     }
 
     func run() throws -> Int32 {

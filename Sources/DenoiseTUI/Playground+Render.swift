@@ -60,11 +60,20 @@ extension Playground {
         InspectorPanel.draw(&frame, layout.inspector, context)
         FooterPanel.drawStatus(&frame, layout.status, context)
         FooterPanel.draw(&frame, layout.footer, KeyMap.footer(state.mainView, switchablePanes: !GeometryView.sideBySide(width: width)))
+        if state.focus != nil { TeachingOverlays.drawFocus(&frame, layout, state.focusedPanel) }
         switch state.overlay {
         case .help: OverlayPanels.drawHelp(&frame, layout, legend: state.legend,
                                            KeyMap.viewHelp(state.mainView, ascii: frame.glyphs.isASCII))
         case .menu(let kind, let selected): OverlayPanels.drawMenu(&frame, layout, context, kind: kind, selected: selected)
-        case .none, .prompt: break
+        case .explain:
+            if let page = Explain.page(state: state, engine: engine, summary: summary) {
+                TeachingOverlays.drawExplanation(&frame, layout, page, panel: state.focusedPanel)
+            }
+        case .none:
+            if let card = GuidedTour.card(state: state, engine: engine, summary: summary) {
+                TeachingOverlays.drawTour(&frame, layout, card)
+            }
+        case .prompt: break
         }
         return frame
     }

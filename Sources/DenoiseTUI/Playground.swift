@@ -11,11 +11,13 @@ public struct PlaygroundOptions: Sendable {
     public var exportDirectory: String
     /// Draw with ASCII even in a UTF-8 locale.
     public var forceASCII: Bool
+    /// Open with the guided tour at its first stop (`denoise tour`).
+    public var startTour: Bool
 
     public init(themeName: String = "default", themesDirectory: String = "Themes",
-                exportDirectory: String = ".", forceASCII: Bool = false) {
+                exportDirectory: String = ".", forceASCII: Bool = false, startTour: Bool = false) {
         self.themeName = themeName; self.themesDirectory = themesDirectory
-        self.exportDirectory = exportDirectory; self.forceASCII = forceASCII
+        self.exportDirectory = exportDirectory; self.forceASCII = forceASCII; self.startTour = startTour
     }
 }
 
