@@ -98,7 +98,7 @@ public enum Explain {
         var paragraphs = [
             "Each column is one of the \(f.length) positions. x_t (lower row) is the noisy latent at t = \(s.t), rounded to its nearest word; at ᾱ = \(fixed(s.alphaBar, 3)) it reads as \(s.alphaBar < 0.9 ? "noise" : "almost words").",
             "\(hat) (upper row) is the denoiser's guess of the clean sentence from x_t and t, rounded to the nearest words. Now it reads \"\(shown)\".",
-            "\(s.changed.count) of \(f.length) \(hat) words changed at this step (●). A position unchanged for \(f.digest.lockWindow) steps is locked in: \(f.lockedCount) are now.",
+            "\(s.changed.count) of \(f.length) \(hat) words changed at this step (marked below them). A position unchanged for \(f.digest.lockWindow) steps is locked in: \(f.lockedCount) are now.",
         ]
         paragraphs.append(fixedPositions(f))
         return Page(title: "token strip: x_t and \(hat)", paragraphs: paragraphs)
@@ -121,12 +121,12 @@ public enum Explain {
     static func rounding(_ f: Facts) -> Page {
         let s = f.snapshot, clamp = f.engine.settings.clamp
         return Page(title: "rounding: distance, flips, lock-in, clamping", paragraphs: [
-            "mean dist \(fixed(s.meanDistance, 3)): the average distance from each position's \(hat) to its nearest word embedding, the word it shows. It shrinks as the chain settles (the chart, ▲ this step).",
-            "changed \(s.changed.count)/\(f.length): positions whose word flipped at this step. A flip is \(hat) crossing the line where the nearest and the runner-up word are equally far: the margin (runner-up distance minus nearest) went through 0.",
-            "lock: per position the step it last changed (taller = later). Unchanged for \(f.digest.lockWindow) steps counts as locked in: \(f.lockedCount) of \(f.length) now.",
+            "mean dist \(fixed(s.meanDistance, 3)): the average distance from each position's \(hat) to its nearest word embedding (the word it shows); the chart is its history, ▲ this step.",
+            "changed \(s.changed.count)/\(f.length): words that flipped at this step. A flip is \(hat) crossing the line where the nearest and the runner-up word are equally far: the margin (their distance gap) went through 0.",
+            "lock: the step each position last changed (taller = later). Unchanged for \(f.digest.lockWindow) steps is locked in: \(f.lockedCount) of \(f.length) now.",
             clamp
-                ? "Clamping is on: after every step \(hat) is replaced by its nearest word's embedding before x_{t−1} is made from it, so the chain commits to real words early. x turns it off (a new branch from here)."
-                : "Clamping is off: \(hat) is used as predicted, between words; words are only rounded for display, so they settle late. x turns it on (a new branch from here).",
+                ? "Clamping is on: after every step \(hat) is replaced by its nearest word's embedding before x_{t−1} is made from it, so the chain commits to words early. x turns it off (a branch from here)."
+                : "Clamping is off: \(hat) is used as predicted, between words, and words settle late. x turns it on (a branch from here).",
         ])
     }
 
@@ -190,10 +190,12 @@ public enum Explain {
             "Map: the \(f.summary.words.count) word embeddings (dots) on the embedding table's two principal axes, and the \(f.length) positions' \(marked) (p switches x_t and \(hat)).",
             "x_t = √ᾱ·x₀ + σ·ε sits at √ᾱ = \(fixed(s.alphaBar.squareRoot(), 3)) of the words' scale, plus noise of size σ = \(fixed(s.sigma, 3)); a draws x_t/√ᾱ instead\(f.state.mapScaled ? " (it does now)" : "").",
         ]
-        let candidates = p < s.candidates.count ? s.candidates[p] : []
-        if candidates.count > 1 {
-            let e1 = candidates[0], e2 = candidates[1]
-            paragraphs.append("Plane: position \(p)'s \(hat) with its two nearest words, e1 \"\(e1.text)\" at \(fixed(e1.distance, 2)) and e2 \"\(e2.text)\" at \(fixed(e2.distance, 2)). It rounds to e1; crossing the line d1 = d2 would flip it to e2.")
+        if let projection = f.summary.projection,
+           let plane = RoundingPlanePane.plane(s, position: p, projection: projection) {
+            let words = f.summary.words
+            func word(_ id: Int32) -> String { Int(id) < words.count ? words[Int(id)] : "#\(id)" }
+            let d1 = fixed(plane.nearest.distance.squareRoot(), 3), d2 = fixed(plane.second.distance.squareRoot(), 3)
+            paragraphs.append("Plane: position \(p)'s \(hat) with its two nearest words, e1 \(word(plane.nearest.id)) at \(d1) and e2 \(word(plane.second.id)) at \(d2); margin \(fixed(plane.margin, 3)) = d2² − d1². It rounds to e1; crossing the line d1 = d2 would flip it.")
         }
         paragraphs.append("The map is a projection, so distances on it are approximate; the plane's distances to e1 and e2 are exact.")
         return Page(title: "geometry: the latent among the words", paragraphs: paragraphs)
@@ -203,8 +205,8 @@ public enum Explain {
         let s = f.snapshot
         return Page(title: "timeline: every step at once", paragraphs: [
             "Rows are steps 0 to \(s.totalSteps), bucketed to fit, ▶ the current step \(s.step); columns are the positions 0 to \(f.length - 1).",
-            "Shade is the rounding distance of each position's \(hat), light near a word, dark far from it; ● marks a row in which its word changed.",
-            "Reading down a column shows one position settling: the shade lightens and the ● stop at its lock-in step. \(f.lockedCount) of \(f.length) are locked in at step \(s.step).",
+            "Shade is the rounding distance of each position's \(hat), light near a word, dark far from it; a mark (● or *) shows a row in which its word changed.",
+            "Reading down a column shows one position settling: the shade lightens and the marks stop at its lock-in step. \(f.lockedCount) of \(f.length) are locked in at step \(s.step).",
             "↑ / ↓ move the step cursor one row; → and ← one step.",
         ])
     }

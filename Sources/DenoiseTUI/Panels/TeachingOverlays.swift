@@ -24,17 +24,20 @@ enum TeachingOverlays {
         frame[rect.x, rect.y] = Cell(character: frame.glyphs.isASCII ? ">" : "▶", role: .highlight, bold: true)
     }
 
-    /// The region a box about `panel` may cover.
+    /// The region a box about `panel` may cover: the main area for a lower panel; for the
+    /// main area, the lower panels and as much of the main area as the box needs (it grows up
+    /// from the bottom, leaving the first two rows of the main area).
     static func area(avoiding panel: AppState.Panel, _ layout: Layout) -> Rect {
         panel == .main
-            ? Rect(x: 0, y: layout.noise.y, width: layout.width, height: layout.inspector.maxY - layout.noise.y)
+            ? Rect(x: 0, y: layout.strip.y + 2, width: layout.width, height: layout.inspector.maxY - layout.strip.y - 2)
             : layout.strip
     }
 
     static func drawExplanation(_ frame: inout Frame, _ layout: Layout, _ page: Explain.Page, panel: AppState.Panel) {
         let sep = frame.glyphs.separator
         drawBox(&frame, area(avoiding: panel, layout), title: "explain \(sep) \(page.title)",
-                body: page.paragraphs, footer: "E or Esc closes \(sep) n / N another panel \(sep) keys still work")
+                body: page.paragraphs, footer: "E or Esc closes \(sep) n / N another panel \(sep) keys still work",
+                bottom: panel == .main)
     }
 
     static func drawTour(_ frame: inout Frame, _ layout: Layout, _ card: GuidedTour.Card) {
@@ -46,20 +49,30 @@ enum TeachingOverlays {
     }
 
     /// A box as wide as fits (at most 86 columns) with the body wrapped inside and a key line
-    /// at the bottom, at the top of `area` (or its bottom), lines past its height cut.
+    /// at the bottom, at the top of `area` (or its bottom). When the body does not fit, its
+    /// last line says how many lines a taller terminal would show.
     static func drawBox(_ frame: inout Frame, _ area: Rect, title: String, body: [String], footer: String,
                         bottom: Bool = false) {
-        let width = min(area.width - 2, 86)
+        let width = min(area.width, 86)
         guard width >= 30, area.height >= 4 else { return }
-        let lines = Explain.wrap(body, width: width - 4)
+        // "·" is a product in these texts, not the UI's separator that ASCII spells "|".
+        let text = frame.glyphs.isASCII ? body.map { Glyphs.transliterate(String($0.map { $0 == "·" ? "*" : $0 })) } : body
+        var lines = Explain.wrap(text, width: width - 4)
         let height = min(area.height, lines.count + 3)
+        let room = height - 3
+        let cut = lines.count > room
+        if cut {
+            let hidden = lines.count - room + 1
+            lines = Array(lines.prefix(room - 1)) + ["\(frame.glyphs.ellipsis) \(hidden) more line\(hidden == 1 ? "" : "s") in a taller terminal"]
+        }
         let y = bottom ? area.maxY - height : area.y
         let rect = Rect(x: area.x + (area.width - width) / 2, y: y, width: width, height: height)
         frame.fill(rect)
         frame.box(rect, title: title, role: .highlight)
         let inner = rect.inset(1)
-        for (i, line) in lines.prefix(inner.height - 1).enumerated() {
-            frame.put(line, x: inner.x + 1, y: inner.y + i, limit: inner.width - 2)
+        for (i, line) in lines.enumerated() {
+            frame.put(line, x: inner.x + 1, y: inner.y + i, role: cut && i == room - 1 ? .dim : .text,
+                      limit: inner.width - 2)
         }
         frame.put(footer, x: inner.x + 1, y: inner.maxY - 1, role: .key, bold: true, limit: inner.width - 2)
     }
