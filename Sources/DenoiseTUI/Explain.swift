@@ -32,27 +32,8 @@ public enum Explain {
         public var paragraphs: [String]
     }
 
-    /// The live values every explanation draws on.
-    struct Facts {
-        let state: AppState
-        let engine: EngineState
-        let snapshot: StepSnapshot
-        let summary: ModelSummary
-        let digest: HistoryDigest
-        let inspected: Int
-
-        init(state: AppState, engine: EngineState, summary: ModelSummary) {
-            self.state = state; self.engine = engine; self.summary = summary
-            snapshot = engine.snapshot
-            digest = HistoryDigest(engine)
-            inspected = max(0, min(state.inspected, snapshot.sentenceTokens.count - 1))
-        }
-
-        var length: Int { snapshot.sentenceTokens.count }
-        var lockedCount: Int {
-            digest.lockSteps.filter { snapshot.step > 0 && snapshot.step - $0 >= digest.lockWindow }.count
-        }
-    }
+    /// The live values every explanation draws on: the same context the panels draw from.
+    typealias Facts = PanelContext
 
     static let writers: [ExplainTopic: @Sendable (Facts) -> Page] = [
         .noise: noise, .strip: strip, .rounding: rounding, .inspector: inspector,
@@ -67,7 +48,11 @@ public enum Explain {
 
     public static func page(_ topic: ExplainTopic, state: AppState, engine: EngineState?, summary: ModelSummary) -> Page? {
         guard let engine, engine.hasSnapshot, let writer = writers[topic] else { return nil }
-        return writer(Facts(state: state, engine: engine, summary: summary))
+        return writer(facts(state: state, engine: engine, summary: summary))
+    }
+
+    static func facts(state: AppState, engine: EngineState, summary: ModelSummary) -> Facts {
+        PanelContext(state: state, engine: engine, summary: summary, glyphs: state.ascii ? .ascii : .unicode)
     }
 
     static let hat = "x\u{0302}0"
@@ -226,5 +211,14 @@ public enum Explain {
             if !line.isEmpty { lines.append(line) }
         }
         return lines
+    }
+}
+
+extension PanelContext {
+    var length: Int { snapshot.sentenceTokens.count }
+
+    /// Positions unchanged for at least the lock window.
+    var lockedCount: Int {
+        digest.lockSteps.filter { snapshot.step > 0 && snapshot.step - $0 >= digest.lockWindow }.count
     }
 }

@@ -121,7 +121,7 @@ public enum GuidedTour {
     static func card(state: AppState, engine: EngineState, summary: ModelSummary) -> Card? {
         let stops = stops(summary)
         guard let index = state.tourStop, stops.indices.contains(index), engine.hasSnapshot else { return nil }
-        let facts = Explain.Facts(state: state, engine: engine, summary: summary)
+        let facts = Explain.facts(state: state, engine: engine, summary: summary)
         return Card(number: index + 1, count: stops.count, stop: stops[index], lines: stops[index].text(facts))
     }
 }

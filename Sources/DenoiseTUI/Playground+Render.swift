@@ -16,6 +16,14 @@ struct PanelContext {
     /// within 15 % of the nearest one's distance (scale-free, so it works at every noise level).
     static let uncertainMargin: Float = 0.15
 
+    /// The context of `engine`'s current step, the inspected position clamped to the sequence.
+    init(state: AppState, engine: EngineState, summary: ModelSummary, glyphs: Glyphs) {
+        self.state = state; self.engine = engine; self.snapshot = engine.snapshot; self.summary = summary
+        self.digest = HistoryDigest(engine)
+        self.inspected = max(0, min(state.inspected, engine.snapshot.sentenceTokens.count - 1))
+        self.glyphs = glyphs
+    }
+
     func isUncertain(_ token: RoundedToken) -> Bool {
         let second = token.distance + token.margin
         return second > 0 && token.margin / second < Self.uncertainMargin
@@ -42,12 +50,7 @@ extension Playground {
             FooterPanel.draw(&frame, layout.footer)
             return frame
         }
-        let snapshot = engine.snapshot
-        let length = snapshot.sentenceTokens.count
-        let context = PanelContext(
-            state: state, engine: engine, snapshot: snapshot, summary: summary,
-            digest: HistoryDigest(engine), inspected: max(0, min(state.inspected, length - 1)),
-            glyphs: frame.glyphs)
+        let context = PanelContext(state: state, engine: engine, summary: summary, glyphs: frame.glyphs)
         HeaderPanel.draw(&frame, layout.header, context)
         switch state.mainView {
         case .strip: TokenStripPanel.draw(&frame, layout.strip, context)
