@@ -99,14 +99,18 @@ public enum GuidedTour {
         return state
     }
 
-    /// After a command: the next stop when the command did what the current stop asked.
-    static func follow(_ state: AppState, _ command: Command, _ effects: [Effect], summary: ModelSummary) -> AppState {
+    /// After a command: the next stop when the command did what the current stop asked. The
+    /// stop's panel takes focus when the tour moves on, or when an explanation closes; an open
+    /// explanation keeps explaining the panel it was opened on.
+    static func follow(from before: AppState, to state: AppState, _ command: Command, _ effects: [Effect],
+                       summary: ModelSummary) -> AppState {
         let stops = stops(summary)
-        guard let index = state.tourStop, stops.indices.contains(index),
-              let done = stops[index].done, done(command, effects, state) else { return state }
+        guard let index = state.tourStop, stops.indices.contains(index) else { return state }
         var next = state
-        next.tourStop = index + 1
-        next.focus = stops[index + 1].panel
+        let moved = stops[index].done?(command, effects, state) == true && stops.indices.contains(index + 1)
+        if moved { next.tourStop = index + 1 }
+        let closedExplanation = before.overlay == .explain && next.overlay != .explain
+        if (moved && next.overlay != .explain) || closedExplanation { next.focus = stops[next.tourStop!].panel }
         return next
     }
 

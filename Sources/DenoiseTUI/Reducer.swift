@@ -17,7 +17,7 @@ public enum Reducer {
         var reduction = Reduction(state: state, engine: usable, summary: summary)
         reduction.state.status = nil
         reduction.apply(command)
-        let toured = GuidedTour.follow(reduction.state, command, reduction.effects, summary: summary)
+        let toured = GuidedTour.follow(from: state, to: reduction.state, command, reduction.effects, summary: summary)
         return (toured, reduction.effects)
     }
 
