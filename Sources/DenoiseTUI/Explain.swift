@@ -190,7 +190,7 @@ public enum Explain {
         let s = f.snapshot
         return Page(title: "timeline: every step at once", paragraphs: [
             "Rows are steps 0 to \(s.totalSteps), bucketed to fit, ▶ the current step \(s.step); columns are the positions 0 to \(f.length - 1).",
-            "Shade is the rounding distance of each position's \(hat), light near a word, dark far from it; a mark (● or *) shows a row in which its word changed.",
+            "Shade is the rounding distance of each position's \(hat), light near a word, dark far from it; the change mark (see the legend under the grid) shows a row in which its word changed.",
             "Reading down a column shows one position settling: the shade lightens and the marks stop at its lock-in step. \(f.lockedCount) of \(f.length) are locked in at step \(s.step).",
             "↑ / ↓ move the step cursor one row; → and ← one step.",
         ])
