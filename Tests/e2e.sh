@@ -489,8 +489,11 @@ start() {
   shift
   local cmd
   cmd=$(printf '%q ' "$@")
-  tm new-session -d -s "$session" -x 100 -y 30 \
-    "TERM=xterm-256color $cmd; echo \"[exited \$?]\"; echo \"[modes \$(stty -a | tr ' ;' '\n\n' | grep -E '^-?(icanon|echo)\$' | tr '\n' ' ')]\"; sleep 120"
+  local script="TERM=xterm-256color $cmd; echo \"[exited \$?]\"; echo \"[modes \$(stty -a | tr ' ;' '\n\n' | grep -E '^-?(icanon|echo)\$' | tr '\n' ' ')]\"; sleep 120"
+  # Killing the last session makes the tmux server exit; a session started in that moment
+  # fails with "server exited unexpectedly", so it is tried once more.
+  tm new-session -d -s "$session" -x 100 -y 30 "$script" ||
+    { sleep 0.5; tm new-session -d -s "$session" -x 100 -y 30 "$script"; }
 }
 screen() { tm capture-pane -p -t "$1" 2>/dev/null || true; }
 # wait_for SESSION REGEX SECONDS: polls the screen until REGEX shows up.
