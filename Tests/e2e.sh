@@ -339,6 +339,7 @@ bad "sample --trace into an unwritable place" "/proc/forbidden/t.jsonl" -- "$BIN
 bad "play with stdout redirected to a file needs a terminal" "terminal" -- "$BIN" play --model "$M"
 bad "play --forward with an unknown word names it (before the terminal check)" '"zzqx" is not in the model' -- "$BIN" play --model "$MC" --forward "The zzqx serves Italian food ."
 bad "play --forward with an empty sentence" "the sentence is empty" -- "$BIN" play --model "$MC" --forward " "
+bad "tour with stdout redirected to a file needs a terminal" "tour needs a terminal" -- "$BIN" tour --model "$M"
 
 # A model converted from the reference PyTorch implementation (tools/check_reference_import.py
 # --write-fixture): `denoise predict` reproduces PyTorch's x0-hat, and the model samples.
@@ -490,8 +491,11 @@ start() {
   shift
   local cmd
   cmd=$(printf '%q ' "$@")
-  tm new-session -d -s "$session" -x 100 -y 30 \
-    "TERM=xterm-256color $cmd; echo \"[exited \$?]\"; echo \"[modes \$(stty -a | tr ' ;' '\n\n' | grep -E '^-?(icanon|echo)\$' | tr '\n' ' ')]\"; sleep 120"
+  local script="TERM=xterm-256color $cmd; echo \"[exited \$?]\"; echo \"[modes \$(stty -a | tr ' ;' '\n\n' | grep -E '^-?(icanon|echo)\$' | tr '\n' ' ')]\"; sleep 120"
+  # Killing the last session makes the tmux server exit; a session started in that moment
+  # fails with "server exited unexpectedly", so it is tried once more.
+  tm new-session -d -s "$session" -x 100 -y 30 "$script" ||
+    { sleep 0.5; tm new-session -d -s "$session" -x 100 -y 30 "$script"; }
 }
 screen() { tm capture-pane -p -t "$1" 2>/dev/null || true; }
 # wait_for SESSION REGEX SECONDS: polls the screen until REGEX shows up.
@@ -525,6 +529,7 @@ tui_checks=(
   "play --theme nosuchtheme in a terminal: exit 1, one line naming the theme"
   "play --replay of a missing trace in a terminal: exit 1, one line naming the file"
   "play --forward opens in forward mode, steps up in t, b edits from x_t, q exits 0"
+  "tour: opens at stop 1, Right moves to stop 2, Esc leaves the tour, q exits 0 restored"
 )
 if [ "$have_tmux" = 0 ]; then
   for name in "${tui_checks[@]}"; do skip "$name" "tmux is not installed"; done
@@ -654,6 +659,23 @@ $(screen "$s")"; fi
   }
   terminal_error 11 nosuchtheme --model "$M" --theme nosuchtheme
   terminal_error 12 "$TMP/missing.jsonl" --replay "$TMP/missing.jsonl"
+
+  s=tour
+  start "$s" "$BIN" tour --model "$M"
+  if wait_for "$s" "tour 1 / 1[0-9]" 15; then
+    tm send-keys -t "$s" Right
+    moved=0 left=0
+    wait_for "$s" "tour 2 / 1[0-9]" 5 && moved=1
+    tm send-keys -t "$s" Escape
+    wait_for "$s" "tour closed" 5 && ! screen "$s" | grep -q "tour 2 /" && left=1
+    tm send-keys -t "$s" q
+    if [ "$moved" = 1 ] && [ "$left" = 1 ] && wait_for "$s" '^\[exited 0\]' 5 &&
+       wait_for "$s" '^\[modes icanon echo \]' 3; then ok "${tui_checks[13]}"
+    else not_ok "${tui_checks[13]}" "moved=$moved left=$left: $(screen "$s")"; fi
+  else
+    not_ok "${tui_checks[13]}" "the tour did not start: $(screen "$s")"
+  fi
+  tm kill-session -t "$s" 2>/dev/null || true
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,13 @@ public struct AppState: Sendable, Equatable {
         case help
         case menu(MenuKind, selected: Int)
         case prompt(Prompt)
+        /// `E`: the explanation of the focused panel, with the current step's numbers.
+        case explain
+    }
+
+    /// The panels that take focus (`n` / `N`), in that order; `E` explains the focused one.
+    public enum Panel: String, Sendable, Equatable, CaseIterable {
+        case main, noise, controls, rounding, inspector
     }
 
     /// What fills the main area; `v` cycles through them in this order.
@@ -56,6 +63,11 @@ public struct AppState: Sendable, Equatable {
     public var screenHeight = Layout.minimumHeight
     /// Held-out corpus sentences the forward menu picks from at random (empty: none loaded).
     public var heldOutSentences: [String] = []
+    /// The focused panel; nil until the user picks one (`n`, `N`, `E`, `T`), so no focus mark
+    /// is drawn before focus means anything. `focusedPanel` reads it.
+    public var focus: Panel?
+    /// The guided tour's current stop (an index into `GuidedTour.stops`), nil outside the tour.
+    public var tourStop: Int?
     /// State of the generator behind `s` (new seed); injectable so tests are deterministic.
     public var seedState: UInt64
 
@@ -67,6 +79,9 @@ public struct AppState: Sendable, Equatable {
     }
 
     public var speed: Double { Self.speeds[speedIndex] }
+
+    /// The panel `E` explains: the chosen one, or the main view.
+    public var focusedPanel: Panel { focus ?? .main }
 }
 
 /// One line for the status bar.

@@ -35,6 +35,12 @@ public enum Command: Sendable, Equatable {
     case moveRow(Int)
     /// `f`: the forward-mode menu (noise the current text, a typed sentence or a held-out one).
     case forwardMenu
+    /// `n` / `N`: focus the next / previous panel.
+    case focusPanel(Int)
+    /// `E`: open or close the explanation of the focused panel.
+    case toggleExplain
+    /// `T`: start or leave the guided tour.
+    case toggleTour
     /// The terminal's size changed (sent by the driver at start and on every resize).
     case resized(width: Int, height: Int)
     case quit

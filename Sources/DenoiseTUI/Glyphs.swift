@@ -45,6 +45,7 @@ public struct Glyphs: Sendable, Equatable {
         "→": "->", "←": "<-", "…": "...", "·": "|", "×": "x", "λ": "lambda", "ᾱ": "abar",
         "σ": "sigma", "↵": "Ent", "▲": "^", "▶": ">", "❚": "|", "≥": ">=",
         "↑": "Up", "↓": "Down", "√": "sqrt ", "²": "^2", "▼": "v",
+        "₀": "0", "ε": "eps", "−": "-", "≈": "~",
     ]
 
     /// `text` with the UI's symbols spelled in ASCII (other characters are left alone).

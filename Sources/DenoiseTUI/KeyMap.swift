@@ -35,6 +35,9 @@ public enum KeyMap {
         .character("a"): .toggleMapScale,
         .up: .moveRow(-1), .down: .moveRow(1),
         .character("f"): .forwardMenu,
+        .character("n"): .focusPanel(1), .character("N"): .focusPanel(-1),
+        .character("E"): .toggleExplain,
+        .character("T"): .toggleTour,
         .escape: .dismiss,
     ]
 
@@ -43,20 +46,19 @@ public enum KeyMap {
         ("→ l / ← h", "one step forward / back"),
         ("space", "play / pause"),
         ("+ / -", "faster / slower (1 to 100 steps/s)"),
-        ("g", "go to step…"),
-        ("Home / End", "first / last step"),
+        ("g / Home End", "go to step… / first / last step"),
         ("b", "branch from here: controls, seed, clamp"),
         ("c", "controls: field values, length, infill"),
         ("x", "toggle clamping (branches here)"),
         ("s", "new chain with a new seed"),
-        ("[ / ]", "previous / next branch"),
-        ("B", "compare with the other branch"),
+        ("[ ] / B", "previous, next branch / compare two"),
         ("Tab / S-Tab", "inspect next / previous position"),
         ("i", "inspect position…"),
         ("t", "next colour theme"),
         ("e", "export branch (.jsonl + .txt)"),
-        ("v", "view: strip, geometry, timeline"),
-        ("f", "forward mode: noise a sentence (b then edits it)"),
+        ("v / f", "view: strip, geometry, timeline / forward mode"),
+        ("n N / E", "focus next, previous panel / explain it"),
+        ("T", "guided tour (Esc leaves it)"),
         ("? / q", "this help / quit"),
         ("Enter / Esc", "accept / cancel a prompt or menu"),
     ]
@@ -77,7 +79,7 @@ public enum KeyMap {
                 ("", ascii ? "O settled  + trail of the inspected position" : "● settled  · trail of the inspected position"),
                 ("plane", ascii ? "# e1, e2 (exact)  o projected  x x\u{0302}0  | d1=d2" : "■ e1, e2 (exact)  ◇ projected  ✕ x\u{0302}0  │ d1=d2"),
                 ("", ascii ? "+ . earlier x\u{0302}0 (newest +)" : "• · earlier x\u{0302}0 (newest •)"),
-                ("other keys", "step, play, branch, controls: as in the strip"),
+                ("other keys", "step, play, branch, controls, E, T: as in the strip"),
                 ("? / q", "this help / quit"),
             ]
         case .timeline:
@@ -90,7 +92,7 @@ public enum KeyMap {
                 ("columns", "positions 0 to L-1"),
                 ("shade", ascii ? ". : = # rounding distance, near to far" : "░ ▒ ▓ █ rounding distance, near to far"),
                 ("mark", ascii ? "* the word changed in this row" : "● the word changed in this row"),
-                ("other keys", "play, branch, controls: as in the strip"),
+                ("other keys", "play, branch, controls, E, T: as in the strip"),
                 ("? / q", "this help / quit"),
             ]
         }
@@ -102,7 +104,7 @@ public enum KeyMap {
         ("→/l", "step", 0), ("←/h", "back", 1), ("space", "play", 0), ("+/-", "speed", 9),
         ("g", "go to", 8), ("b", "branch", 2), ("c", "controls", 2), ("x", "clamp", 5),
         ("s", "seed", 6), ("Tab", "inspect", 4), ("t", "theme", 7), ("e", "export", 5),
-        ("v", "view", 3), ("f", "forward", 6), ("?", "help", 0), ("q", "quit", 0),
+        ("v", "view", 3), ("f", "forward", 6), ("E", "explain", 3), ("T", "tour", 6), ("?", "help", 0), ("q", "quit", 0),
     ]
 
     /// The footer of a view: the common entries with the view's own keys in front.
@@ -139,6 +141,9 @@ public enum KeyMap {
             }
         case .help:
             return key == .character("q") ? .quit : .dismiss
+        case .explain:
+            // Every other key keeps working under the explanation, so stepping updates its numbers.
+            return key == .escape ? .dismiss : normal[key]
         case .none:
             return normal[key]
         }

@@ -34,6 +34,7 @@ final class NcursesDriver {
                               colorsEnabled: colorsWanted,
                               seedState: UInt64(truncatingIfNeeded: DispatchTime.now().uptimeNanoseconds))
         self.state.heldOutSentences = options.heldOutSentences
+        if options.startTour { state = GuidedTour.start(state, summary: summary) }
     }
 
     func run() throws -> Int32 {

@@ -16,6 +16,14 @@ struct PanelContext {
     /// within 15 % of the nearest one's distance (scale-free, so it works at every noise level).
     static let uncertainMargin: Float = 0.15
 
+    /// The context of `engine`'s current step, the inspected position clamped to the sequence.
+    init(state: AppState, engine: EngineState, summary: ModelSummary, glyphs: Glyphs) {
+        self.state = state; self.engine = engine; self.snapshot = engine.snapshot; self.summary = summary
+        self.digest = HistoryDigest(engine)
+        self.inspected = max(0, min(state.inspected, engine.snapshot.sentenceTokens.count - 1))
+        self.glyphs = glyphs
+    }
+
     func isUncertain(_ token: RoundedToken) -> Bool {
         let second = token.distance + token.margin
         return second > 0 && token.margin / second < Self.uncertainMargin
@@ -42,12 +50,7 @@ extension Playground {
             FooterPanel.draw(&frame, layout.footer)
             return frame
         }
-        let snapshot = engine.snapshot
-        let length = snapshot.sentenceTokens.count
-        let context = PanelContext(
-            state: state, engine: engine, snapshot: snapshot, summary: summary,
-            digest: HistoryDigest(engine), inspected: max(0, min(state.inspected, length - 1)),
-            glyphs: frame.glyphs)
+        let context = PanelContext(state: state, engine: engine, summary: summary, glyphs: frame.glyphs)
         HeaderPanel.draw(&frame, layout.header, context)
         switch state.mainView {
         case .strip: TokenStripPanel.draw(&frame, layout.strip, context)
@@ -60,11 +63,20 @@ extension Playground {
         InspectorPanel.draw(&frame, layout.inspector, context)
         FooterPanel.drawStatus(&frame, layout.status, context)
         FooterPanel.draw(&frame, layout.footer, KeyMap.footer(state.mainView, switchablePanes: !GeometryView.sideBySide(width: width)))
+        if state.focus != nil { TeachingOverlays.drawFocus(&frame, layout, state.focusedPanel) }
         switch state.overlay {
         case .help: OverlayPanels.drawHelp(&frame, layout, legend: state.legend,
                                            KeyMap.viewHelp(state.mainView, ascii: frame.glyphs.isASCII))
         case .menu(let kind, let selected): OverlayPanels.drawMenu(&frame, layout, context, kind: kind, selected: selected)
-        case .none, .prompt: break
+        case .explain:
+            if let page = Explain.page(state: state, engine: engine, summary: summary) {
+                TeachingOverlays.drawExplanation(&frame, layout, page, panel: state.focusedPanel)
+            }
+        case .none:
+            if let card = GuidedTour.card(state: state, engine: engine, summary: summary) {
+                TeachingOverlays.drawTour(&frame, layout, card)
+            }
+        case .prompt: break
         }
         return frame
     }

@@ -13,12 +13,15 @@ public struct PlaygroundOptions: Sendable {
     public var forceASCII: Bool
     /// Held-out sentences the forward menu (`f`) picks from at random.
     public var heldOutSentences: [String]
+    /// Open with the guided tour at its first stop (`denoise tour`).
+    public var startTour: Bool
 
     public init(themeName: String = "default", themesDirectory: String = "Themes",
-                exportDirectory: String = ".", forceASCII: Bool = false, heldOutSentences: [String] = []) {
+                exportDirectory: String = ".", forceASCII: Bool = false, heldOutSentences: [String] = [],
+                startTour: Bool = false) {
         self.themeName = themeName; self.themesDirectory = themesDirectory
         self.exportDirectory = exportDirectory; self.forceASCII = forceASCII
-        self.heldOutSentences = heldOutSentences
+        self.heldOutSentences = heldOutSentences; self.startTour = startTour
     }
 }
 

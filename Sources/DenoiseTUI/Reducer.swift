@@ -17,7 +17,8 @@ public enum Reducer {
         var reduction = Reduction(state: state, engine: usable, summary: summary)
         reduction.state.status = nil
         reduction.apply(command)
-        return (reduction.state, reduction.effects)
+        let toured = GuidedTour.follow(from: state, to: reduction.state, command, reduction.effects, summary: summary)
+        return (toured, reduction.effects)
     }
 
     /// The generator behind `s`: SplitMix64, cut to five digits so a seed is easy to read out.
@@ -166,6 +167,20 @@ private struct Reduction {
         case .toggleMapPrediction:
             guard state.mainView == .geometry else { say("p switches the map between x_t and x\u{0302}0 (v shows the geometry view)"); return true }
             state.mapShowsPrediction.toggle()
+        case .focusPanel(let delta):
+            let panels = AppState.Panel.allCases
+            let here = panels.firstIndex(of: state.focusedPanel)!
+            state.focus = panels[(here + delta + panels.count) % panels.count]
+        case .toggleExplain:
+            state.focus = state.focusedPanel
+            state.overlay = state.overlay == .explain ? .none : .explain
+        case .toggleTour:
+            if state.tourStop == nil {
+                state = GuidedTour.start(state, summary: summary)
+            } else {
+                state.tourStop = nil
+                say("tour closed: T starts it again")
+            }
         case .toggleMapScale:
             guard state.mainView == .geometry else { say("a rescales the map's x_t by 1/√ᾱ (v shows the geometry view)"); return true }
             state.mapScaled.toggle()
@@ -213,8 +228,13 @@ private struct Reduction {
         switch (state.overlay, command) {
         case (.help, .toggleHelp), (.help, .dismiss), (.help, .accept):
             state.overlay = .none
-        case (.none, .toggleHelp):
+        case (.none, .toggleHelp), (.explain, .toggleHelp):
             state.overlay = .help
+        case (.explain, .dismiss), (.explain, .accept):
+            state.overlay = .none
+        case (.none, .dismiss) where state.tourStop != nil:
+            state.tourStop = nil
+            say("tour closed: T starts it again")
         case (.menu(let kind, _), .dismiss):
             leaveMenu(kind)
         case (.menu(let kind, let selected), .accept):

@@ -8,7 +8,7 @@ struct Denoise: ParsableCommand {
         commandName: "denoise",
         abstract: "Watch and steer a continuous text diffusion model (Diffusion-LM) in the terminal.",
         version: DenoiseVersion.current,
-        subcommands: [Play.self, Sample.self, Forward.self, Train.self, TrainClassifier.self, Eval.self, Bench.self, Info.self, Init.self, Predict.self],
+        subcommands: [Play.self, Tour.self, Sample.self, Forward.self, Train.self, TrainClassifier.self, Eval.self, Bench.self, Info.self, Init.self, Predict.self],
         defaultSubcommand: Play.self
     )
 
