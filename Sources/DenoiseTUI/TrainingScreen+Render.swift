@@ -2,7 +2,7 @@ import DenoiseCore
 import Foundation
 
 extension TrainingScreen {
-    static let minimumWidth = 60, minimumHeight = 16
+    static let minimumWidth = 60, minimumHeight = 20
 
     /// The whole screen: header, progress bar, plots of the loss terms and the speed, the latest
     /// samples with their fluency, the checkpoints and the last log line.
@@ -15,12 +15,18 @@ extension TrainingScreen {
         }
         drawHeader(into: &frame)
         drawProgress(into: &frame, y: 2)
-        let samplesHeight = 5, footerRows = 3
-        let plotsRect = Rect(x: 0, y: 4, width: width, height: height - 4 - samplesHeight - footerRows)
-        drawPlots(into: &frame, rect: plotsRect)
-        drawSamples(into: &frame, rect: Rect(x: 0, y: plotsRect.maxY, width: width, height: samplesHeight))
-        drawCheckpoints(into: &frame, y: height - 3)
-        if let last = messages.last { frame.put(last, x: 1, y: height - 2, role: .dim, limit: width - 2) }
+        // The plots get whole bands of equal height; the rows left over go to the log.
+        let samplesHeight = 5, belowSamples = 3
+        let band = max(1, (height - 4 - samplesHeight - belowSamples - 2) / plots.count)
+        let plotsRect = Rect(x: 0, y: 4, width: width, height: band * plots.count + 2)
+        drawPlots(into: &frame, rect: plotsRect, band: band)
+        let samplesRect = Rect(x: 0, y: plotsRect.maxY, width: width, height: samplesHeight)
+        drawSamples(into: &frame, rect: samplesRect)
+        drawCheckpoints(into: &frame, y: samplesRect.maxY)
+        let logRows = height - 1 - (samplesRect.maxY + 1)
+        for (i, line) in messages.suffix(max(0, logRows)).enumerated() {
+            frame.put(line, x: 1, y: samplesRect.maxY + 1 + i, role: .dim, limit: width - 2)
+        }
         frame.fill(Rect(x: 0, y: height - 1, width: width, height: 1), role: .footer)
         let keys = frame.put(" Ctrl-C ", x: 0, y: height - 1, role: .key)
         frame.put(" save and stop (resume with --resume)", x: keys, y: height - 1, role: .footer)
@@ -52,11 +58,9 @@ extension TrainingScreen {
 
     /// One band per plot: label and newest value on the left, the history as a column chart
     /// (oldest left) filling the rest, scaled to the history's own range.
-    func drawPlots(into frame: inout Frame, rect: Rect) {
+    func drawPlots(into frame: inout Frame, rect: Rect, band: Int) {
         frame.box(rect, title: "losses and speed over the run")
         let inside = rect.inset(1)
-        guard inside.height >= plots.count else { return }
-        let band = inside.height / plots.count
         let labelWidth = 22
         for (i, plot) in plots.enumerated() {
             let y = inside.y + i * band

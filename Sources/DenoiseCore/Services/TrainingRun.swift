@@ -81,6 +81,11 @@ public struct TrainingProgress: Sendable, Equatable {
     public var secondsPerIteration: Double
     public var learningRate: Float
 
+    public init(iteration: Int, total: Int, loss: LossParts, secondsPerIteration: Double, learningRate: Float) {
+        self.iteration = iteration; self.total = total; self.loss = loss
+        self.secondsPerIteration = secondsPerIteration; self.learningRate = learningRate
+    }
+
     public var secondsLeft: Double { Double(total - iteration) * secondsPerIteration }
 
     /// The one-line summary, e.g. `it 120/4000  loss 0.5123 (mse …)  9.1 it/s  lr 1.00e-03  eta 7m06s`.
