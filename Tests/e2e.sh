@@ -642,7 +642,8 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 # `denoise train` on a terminal: the live screen, a clean finish, Ctrl-C, and --plain.
-train_small() { "$BIN" train --data "$TMP/ok.txt" --batch-size 4 --warmup 1 --hidden 16 --layers 1 --heads 2 --ffn 16 --length 16 "$@"; }
+small_run=(--data "$TMP/ok.txt" --batch-size 4 --warmup 1 --hidden 16 --layers 1 --heads 2 --ffn 16 --length 16)
+train_small() { "$BIN" train "${small_run[@]}" "$@"; }
 
 # In a pipe the log lines are exactly the plain ones: data, every 100th iteration and the last, saved.
 name="train in a pipe prints only the plain log lines"
@@ -665,8 +666,7 @@ if [ "$have_tmux" = 0 ]; then
   for name in "${train_checks[@]}"; do skip "$name" "tmux is not installed"; done
 else
   s=train1
-  start "$s" "$BIN" train --data "$TMP/ok.txt" --out "$TMP/tty-train" --iterations 300 --batch-size 4 --warmup 1 \
-    --hidden 16 --layers 1 --heads 2 --ffn 16 --length 16
+  start "$s" "$BIN" train "${small_run[@]}" --out "$TMP/tty-train" --iterations 300
   if wait_for "$s" "losses and speed over the run" 20 && wait_for "$s" "samples at it 0 · fluency" 20 &&
      wait_for "$s" "it [0-9]+/300 .*eta" 20 && screen "$s" | grep -q -E "^│ mse +[0-9.]+ "; then
     ok "${train_checks[0]}"
@@ -679,8 +679,7 @@ else
   tm kill-session -t "$s" 2>/dev/null || true
 
   s=train2
-  start "$s" "$BIN" train --data "$TMP/ok.txt" --out "$TMP/tty-stop" --iterations 100000 --batch-size 4 --warmup 1 \
-    --hidden 16 --layers 1 --heads 2 --ffn 16 --length 16
+  start "$s" "$BIN" train "${small_run[@]}" --out "$TMP/tty-stop" --iterations 100000
   if wait_for "$s" "it [0-9]+/100000 .*eta" 20; then
     tm send-keys -t "$s" C-c
     if wait_for "$s" '^\[exited 130\]' 20 && wait_for "$s" '^\[modes icanon echo \]' 3 &&
@@ -691,8 +690,7 @@ else
   tm kill-session -t "$s" 2>/dev/null || true
 
   s=train3
-  start "$s" "$BIN" train --plain --data "$TMP/ok.txt" --out "$TMP/tty-plain" --iterations 100 --batch-size 4 --warmup 1 \
-    --hidden 16 --layers 1 --heads 2 --ffn 16 --length 16
+  start "$s" "$BIN" train --plain "${small_run[@]}" --out "$TMP/tty-plain" --iterations 100
   if wait_for "$s" '^\[exited 0\]' 60 && screen "$s" | grep -q -x "saved $TMP/tty-plain at iteration 100" &&
      ! screen "$s" | grep -q "losses and speed"; then
     ok "${train_checks[3]}"
