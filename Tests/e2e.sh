@@ -679,6 +679,63 @@ $(screen "$s")"; fi
 fi
 
 # ---------------------------------------------------------------------------------------------
+# `denoise train` on a terminal: the live screen, a clean finish, Ctrl-C, and --plain. The
+# sessions stay (they only sleep) until the cleanup: killing the last one would stop the tmux
+# server just as the next check starts its first session.
+small_run=(--data "$TMP/ok.txt" --batch-size 4 --warmup 1 --hidden 16 --layers 1 --heads 2 --ffn 16 --length 16)
+train_small() { "$BIN" train "${small_run[@]}" "$@"; }
+
+# In a pipe the log lines are exactly the plain ones: data, every 100th iteration and the last, saved.
+name="train in a pipe prints only the plain log lines"
+if out=$(train_small --out "$TMP/plain-train" --iterations 200 2>&1) &&
+   [ "$(wc -l <<<"$out")" = 4 ] && ! grep -q $'\e' <<<"$out" &&
+   sed -n 1p <<<"$out" | grep -q -E '^data: [0-9]+ training sentences, [0-9]+ held out, 0 dropped \(longer than 14 tokens\); vocabulary [0-9]+; [0-9]+ parameters$' &&
+   sed -n 2p <<<"$out" | grep -q -E '^it 100/200  loss [0-9.]+ \(mse [0-9.]+ ce [0-9.]+ out-ce [0-9.]+ prior [0-9.]+\)  [0-9.]+ it/s  lr [0-9.e+-]+  eta [0-9]+m[0-9]{2}s$' &&
+   sed -n 3p <<<"$out" | grep -q -E '^it 200/200  loss ' &&
+   sed -n 4p <<<"$out" | grep -q -x "saved $TMP/plain-train at iteration 200"; then
+  ok "$name"
+else not_ok "$name" "$out"; fi
+
+train_checks=(
+  "train on a terminal: the live screen shows progress, plots and samples from the weights"
+  "train on a terminal: finishes with exit 0, the terminal restored and the log printed"
+  "train on a terminal: Ctrl-C saves, exits 130 with the terminal restored"
+  "train --plain on a terminal: log lines, no screen"
+)
+if [ "$have_tmux" = 0 ]; then
+  for name in "${train_checks[@]}"; do skip "$name" "tmux is not installed"; done
+else
+  s=train1
+  start "$s" "$BIN" train "${small_run[@]}" --out "$TMP/tty-train" --iterations 300
+  if wait_for "$s" "losses and speed over the run" 20 && wait_for "$s" "samples at it 0 · fluency" 20 &&
+     wait_for "$s" "it [0-9]+/300 .*eta" 20 && screen "$s" | grep -q -E "^│ mse +[0-9.]+ "; then
+    ok "${train_checks[0]}"
+  else not_ok "${train_checks[0]}" "$(screen "$s")"; fi
+  if wait_for "$s" '^\[exited 0\]' 60 && wait_for "$s" '^\[modes icanon echo \]' 3 &&
+     screen "$s" | grep -q -x "saved $TMP/tty-train at iteration 300" && [ -f "$TMP/tty-train/model.safetensors" ] &&
+     ! screen "$s" | grep -q "losses and speed"; then
+    ok "${train_checks[1]}"
+  else not_ok "${train_checks[1]}" "$(screen "$s")"; fi
+
+  s=train2
+  start "$s" "$BIN" train "${small_run[@]}" --out "$TMP/tty-stop" --iterations 100000
+  if wait_for "$s" "it [0-9]+/100000 .*eta" 20; then
+    tm send-keys -t "$s" C-c
+    if wait_for "$s" '^\[exited 130\]' 20 && wait_for "$s" '^\[modes icanon echo \]' 3 &&
+       screen "$s" | grep -q "interrupted: resume with --resume" && [ -f "$TMP/tty-stop/train-state.safetensors" ]; then
+      ok "${train_checks[2]}"
+    else not_ok "${train_checks[2]}" "$(screen "$s")"; fi
+  else not_ok "${train_checks[2]}" "$(screen "$s")"; fi
+
+  s=train3
+  start "$s" "$BIN" train --plain "${small_run[@]}" --out "$TMP/tty-plain" --iterations 100
+  if wait_for "$s" '^\[exited 0\]' 60 && screen "$s" | grep -q -x "saved $TMP/tty-plain at iteration 100" &&
+     ! screen "$s" | grep -q "losses and speed"; then
+    ok "${train_checks[3]}"
+  else not_ok "${train_checks[3]}" "$(screen "$s")"; fi
+fi
+
+# ---------------------------------------------------------------------------------------------
 # SIGINT at any moment of start-up (process start, model load, newterm, handlers, first frames):
 # the terminal must always come back (icanon, echo) and the exit status must be 130. A wrapper
 # writes its pid and execs the program, so the signal reaches the program from its first

@@ -20,9 +20,7 @@ final class NcursesDriver {
     private var engineState: EngineState?
     private var lastFrame: Frame?
     private var colorDepth = 0
-    /// Per role (in `Role.allCases` order): ncurses attributes and colour pair from the theme.
-    private var roleAttributes: [attr_t] = []
-    private var rolePairs: [Int16] = []
+    private var palette = RolePalette()
 
     init(engine: any EngineHandle, options: PlaygroundOptions, theme: Theme, colorsWanted: Bool) {
         self.engine = engine
@@ -179,44 +177,15 @@ final class NcursesDriver {
         }
         let frame = Playground.renderFrame(state: state, engineState: engineState, summary: summary,
                                            width: width, height: height)
-        let previous = lastFrame.flatMap { $0.width == width && $0.height == height ? $0 : nil }
-        if previous == nil { werase(window) }
-        let bold = dn_a_bold(), reverse = dn_a_reverse()
-        var text = [wchar_t](repeating: 0, count: 8)
-        for y in 0..<height {
-            for x in 0..<width {
-                let cell = frame[x, y]
-                if let previous, previous[x, y] == cell { continue }
-                let role = Role.allCases.firstIndex(of: cell.role)!
-                var attributes = roleAttributes[role]
-                if cell.bold { attributes |= bold }
-                if cell.reverse { attributes |= reverse }
-                let scalars = cell.character.unicodeScalars
-                if scalars.count == 1 {
-                    dn_put_wch(Int32(y), Int32(x), wchar_t(bitPattern: scalars.first!.value), attributes, rolePairs[role])
-                } else {
-                    var n = 0
-                    for scalar in scalars where n < 5 {
-                        text[n] = wchar_t(bitPattern: scalar.value)
-                        n += 1
-                    }
-                    text[n] = 0
-                    dn_put_cell(Int32(y), Int32(x), text, attributes, rolePairs[role])
-                }
-            }
-        }
-        wrefresh(window)
+        palette.blit(frame, over: lastFrame)
         lastFrame = frame
     }
 
     // MARK: Colours
 
     private func setUpColors() {
-        if colorsWanted && has_colors() {
-            start_color()
-            colorDepth = use_default_colors() == OK ? (dn_colors() >= 256 ? 256 : 8) : -8
-        } else {
-            colorDepth = 0
+        colorDepth = RolePalette.startColors(wanted: colorsWanted)
+        if colorDepth == 0 {
             state.colorsEnabled = false
             if theme.name != "mono" {
                 theme = Playground.monochrome(in: options.themesDirectory)
@@ -226,26 +195,44 @@ final class NcursesDriver {
         applyTheme()
     }
 
-    /// Computes every role's attributes and (re)defines its colour pair. `colorDepth` is 256, 8,
-    /// -8 (8 colours without the terminal's default colours, so "default" means white on black)
-    /// or 0 (no colour).
     private func applyTheme() {
         state.legend = Legend(theme: theme, depth: colorDepth == 256 ? .full : colorDepth == 0 ? .none : .eight)
-        roleAttributes = []
-        rolePairs = []
+        palette = RolePalette(theme: theme, colorDepth: colorDepth)
+    }
+}
+
+/// Every role's ncurses attributes and colour pair under one theme, and the blit of a frame
+/// with them.
+struct RolePalette {
+    /// Per role (in `Role.allCases` order).
+    private var attributes: [attr_t] = []
+    private var pairs: [Int16] = []
+
+    init() {}
+
+    /// Starts colour when wanted and possible; returns the colour depth: 256, 8, -8 (8 colours
+    /// without the terminal's default colours, so "default" means white on black) or 0 (no colour).
+    static func startColors(wanted: Bool) -> Int {
+        guard wanted && has_colors() else { return 0 }
+        start_color()
+        return use_default_colors() == OK ? (dn_colors() >= 256 ? 256 : 8) : -8
+    }
+
+    /// Computes every role's attributes and (re)defines its colour pair.
+    init(theme: Theme, colorDepth: Int) {
         let fallback = colorDepth < 0
         for (i, role) in Role.allCases.enumerated() {
             let style = theme.style(for: role)
             let eight = colorDepth != 256
-            let attributes = eight ? (style.attributes8 ?? style.attributes) : style.attributes
+            let wanted = eight ? (style.attributes8 ?? style.attributes) : style.attributes
             var value = dn_a_normal()
-            if attributes.contains(.bold) { value |= dn_a_bold() }
-            if attributes.contains(.reverse) { value |= dn_a_reverse() }
-            if attributes.contains(.underline) { value |= dn_a_underline() }
-            if attributes.contains(.dim) { value |= dn_a_dim() }
-            roleAttributes.append(value)
+            if wanted.contains(.bold) { value |= dn_a_bold() }
+            if wanted.contains(.reverse) { value |= dn_a_reverse() }
+            if wanted.contains(.underline) { value |= dn_a_underline() }
+            if wanted.contains(.dim) { value |= dn_a_dim() }
+            attributes.append(value)
             guard colorDepth != 0 else {
-                rolePairs.append(0)
+                pairs.append(0)
                 continue
             }
             let pair = Int16(i + 1)
@@ -256,9 +243,109 @@ final class NcursesDriver {
                 bg = bg ?? Int(COLOR_BLACK)
             }
             init_pair(pair, Int16(fg ?? -1), Int16(bg ?? -1))
-            rolePairs.append(pair)
+            pairs.append(pair)
         }
     }
+
+    /// Writes `frame` to the screen, only the cells that differ from `previous` when it has the
+    /// same size (the whole screen otherwise), and refreshes.
+    func blit(_ frame: Frame, over previous: Frame?) {
+        let window = dn_stdscr()
+        let width = frame.width, height = frame.height
+        let previous = previous.flatMap { $0.width == width && $0.height == height ? $0 : nil }
+        if previous == nil { werase(window) }
+        let bold = dn_a_bold(), reverse = dn_a_reverse()
+        var text = [wchar_t](repeating: 0, count: 8)
+        for y in 0..<height {
+            for x in 0..<width {
+                let cell = frame[x, y]
+                if let previous, previous[x, y] == cell { continue }
+                let role = Role.allCases.firstIndex(of: cell.role)!
+                var cellAttributes = attributes[role]
+                if cell.bold { cellAttributes |= bold }
+                if cell.reverse { cellAttributes |= reverse }
+                let scalars = cell.character.unicodeScalars
+                if scalars.count == 1 {
+                    dn_put_wch(Int32(y), Int32(x), wchar_t(bitPattern: scalars.first!.value), cellAttributes, pairs[role])
+                } else {
+                    var n = 0
+                    for scalar in scalars where n < 5 {
+                        text[n] = wchar_t(bitPattern: scalar.value)
+                        n += 1
+                    }
+                    text[n] = 0
+                    dn_put_cell(Int32(y), Int32(x), text, cellAttributes, pairs[role])
+                }
+            }
+        }
+        wrefresh(window)
+    }
+}
+
+/// A full-screen terminal for work that runs on the calling thread and shows frames as it goes
+/// (the training screen): the playground's start-up, signal handling and teardown without its
+/// key loop. SIGINT and SIGTERM are only recorded (`stopStatus`), so the owner can finish its
+/// work, `close` and exit; a second one restores the terminal and exits from the handler.
+final class TerminalSession {
+    let glyphs: Glyphs
+    private var palette = RolePalette()
+    private var lastFrame: Frame?
+    private var isOpen = false
+
+    /// Installs the signal handlers first (as the playground does), then takes the terminal.
+    init(theme: Theme, colorsWanted: Bool, forceASCII: Bool) throws {
+        setlocale(LC_ALL, "")
+        let codeset = String(cString: nl_langinfo(nl_item(CODESET)))
+        let ascii = forceASCII || codeset.uppercased().replacingOccurrences(of: "-", with: "") != "UTF8"
+        glyphs = ascii ? .ascii : .unicode
+        SignalHandlers.install()
+        guard let output = fdopen(STDOUT_FILENO, "w"), let input = fdopen(STDIN_FILENO, "r"),
+              newterm(nil, output, input) != nil else {
+            SignalHandlers.uninstall()
+            throw PlaygroundError("denoise could not start the terminal (is TERM set to a known terminal?)")
+        }
+        isOpen = true
+        cbreak()
+        noecho()
+        keypad(dn_stdscr(), true)
+        curs_set(0)
+        let depth = RolePalette.startColors(wanted: colorsWanted)
+        palette = RolePalette(theme: depth == 0 && theme.name != "mono" ? .monochrome : theme, colorDepth: depth)
+    }
+
+    /// The exit status a received SIGINT or SIGTERM asks for (128 + signal), or nil.
+    var stopStatus: Int32? { SignalHandlers.stopStatus }
+
+    /// The terminal's size, after taking any pending resize (keys are read and dropped).
+    func size() -> (width: Int, height: Int) {
+        let window = dn_stdscr()
+        wtimeout(window, 0)
+        var code: wint_t = 0
+        var read = 0
+        while read < 64 {
+            let result = wget_wch(window, &code)
+            if result == ERR { break }
+            if result == KEY_CODE_YES && Int32(bitPattern: code) == KEY_RESIZE { lastFrame = nil }
+            read += 1
+        }
+        return (Int(getmaxx(window)), Int(getmaxy(window)))
+    }
+
+    func show(_ frame: Frame) {
+        guard isOpen else { return }
+        palette.blit(frame, over: lastFrame)
+        lastFrame = frame
+    }
+
+    /// Gives the terminal back and the signals to their defaults; safe to call twice.
+    func close() {
+        guard isOpen else { return }
+        isOpen = false
+        dn_restore_terminal()
+        SignalHandlers.uninstall()
+    }
+
+    deinit { close() }
 }
 
 /// Signal handling while the playground owns the terminal. SIGINT and SIGTERM are recorded, and

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DenoiseCore
+import DenoiseTUI
 import Foundation
 
 struct Train: ParsableCommand {
@@ -8,7 +9,10 @@ struct Train: ParsableCommand {
         discussion: """
             Never replaces a model by accident: without --out the model goes to a new folder named after \
             the first data file (--data my.txt writes Models/my), and a folder that already holds a model \
-            is refused unless --resume (continue the run saved there) or --force (replace it) is given.
+            is refused unless --resume (continue the run saved there) or --force (replace it) is given. \
+            On a terminal the run is shown on a live screen (progress, loss plots, speed, sentences sampled \
+            from the current weights at the start and at every checkpoint); in a pipe, or with --plain, it \
+            prints log lines.
             """)
 
     @Option(name: .customLong("data"), parsing: .upToNextOption, help: "Corpus files (.csv with a ref column, or plain text).")
@@ -35,6 +39,7 @@ struct Train: ParsableCommand {
     @Option(help: "Vocabulary minimum count.") var minCount = 2
     @Option(help: "Minutes between checkpoints.") var checkpointMinutes: Double = 5
     @Option(help: "Worker threads, each with a shard of the batch (default: all cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "Print log lines even on a terminal instead of the live training screen.") var plain = false
 
     func validate() throws {
         if data.isEmpty { throw ValidationError("--data needs at least one corpus file") }
@@ -49,18 +54,54 @@ struct Train: ParsableCommand {
         if resume && force { throw ValidationError("give --resume (continue the saved run) or --force (replace it), not both") }
     }
 
+    /// Sentences sampled at the start and at every checkpoint on the training screen, and their
+    /// chain length: 50 steps of 3 sentences cost about as much as one training iteration.
+    static let screenSamples = (count: 3, steps: 50)
+
     func run() throws {
         try reportingErrors {
-            let stop = StopRequest()
-            let signals = stopOnSignals(stop)
-            defer { withExtendedLifetime(signals) {} }
-            let log = TrainingLog(isTTY: isatty(STDOUT_FILENO) == 1)
-            let out = try TrainingOutput.resolve(out: out, data: data, resume: resume, force: force)
-            let result = try TrainingRun(settings: settings(out: out), stop: stop).run(events: log.show)
-            if result.interrupted {
-                log.line("interrupted: resume with --resume")
-                throw ExitCode(130)
+            if !plain && isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1 {
+                try runOnScreen()
+            } else {
+                try runWithLog()
             }
+        }
+    }
+
+    func runWithLog() throws {
+        let stop = StopRequest()
+        let signals = stopOnSignals(stop)
+        defer { withExtendedLifetime(signals) {} }
+        let log = TrainingLog(isTTY: isatty(STDOUT_FILENO) == 1)
+        let out = try TrainingOutput.resolve(out: out, data: data, resume: resume, force: force)
+        let result = try TrainingRun(settings: settings(out: out), stop: stop).run(events: log.show)
+        if result.interrupted {
+            log.line("interrupted: resume with --resume")
+            throw ExitCode(130)
+        }
+    }
+
+    /// The live screen. Its terminal session records SIGINT and SIGTERM; the run is asked to
+    /// stop at the next event, saves, and the terminal is given back before anything is printed.
+    func runOnScreen() throws {
+        let out = try TrainingOutput.resolve(out: out, data: data, resume: resume, force: force)
+        var settings = settings(out: out)
+        settings.sampleCount = Self.screenSamples.count
+        settings.sampleSteps = Self.screenSamples.steps
+        let stop = StopRequest()
+        let display = try TrainingDisplay(title: "denoise train → \(out)", themesDirectory: repositoryFolder("Themes") ?? "Themes")
+        let result: TrainingRunResult
+        do {
+            defer { display.close() }
+            result = try TrainingRun(settings: settings, stop: stop).run { event in
+                display.handle(event)
+                if display.stopStatus != nil { stop.request() }
+            }
+        }
+        for message in display.messages { print(message) }
+        if result.interrupted {
+            print("interrupted: resume with --resume")
+            throw ExitCode(130)
         }
     }
 
@@ -106,6 +147,7 @@ struct TrainingLog {
         switch event {
         case let .message(text): line(text)
         case let .progress(progress): self.progress(progress)
+        case .samples, .saved: break
         }
     }
 

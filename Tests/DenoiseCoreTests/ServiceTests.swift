@@ -46,6 +46,35 @@ import Testing
         #expect(try weights(split.out) == weights(straight.out))
     }
 
+    @Test func samplesComeFromTheEMAWeightsAtTheStartAndAtEveryCheckpoint() throws {
+        let directory = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var settings = try tinySettings(in: directory)
+        settings.iterations = 3
+        settings.checkpointMinutes = 0
+        settings.sampleCount = 3
+        settings.sampleSteps = 5
+        var samples = [TrainingSamples](), saved = [Int]()
+        _ = try TrainingRun(settings: settings).run { event in
+            if case let .samples(s) = event { samples.append(s) }
+            if case let .saved(iteration, _) = event { saved.append(iteration) }
+        }
+        // At the start, then after each of the three checkpoints (none after the final save).
+        #expect(samples.map(\.iteration) == [0, 1, 2, 3])
+        #expect(saved == [1, 2, 3, 3])
+        for s in samples {
+            #expect(s.sentences.count == 3 && s.fluency.count == 3)
+            #expect(s.overallFluency >= 0 && s.overallFluency <= 1)
+            #expect(s.fluency.allSatisfy { $0.map { $0 >= 0 && $0 <= 1 } ?? true })
+        }
+
+        settings.sampleCount = 0
+        settings.out += "-plain"
+        var any = false
+        _ = try TrainingRun(settings: settings).run { event in if case .samples = event { any = true } }
+        #expect(!any)
+    }
+
     @Test func theIterationBudgetIsRespectedWithProgressAndCheckpoints() throws {
         let directory = try TinyModel.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -60,6 +89,8 @@ import Testing
                 #expect(p.total == 5 && p.loss.total.isFinite && p.secondsPerIteration >= 0)
             case let .message(text):
                 if text.hasSuffix("(checkpoint)") { checkpoints += 1 } else if text.hasPrefix("saved ") { finals += 1 }
+            case .samples, .saved:
+                break
             }
         }
         #expect(progress == [1, 2, 3, 4, 5])

@@ -37,8 +37,8 @@ struct TrainingLoopState {
 
 extension TrainingRun {
     /// Runs the whole training: prepares, iterates to the budget or a stop request, checkpoints
-    /// every `checkpointMinutes`, and saves at the end. `events` receives the log lines and
-    /// every iteration's progress, on the calling thread.
+    /// every `checkpointMinutes`, and saves at the end. `events` receives the log lines,
+    /// every iteration's progress and the samples, on the calling thread.
     public func run(events: (TrainingEvent) -> Void = { _ in }) throws -> TrainingRunResult {
         // Data-parallel workers, each running single-threaded BLAS: no oversubscription, and the
         // elementwise kernels run on every core too.
@@ -64,6 +64,11 @@ extension TrainingRun {
         if let minutes = settings.minutes, !settings.resume {
             trainer = try fitTimeBudget(minutes: minutes, plan: &plan, trainer: trainer, state: &state, events: events)
         }
+        let sampler = settings.sampleCount > 0
+            ? TrainingSampler(config: plan.config, data: plan.data, count: settings.sampleCount, steps: settings.sampleSteps,
+                              workers: settings.threads)
+            : nil
+        if let sampler { events(.samples(try sampler.sample(trainer))) }
         state.last = Date()
         let target = plan.options.totalIterations
         while trainer.iteration < target && !stop.isRequested {
@@ -73,7 +78,10 @@ extension TrainingRun {
                                               learningRate: plan.options.learningRate(at: trainer.iteration))))
             if Date().timeIntervalSince(state.lastCheckpoint) > settings.checkpointMinutes * 60 {
                 try save(trainer, plan: &plan, state: state, final: false, events: events)
+                if let sampler { events(.samples(try sampler.sample(trainer))) }
                 state.lastCheckpoint = Date()
+                // The sampling time is not an iteration's time.
+                state.last = Date()
             }
         }
         try save(trainer, plan: &plan, state: state, final: true, events: events)
@@ -115,5 +123,6 @@ extension TrainingRun {
         try trainer.saveState(to: plan.statePath)
         try plan.folder.save(model: trainer.model, weights: trainer.ema, vocabulary: plan.data.vocabulary, config: plan.config)
         events(.message("saved \(settings.out) at iteration \(trainer.iteration)\(final ? "" : " (checkpoint)")"))
+        events(.saved(iteration: trainer.iteration, final: final))
     }
 }

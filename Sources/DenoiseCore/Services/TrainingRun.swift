@@ -28,6 +28,11 @@ public struct TrainingRunSettings: Sendable {
     public var checkpointMinutes: Double = 5
     /// Data-parallel workers, each with a shard of the batch.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Sentences sampled from the EMA weights at the start and at every checkpoint, reported as
+    /// `TrainingEvent.samples` (0: none, and no sampling cost).
+    public var sampleCount = 0
+    /// Reverse-chain steps of those samples: short, because they run between iterations.
+    public var sampleSteps = 50
 
     public init(data: [String], out: String) {
         self.data = data
@@ -56,11 +61,14 @@ public final class StopRequest: @unchecked Sendable {
     }
 }
 
-/// What a run reports while it works: human-readable log lines and, after every iteration,
-/// its progress.
+/// What a run reports while it works: human-readable log lines, after every iteration its
+/// progress, and (with `sampleCount`) sentences from the current weights.
 public enum TrainingEvent: Sendable {
     case message(String)
     case progress(TrainingProgress)
+    case samples(TrainingSamples)
+    /// A checkpoint or the final model was written, at this iteration.
+    case saved(iteration: Int, final: Bool)
 }
 
 /// One iteration's standing: smoothed losses, speed and schedule.
@@ -72,6 +80,11 @@ public struct TrainingProgress: Sendable, Equatable {
     /// Median seconds per iteration over the last 50.
     public var secondsPerIteration: Double
     public var learningRate: Float
+
+    public init(iteration: Int, total: Int, loss: LossParts, secondsPerIteration: Double, learningRate: Float) {
+        self.iteration = iteration; self.total = total; self.loss = loss
+        self.secondsPerIteration = secondsPerIteration; self.learningRate = learningRate
+    }
 
     public var secondsLeft: Double { Double(total - iteration) * secondsPerIteration }
 
