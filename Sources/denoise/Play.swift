@@ -31,17 +31,22 @@ struct Play: ParsableCommand {
                 if let sentences { heldOut = try Self.heldOutSentences(path: sentences, model: model) }
             }
             // After the engine, so a bad model or sentence is named even without a terminal.
-            guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
-                throw DenoiseError.invalid("denoise play needs a terminal: stdout or stdin is not a TTY (for scripts use `denoise sample`)")
-            }
-            let options = PlaygroundOptions(themeName: theme, themesDirectory: repositoryFolder("Themes") ?? "Themes",
-                                            heldOutSentences: heldOut)
-            let status: Int32
-            do { status = try Playground.run(engine: engine, options: options) } catch let e as PlaygroundError {
-                throw DenoiseError.invalid(e.message)
-            }
-            if status != 0 { throw ExitCode(status) }
+            try Self.open(engine, command: "play", options: PlaygroundOptions(
+                themeName: theme, themesDirectory: repositoryFolder("Themes") ?? "Themes", heldOutSentences: heldOut))
         }
+    }
+
+    /// Runs the playground on a terminal (refusing in one line without one) and turns its exit
+    /// status and errors into the CLI's.
+    static func open(_ engine: any EngineHandle, command: String, options: PlaygroundOptions) throws {
+        guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
+            throw DenoiseError.invalid("denoise \(command) needs a terminal: stdout or stdin is not a TTY (for scripts use `denoise sample`)")
+        }
+        let status: Int32
+        do { status = try Playground.run(engine: engine, options: options) } catch let e as PlaygroundError {
+            throw DenoiseError.invalid(e.message)
+        }
+        if status != 0 { throw ExitCode(status) }
     }
 
     /// The sentences of `path` that the model never trained on (its recorded held-out bucket;
