@@ -2,7 +2,7 @@ import DenoiseCore
 
 /// What `E` explains: a panel, and for the main area the view shown in it.
 public enum ExplainTopic: String, Sendable, CaseIterable {
-    case strip, geometry, timeline, noise, controls, rounding, inspector
+    case strip, geometry, timeline, noise, controls, rounding, inspector, forward
 
     /// The topic of the focused panel in `state`.
     public static func of(_ state: AppState) -> ExplainTopic {
@@ -37,13 +37,16 @@ public enum Explain {
 
     static let writers: [ExplainTopic: @Sendable (Facts) -> Page] = [
         .noise: noise, .strip: strip, .rounding: rounding, .inspector: inspector,
-        .controls: controls, .geometry: geometry, .timeline: timeline,
+        .controls: controls, .geometry: geometry, .timeline: timeline, .forward: forward,
     ]
 
     /// The explanation of the focused panel at the engine's current step (nil before the
     /// engine's first state).
     public static func page(state: AppState, engine: EngineState?, summary: ModelSummary) -> Page? {
-        page(ExplainTopic.of(state), state: state, engine: engine, summary: summary)
+        var topic = ExplainTopic.of(state)
+        // The strip of a forward walk shows the forward process, not a generation.
+        if topic == .strip, engine?.direction == .forward { topic = .forward }
+        return page(topic, state: state, engine: engine, summary: summary)
     }
 
     public static func page(_ topic: ExplainTopic, state: AppState, engine: EngineState?, summary: ModelSummary) -> Page? {
@@ -90,6 +93,25 @@ public enum Explain {
     }
 
     /// Which positions the settings fix, and why.
+    static func forward(_ f: Facts) -> Page {
+        let s = f.snapshot, source = f.engine.source ?? ""
+        let words = Tokenizer.tokenize(source)
+        let a = fixed(s.alphaBar, 3), rest = fixed(1 - s.alphaBar, 3)
+        // The source's words stand at positions 1...n, after START.
+        func kept(_ tokens: [RoundedToken]) -> Int {
+            words.enumerated().filter { i, w in i + 1 < tokens.count && tokens[i + 1].text == w }.count
+        }
+        var paragraphs = [
+            "Forward mode: the sentence \"\(source)\" is noised, not generated. Step \(s.step) of \(s.totalSteps), t = \(s.t): x_t = √\(a)·x₀ + √\(rest)·ε, with one ε drawn for the whole walk, so every word is lost at a step of its own.",
+            "x_t still rounds to the source word at \(kept(s.xt)) of \(words.count) positions.",
+        ]
+        if !s.x0.isEmpty {
+            paragraphs.append("\(hat), the denoiser's guess of the clean sentence from x_t, recovers \(kept(s.x0)) of \(words.count): it reads far more than the latent shows, until the noise hides which sentence this was.")
+        }
+        paragraphs.append("→ adds noise, ← removes it. b starts a reverse chain from this very x_t with the branch menu's controls (editing by noising); B compares the edit with the source.")
+        return Page(title: "forward mode: noising a sentence", paragraphs: paragraphs)
+    }
+
     static func fixedPositions(_ f: Facts) -> String {
         let settings = f.engine.settings, last = f.length - 1
         if let n = settings.length {

@@ -201,6 +201,26 @@ private func split(_ frame: Frame, box: Rect) -> (explanation: String, panels: S
         #expect(number(after: "nudge ", in: text) == number(after: "nudge ", in: panels))
     }
 
+    @Test(arguments: [0, 60, 120])
+    func forwardModeExplainsTheWalkWithItsOwnNumbers(step: Int) throws {
+        var state = Fixtures.appState()
+        state.focus = .main
+        let engine = Fixtures.forwardEngineState(current: step)
+        let page = try #require(Explain.page(state: state, engine: engine, summary: Fixtures.summary))
+        let text = page.paragraphs.joined(separator: " ")
+        #expect(page.title.hasPrefix("forward mode"))
+        let s = engine.snapshot
+        #expect(text.contains("t = \(s.t):") && text.contains("√\(Describe.fixed(s.alphaBar, 3))·x₀"))
+        // The kept counts are the positions where the rounding still shows the source's word.
+        let words = Tokenizer.tokenize(Fixtures.sourceText)
+        let kept = words.enumerated().filter { i, w in i + 1 < s.xt.count && s.xt[i + 1].text == w }.count
+        #expect(text.contains("rounds to the source word at \(kept) of \(words.count) positions"))
+        #expect(text.contains("recovers") == !s.x0.isEmpty)
+        if step == 0 { #expect(kept == words.count) }
+        // A reverse chain's strip keeps the strip's explanation.
+        #expect(Explain.page(state: state, engine: Fixtures.engineState(), summary: Fixtures.summary)?.title.hasPrefix("token strip") == true)
+    }
+
     @Test func everyTopicHasAnExplanationOfAtMostTenLines() {
         var state = Fixtures.appState()
         let engine = Fixtures.engineState(controls: [ControlTarget(field: "food", value: "Italian")])
