@@ -26,8 +26,8 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue the run saved in the output folder (train-state.safetensors).") var resume = false
     @Option(help: ArgumentHelp("Start a new run from this model's weights (its architecture and vocabulary; fresh optimizer).", valueName: "DIR"))
     var initFrom: String?
-    @Option(help: "Share of sentences trained with START, END and PAD fixed to clean embeddings, as the sampler fixes them for a length (0...1).")
-    var fixedLengthShare: Float = 0
+    @Option(help: "Share of sentences trained with START, END and PAD fixed to clean embeddings, as the sampler fixes them for a length (0...1; 0: never).")
+    var fixedLengthShare: Float = 0.5
 
     @Option(help: "Sequences per batch.") var batchSize = 64
     @Option(help: "Peak learning rate.") var learningRate: Float = 1e-3

@@ -57,6 +57,9 @@ extension TrainingRun {
         events(.message("data: \(plan.data.trainCount) training sentences, \(plan.data.heldOutSentences.count) held out, "
                         + "\(plan.data.droppedTooLong) dropped (longer than \(plan.config.sequenceLength - 2) tokens); "
                         + "vocabulary \(plan.config.vocabSize); \(model.parameterCount) parameters"))
+        if !settings.resume && settings.initFrom == nil {
+            for advice in plan.data.corpusAdvice(minCount: settings.minCount) { events(.message("note: " + advice)) }
+        }
 
         var state = TrainingLoopState(previousSeconds: previousSeconds)
         // Stopped while the data loaded: nothing trained, so nothing is written.

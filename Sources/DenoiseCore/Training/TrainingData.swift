@@ -15,6 +15,12 @@ public struct TrainingData: Sendable {
     public let trainSentences: [[String]]
     public let heldOutSentences: [[String]]
     public let droppedTooLong: Int
+    /// The sequence length L that would keep 99% of the training sentences (tokens + START and
+    /// END, rounded up to a multiple of 8): what to pass as `--length` when many are dropped.
+    public let lengthKeeping99Percent: Int
+    /// Share of the kept training sentences' words that encode as UNK (seen fewer than
+    /// `minCount` times): high on a small corpus, where `--min-count 1` keeps every word.
+    public let unknownShare: Double
     /// Number of kept training sentences of each length in tokens (index = length, 0...L-2).
     public var lengthHistogram: [Int] {
         var h = [Int](repeating: 0, count: length - 1)
@@ -58,5 +64,26 @@ public struct TrainingData: Sendable {
         trainSentences = kept
         heldOutSentences = heldOut
         droppedTooLong = dropped
+        let counts = train.map(\.count).sorted()
+        lengthKeeping99Percent = (counts[min(counts.count - 1, counts.count * 99 / 100)] + 2 + 7) / 8 * 8
+        let words = kept.reduce(0) { $0 + $1.count }
+        let unknown = kept.reduce(0) { total, s in total + s.filter { vocab.id($0) == Vocabulary.unknownID }.count }
+        unknownShare = words > 0 ? Double(unknown) / Double(words) : 0
+    }
+
+    /// Advice for a corpus the defaults do not fit: too many sentences dropped for their length,
+    /// or too many words outside the vocabulary. Empty when the defaults fit.
+    public func corpusAdvice(minCount: Int) -> [String] {
+        var advice = [String]()
+        let all = trainCount + droppedTooLong
+        if all > 0, Double(droppedTooLong) / Double(all) > 0.05, lengthKeeping99Percent > length {
+            advice.append(String(format: "%.0f%% of the sentences are longer than %d tokens and were dropped: --length %d keeps 99%% of them",
+                                 100 * Double(droppedTooLong) / Double(all), length - 2, lengthKeeping99Percent))
+        }
+        if unknownShare > 0.05, minCount > 1 {
+            advice.append(String(format: "%.0f%% of the training words are UNK (seen fewer than %d times): a small corpus may want --min-count 1",
+                                 100 * unknownShare, minCount))
+        }
+        return advice
     }
 }
