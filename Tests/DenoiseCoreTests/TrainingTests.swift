@@ -81,4 +81,28 @@ import Testing
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".tmp-") }
         #expect(leftovers.isEmpty)
     }
+
+    /// A corpus the defaults do not fit gets advice naming the option and a value that fits;
+    /// one they fit gets none.
+    @Test func corpusAdviceNamesTheLengthAndTheVocabularyRule() throws {
+        func corpus(_ lines: [String]) -> [CorpusExample] { lines.map { CorpusExample(text: $0, meaning: nil) } }
+        let repeated = (0..<40).map { _ in "the cat sat on the mat ." }
+        let fits = try TrainingData(examples: corpus(repeated), length: 16, minCount: 2, heldOutPercent: 0)
+        #expect(fits.corpusAdvice(minCount: 2).isEmpty)
+
+        // 20 of 60 sentences have 30 tokens: L = 16 drops them; 99% fit in 30 + 2 = 32.
+        let long = (0..<20).map { _ in Array(repeating: "the cat", count: 15).joined(separator: " ") }
+        let dropping = try TrainingData(examples: corpus(repeated + long), length: 16, minCount: 2, heldOutPercent: 0)
+        #expect(dropping.droppedTooLong == 20)
+        #expect(dropping.lengthKeeping99Percent == 32)
+        let advice = dropping.corpusAdvice(minCount: 2)
+        #expect(advice.count == 1 && advice[0].contains("--length 32"))
+
+        // Every sentence adds a word seen once: 1 of 8 words is UNK.
+        let rare = (0..<40).map { "the cat sat on the mat w\($0) ." }
+        let unknowns = try TrainingData(examples: corpus(rare), length: 16, minCount: 2, heldOutPercent: 0)
+        #expect(abs(unknowns.unknownShare - 1.0 / 8) < 1e-9)
+        #expect(unknowns.corpusAdvice(minCount: 2).contains { $0.contains("--min-count 1") })
+        #expect(unknowns.corpusAdvice(minCount: 1).isEmpty)
+    }
 }
