@@ -44,8 +44,9 @@ class Block(nn.Module):
 
 
 class Denoiser(nn.Module):
-    def __init__(self, vocab, d, length, h, layers, heads, ffn):
+    def __init__(self, vocab, d, length, h, layers, heads, ffn, steps):
         super().__init__()
+        self.time_scale = 1000.0 / steps  # time indices scaled to 0..<1000 before the sinusoid
         self.embedding = nn.Parameter(torch.randn(vocab, d))
         self.head_bias = nn.Parameter(torch.zeros(vocab))
         self.inp = nn.Sequential(nn.Linear(d, h), nn.Tanh(), nn.Linear(h, h))
@@ -58,7 +59,7 @@ class Denoiser(nn.Module):
         self.register_buffer("freqs", torch.pow(10000.0, -torch.arange(half) / half))
 
     def forward(self, x, t):
-        arg = (t.float() * (1000.0 / 2000.0))[:, None] * self.freqs[None]
+        arg = (t.float() * self.time_scale)[:, None] * self.freqs[None]
         temb = self.time(torch.cat([arg.sin(), arg.cos()], dim=1))
         h = self.inp(x) + self.position[None] + temb[:, None]
         for block in self.blocks:
@@ -72,7 +73,7 @@ class Denoiser(nn.Module):
 def sqrt_schedule(steps):
     s = torch.arange(steps + 1, dtype=torch.float64) / steps
     abar = 1 - torch.sqrt(s + 1e-4)
-    alphas = (abar[1:] / abar[:-1]).clamp(max=0.999)
+    alphas = (abar[1:] / abar[:-1]).clamp(min=0.001)  # beta = min(1 - ratio, 0.999), as NoiseSchedule
     return torch.cumprod(alphas, 0).float()
 
 
@@ -80,10 +81,11 @@ def torch_step_ms(config, iterations, threads):
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     v, d, l = config["vocabSize"], config["embeddingDim"], config["sequenceLength"]
-    model = Denoiser(v, d, l, config["hiddenSize"], config["layers"], config["heads"], config["ffnSize"])
+    steps = config.get("diffusionSteps", 2000)
+    model = Denoiser(v, d, l, config["hiddenSize"], config["layers"], config["heads"], config["ffnSize"], steps)
     ema = [p.detach().clone() for p in model.parameters()]
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.999), weight_decay=0.0)
-    abar = sqrt_schedule(config.get("diffusionSteps", 2000))
+    abar = sqrt_schedule(steps)
     sigma0 = math.sqrt(1 - abar[0].item())
     batch = 64
     times = []
