@@ -15,6 +15,8 @@ public struct Glyphs: Sendable, Equatable {
     public var barTrack: Character
     public var changedMark: Character
     public var unchangedMark: Character
+    /// Under the positions where a tagging classifier places a control's value.
+    public var locatedMark: Character
     public var cursor: Character
     public var ellipsis: Character
     public var separator: String
@@ -30,14 +32,14 @@ public struct Glyphs: Sendable, Equatable {
         isASCII: false, topLeft: "┌", topRight: "┐", bottomLeft: "└", bottomRight: "┘",
         horizontal: "─", vertical: "│", levels: ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"],
         eighths: [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"], barTrack: "·",
-        changedMark: "●", unchangedMark: "·", cursor: "▲", ellipsis: "…", separator: "·",
+        changedMark: "●", unchangedMark: "·", locatedMark: "▔", cursor: "▲", ellipsis: "…", separator: "·",
         arrow: "→", playing: "▶", paused: "❚❚", x0Label: "x\u{0302}0", alphaBar: "ᾱ", sigma: "σ")
 
     public static let ascii = Glyphs(
         isASCII: true, topLeft: "+", topRight: "+", bottomLeft: "+", bottomRight: "+",
         horizontal: "-", vertical: "|", levels: ["_", ".", ",", "-", "=", "+", "*", "#"],
         eighths: [" ", " ", " ", " ", "=", "=", "=", "=", "#"], barTrack: ".",
-        changedMark: "*", unchangedMark: ".", cursor: "^", ellipsis: "~", separator: "|",
+        changedMark: "*", unchangedMark: ".", locatedMark: "=", cursor: "^", ellipsis: "~", separator: "|",
         arrow: "->", playing: ">", paused: "||", x0Label: "x0", alphaBar: "abar", sigma: "sigma")
 
     /// ASCII spellings of the symbols the UI's own strings use.

@@ -22,12 +22,17 @@ struct TrainClassifier: ParsableCommand {
     var brokenShare: Float = ClassifierData.brokenMentionShare
     @Option(help: "How positions are pooled: mean (one vector for every field) or attention (a learned query per field).")
     var pooling: Classifier.Pooling = .mean
+    @Flag(inversion: .prefixedNo, help: "Add a tagger: per position, which word of which value stands there; names, places, food, area, eatType and price/rating phrases are then scored by their best span of adjacent words.")
+    var tagger = false
+    @Option(help: "Weight of the tagger's loss (summed over positions) against the sentence heads'.")
+    var tagWeight: Float = 1
 
     func validate() throws {
         if data.isEmpty { throw ValidationError("--data needs at least one labelled E2E CSV file") }
         if iterations < 1 { throw ValidationError("--iterations must be positive") }
         if hidden % heads != 0 { throw ValidationError("--heads must divide --hidden") }
         if !(0...1).contains(brokenShare) { throw ValidationError("--broken-share must be in 0...1 (got \(brokenShare))") }
+        if !(tagWeight >= 0 && tagWeight <= 100) { throw ValidationError("--tag-weight must be in 0...100 (got \(tagWeight))") }
         if !(0...1).contains(substitutionRate) { throw ValidationError("--substitution-rate must be in 0...1 (got \(substitutionRate))") }
     }
 
@@ -58,6 +63,7 @@ struct TrainClassifier: ParsableCommand {
         var config = Classifier.Config(fields: cdata.fields)
         config.hiddenSize = hidden; config.layers = layers; config.heads = heads; config.ffnSize = ffn
         config.pooling = pooling
+        if tagger { config.spanLengths = cdata.spanLengths }
         let classifier = Classifier(config: config, sequenceLength: denoiser.config.sequenceLength,
                                     embeddingDim: denoiser.config.embeddingDim, diffusionSteps: denoiser.config.diffusionSteps)
         var rng = RandomSource(seed: seed)
@@ -66,6 +72,7 @@ struct TrainClassifier: ParsableCommand {
         trainer.totalIterations = iterations
         trainer.substitutionRate = substitutionRate
         trainer.brokenShare = brokenShare
+        trainer.tagWeight = tagWeight
         print("classifier: \(cdata.trainCount) training, \(cdata.heldOutCount) held-out sentences; \(classifier.params.count) parameters")
         var average: Float = 0
         for i in 0..<iterations {
@@ -79,8 +86,10 @@ struct TrainClassifier: ParsableCommand {
     }
 
     static let accuracyColumns = ["clean", "T/4", "T/2", "3T/4", "swapped", "broken"]
+    static let spanColumns = ["span", "span T/2", "span broken"]
 
-    /// Held-out accuracy per field at four noise levels and on swapped and broken mentions.
+    /// Held-out accuracy per field at four noise levels and on swapped and broken mentions;
+    /// with a tagger, also the tagged fields judged by their best spans (clean, T/2, broken).
     func accuracyTable(_ trainer: ClassifierTrainer, diffusionSteps t: Int) -> [String: [String: Double]] {
         var table = [String: [String: Double]]()
         for (label, step) in [("clean", 0), ("T/4", t / 4), ("T/2", t / 2), ("3T/4", 3 * t / 4)] {
@@ -88,17 +97,30 @@ struct TrainClassifier: ParsableCommand {
         }
         table["swapped"] = trainer.accuracy(t: 0, substituted: true)
         table["broken"] = trainer.accuracy(t: 0, broken: true)
+        if trainer.classifier.tags.total > 0 {
+            let tagged = Set(trainer.classifier.fields.indices.filter { trainer.classifier.tags.blockOffsets[$0] != nil }
+                .map { trainer.classifier.fields[$0].name })
+            for (label, step, broken) in [("span", 0, false), ("span T/2", t / 2, false), ("span broken", 0, true)] {
+                table[label] = trainer.accuracy(t: step, broken: broken, spans: true).filter { tagged.contains($0.key) }
+            }
+        }
         return table
     }
 
     func printAccuracy(_ table: [String: [String: Double]], fields: [Classifier.Field], heldOut: Int) {
-        let columns = Self.accuracyColumns
+        let columns = Self.accuracyColumns + (table["span"] == nil ? [] : Self.spanColumns)
         print("held-out accuracy per field (\(heldOut) sentences):")
         print("(swapped: clean, every name/near/food/area/eatType value and price/rating phrase swapped for another, which the classifier must read from the words;")
-        print(" broken: clean, every such mention of two or more words broken: a word dropped, two exchanged or one taken from another value)")
-        print("field".padding(toLength: 18, withPad: " ", startingAt: 0) + columns.map { $0.padding(toLength: 8, withPad: " ", startingAt: 0) }.joined())
+        let brokenNote = " broken: clean, every such mention of two or more words broken: a word dropped, two exchanged or one taken from another value"
+        if table["span"] != nil {
+            print(brokenNote + ";")
+            print(" span: the tagged fields judged by the tagger: the value whose best run of adjacent words has p > 0.5, else none)")
+        } else {
+            print(brokenNote + ")")
+        }
+        print("field".padding(toLength: 18, withPad: " ", startingAt: 0) + columns.map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
         for f in fields {
-            let cells = columns.map { c in table[c]?[f.name].map { String(format: "%-8.3f", $0) } ?? "-       " }.joined()
+            let cells = columns.map { c in table[c]?[f.name].map { String(format: "%-12.3f", $0) } ?? "-           " }.joined()
             print(f.name.padding(toLength: 18, withPad: " ", startingAt: 0) + cells)
         }
     }

@@ -96,6 +96,19 @@ import Testing
         #expect(changedTokens == changed.count, "each changed x̂0 token is in the changed role")
     }
 
+    @Test func locatedControlValuesAreUnderlined() throws {
+        var engine = Fixtures.engineState(current: 200)
+        engine.history[200].controlSpans = ["food=Italian": 3..<5]
+        let layout = try #require(Layout(width: 120, height: 40))
+        let f = frame(engine)
+        let bars = (layout.strip.y..<layout.strip.maxY).flatMap { y in (0..<120).filter { f[$0, y].character == "▔" }.map { (x: $0, y: y) } }
+        let s = engine.snapshot
+        let width = (3..<5).map { min(max(s.x0[$0].text.count, s.xt[$0].text.count, 1), TokenStripPanel.maxTokenWidth) }.reduce(0, +)
+        #expect(bars.count == width, "a bar under each located column, nowhere else")
+        #expect(bars.allSatisfy { f[$0.x, $0.y].role == .guided || f[$0.x, $0.y].role == .changed })
+        #expect(!frame(Fixtures.engineState(current: 200)).text.contains("▔"), "no tagger, no bars")
+    }
+
     @Test func trailingPadCollapsesAndIsDim() throws {
         let f = frame(Fixtures.engineState(current: 200))
         let text = f.text

@@ -8,6 +8,8 @@ import Foundation
 ///   pooled  per field f: [B, H] = mean over positions (`.mean`), or with `.attention`
 ///           sum_p a_fp h_p, a_f = softmax_p(h_p . q_f / sqrt(H)) with a learned query q_f
 ///   logits  per field f: [B, V_f + 1] = pooled_f W_f + b_f   (last class: "none")
+///   tags    with a tagger (`Config.spanLengths`), per position p and tagged field f: a softmax
+///           over "outside" and "word j of value v" (Classifier+Tagger.swift)
 public final class Classifier: @unchecked Sendable {
     public struct Field: Codable, Sendable, Equatable {
         public var name: String
@@ -27,6 +29,9 @@ public final class Classifier: @unchecked Sendable {
         public var accuracy: [String: [String: Double]]?
         /// How positions are pooled; absent in files written before attention pooling (mean).
         public var pooling: Pooling?
+        /// Per field, per value: how many words of the value's mention the tagger marks (0: the
+        /// value is judged by the sentence head only). Absent: no tagger (files written before it).
+        public var spanLengths: [[Int]]?
         public init(fields: [Field]) { self.fields = fields }
         public var poolingKind: Pooling { pooling ?? .mean }
     }
@@ -53,6 +58,10 @@ public final class Classifier: @unchecked Sendable {
     /// Offset of each field's first logit in a row of all fields' logits.
     public let logitOffsets: [Int]
     public let totalClasses: Int
+    /// Where every field's tags sit in a position's row of tag logits.
+    public let tags: TagLayout
+    /// Offsets of the tag head's weights and bias (tagger only; 0 otherwise).
+    let tagWeight: Int, tagBias: Int
 
     public var fields: [Field] { config.fields }
 
@@ -64,6 +73,7 @@ public final class Classifier: @unchecked Sendable {
         TransformerBody.layout(shape(c, length: length, dim: dim), prefix: "trunk.")
             + (c.poolingKind == .attention ? c.fields.map { ("pool.\($0.name).q", [c.hiddenSize]) } : [])
             + c.fields.flatMap { f in [("head.\(f.name).w", [c.hiddenSize, f.classCount]), ("head.\(f.name).b", [f.classCount])] }
+            + (TagLayout(c).total > 0 ? [("tag.w", [c.hiddenSize, TagLayout(c).total]), ("tag.b", [TagLayout(c).total])] : [])
     }
 
     public init(config: Config, sequenceLength: Int, embeddingDim: Int, diffusionSteps: Int) {
@@ -82,6 +92,9 @@ public final class Classifier: @unchecked Sendable {
         for f in config.fields { offsets.append(total); total += f.classCount }
         logitOffsets = offsets
         totalClasses = total
+        tags = TagLayout(config)
+        tagWeight = tags.total > 0 ? p.offset("tag.w") : 0
+        tagBias = tags.total > 0 ? p.offset("tag.b") : 0
     }
 
     public func fieldIndex(_ name: String) -> Int? { config.fields.firstIndex { $0.name == name } }
@@ -100,6 +113,10 @@ public final class Classifier: @unchecked Sendable {
         public let probabilities: FloatBuffer
         /// [B, totalClasses]: gradient of the loss w.r.t. the logits, filled by the caller.
         public let dLogits: FloatBuffer
+        /// [B, L, tags.total]: per position, each tagged field's tag probabilities after `forward`.
+        public let tagProbabilities: FloatBuffer
+        /// [B, L, tags.total]: gradient of the loss w.r.t. the tag logits, filled by the caller.
+        public let dTagLogits: FloatBuffer
         /// Weight gradients land here (training reads them; guidance ignores them).
         public let grads: FloatBuffer
 
@@ -115,6 +132,8 @@ public final class Classifier: @unchecked Sendable {
             dTrunk = FloatBuffer(count: batch * c.sequenceLength * h)
             probabilities = FloatBuffer(count: batch * c.totalClasses)
             dLogits = FloatBuffer(count: batch * c.totalClasses)
+            tagProbabilities = FloatBuffer(count: max(1, batch * c.sequenceLength * c.tags.total))
+            dTagLogits = FloatBuffer(count: max(1, batch * c.sequenceLength * c.tags.total))
             grads = c.params.makeSibling()
         }
 
@@ -157,9 +176,11 @@ public final class Classifier: @unchecked Sendable {
                 Softmax.forward(out: dst, inp: dst, rows: 1, columns: n)
             }
         }
+        if tags.total > 0 { forwardTags(batch: batch, workspace: ws) }
     }
 
-    /// Back-propagates `ws.dLogits` (gradient w.r.t. every field's logits) after `forward`:
+    /// Back-propagates `ws.dLogits` (gradient w.r.t. every field's logits) and, with a tagger,
+    /// `ws.dTagLogits` after `forward`:
     /// weight gradients into `ws.grads` (zeroed here first; skipped for guidance), the input
     /// gradient into `dx`. `transposed` (`params.transposedMatrices()`) speeds up the input
     /// gradient when the weights are not changing (guidance).
@@ -193,6 +214,7 @@ public final class Classifier: @unchecked Sendable {
                 }
             }
         }
+        if tags.total > 0 { backwardTags(batch: batch, workspace: ws, weightGradients: weightGradients, transposed: transposed) }
         body.backward(params: w, grads: g, dOutput: dTrunk, x: x, batch: batch, acts: ws.trunk, dx: dx,
                       weightGradients: weightGradients, transposed: transposed)
     }

@@ -8,11 +8,15 @@ import Foundation
 /// The default update is sign gradient descent (the reference implementation's optimizer in
 /// effect); `.normalized` spends the same budget along the gradient itself. Steps on the
 /// prediction x0-hat (`guidePrediction`) and saturation (`measureUnmet`) are this project's
-/// additions. Several controls add their losses. Owned by one chain, on the chain's thread.
+/// additions. Several controls add their losses. A value the classifier tags (a name, a
+/// place, a price phrase) is scored by its best span (`Classifier.bestSpan`), every other
+/// value by the sentence head. Owned by one chain, on the chain's thread.
 public final class ClassifierGuide {
     public let classifier: Classifier
     /// (field index, class index, display key "field=value") of every control.
     public let targets: [(field: Int, classIndex: Int, key: String)]
+    /// Per target: scored by its best span (the classifier tags the value) rather than the sentence head.
+    let tagged: [Bool]
     let batch: Int
     let ws: Classifier.Workspace
     let dx: FloatBuffer
@@ -27,7 +31,7 @@ public final class ClassifierGuide {
     /// is an error that lists what is accepted.
     public init(classifier: Classifier, controls: [ControlTarget], batch: Int) throws {
         self.classifier = classifier
-        var targets = [(field: Int, classIndex: Int, key: String)]()
+        var targets = [(field: Int, classIndex: Int, key: String)](), tagged = [Bool]()
         for control in controls {
             guard let k = classifier.fieldIndex(control.field) else {
                 throw DenoiseError.invalid("unknown control field \"\(control.field)\": accepted \(classifier.fields.map(\.name).joined(separator: ", "))")
@@ -37,8 +41,10 @@ public final class ClassifierGuide {
                 throw DenoiseError.invalid("unknown value \"\(control.value)\" for \(field.name): accepted \(field.values.joined(separator: ", "))")
             }
             targets.append((k, c, "\(field.name)=\(field.values[c])"))
+            tagged.append(classifier.tags.isTagged(field: k, value: c))
         }
         self.targets = targets
+        self.tagged = tagged
         self.batch = batch
         ws = Classifier.Workspace(classifier: classifier, batch: batch)
         transposed = classifier.params.transposedMatrices()
@@ -64,9 +70,7 @@ public final class ClassifierGuide {
         let probs = ws.probabilities.pointer, total = classifier.totalClasses
         for b in 0..<batch {
             var worst: Float = 0
-            for target in targets {
-                worst = max(worst, 1 - probs[b * total + classifier.logitOffsets[target.field] + target.classIndex])
-            }
+            for i in targets.indices { worst = max(worst, 1 - probability(target: i, sequence: b, probs: probs, total: total)) }
             unmet[b] = worst
         }
     }
@@ -77,13 +81,34 @@ public final class ClassifierGuide {
         classifier.forward(x: x, timesteps: timesteps, batch: batch, workspace: ws)
     }
 
-    /// p(control | x) of sequence b for every control, after `evaluate`.
+    /// p(control | x) of sequence b for every control, after `evaluate`: of its best span for a
+    /// tagged value, of the sentence head otherwise.
     public func scores(sequence b: Int) -> [String: Float] {
         var out = [String: Float]()
-        for target in targets {
-            out[target.key] = classifier.probability(field: target.field, classIndex: target.classIndex, sequence: b, workspace: ws)
+        for (i, target) in targets.enumerated() {
+            out[target.key] = probability(target: i, sequence: b, probs: ws.probabilities.pointer, total: classifier.totalClasses)
         }
         return out
+    }
+
+    /// Where the classifier places each tagged control's value in sequence b, after `evaluate`:
+    /// the positions of its best span.
+    public func locations(sequence b: Int) -> [String: Range<Int>] {
+        var out = [String: Range<Int>]()
+        for (i, target) in targets.enumerated() where tagged[i] {
+            if let span = classifier.bestSpan(field: target.field, value: target.classIndex, sequence: b, workspace: ws) {
+                out[target.key] = span.start..<(span.start + span.length)
+            }
+        }
+        return out
+    }
+
+    func probability(target i: Int, sequence b: Int, probs: UnsafePointer<Float>, total: Int) -> Float {
+        let target = targets[i]
+        if tagged[i], let span = classifier.bestSpan(field: target.field, value: target.classIndex, sequence: b, workspace: ws) {
+            return span.probability
+        }
+        return probs[b * total + classifier.logitOffsets[target.field] + target.classIndex]
     }
 
     /// The most likely value ("none" included) of every field for sequence b, after `evaluate`.
@@ -136,8 +161,14 @@ public final class ClassifierGuide {
             evaluate(x, t: t)
             let dl = ws.dLogits.pointer, probs = ws.probabilities.pointer
             ws.dLogits.zero()
+            if classifier.tags.total > 0 { ws.dTagLogits.zero() }
             for b in 0..<batch {
-                for target in targets {
+                for (i, target) in targets.enumerated() {
+                    if tagged[i], let span = classifier.bestSpan(field: target.field, value: target.classIndex, sequence: b, workspace: ws) {
+                        classifier.addSpanGradient(field: target.field, value: target.classIndex, sequence: b, span: span,
+                                                   weight: weight, workspace: ws)
+                        continue
+                    }
                     // d(-log p_c)/d logits = p - onehot(c), over this field's classes.
                     let off = b * total + classifier.logitOffsets[target.field]
                     for j in 0..<classifier.fields[target.field].classCount { dl[off + j] += weight * probs[off + j] }

@@ -32,6 +32,8 @@ public final class ReverseChain {
     /// [batch * L]: rows that must round to a word (length control and infilling).
     let wordsOnly: UnsafeMutablePointer<Bool>
     var previousSentence: [Int32] = []
+    /// Located control spans of the last `classify` (nil without a tagging classifier).
+    var lastSpans: [String: Range<Int>]?
     /// Top-k candidates shown per position.
     public var candidateCount = 5
     /// Positions of sequence 0 whose prediction survives a step (see `step`); nil: all.
@@ -173,16 +175,21 @@ public final class ReverseChain {
         let cands = candidates(rounding)
         previousSentence = xt.map(\.id)
         let (scores, guesses) = classify(latent.pointer, t: noise.t)
-        return StepSnapshot(step: stepsTaken, totalSteps: totalSteps, t: noise.t, alphaBar: noise.alphaBar, sigma: noise.sigma,
-                            snrDB: noise.snr, xt: xt, x0: [], candidates: cands, changed: [], scores: scores,
-                            fieldGuesses: guesses, guidanceNorm: 0, clamped: settings.clamp,
-                            latent: latentSample(prediction: nil, alphaBar: noise.alphaBar))
+        var snapshot = StepSnapshot(step: stepsTaken, totalSteps: totalSteps, t: noise.t, alphaBar: noise.alphaBar, sigma: noise.sigma,
+                                    snrDB: noise.snr, xt: xt, x0: [], candidates: cands, changed: [], scores: scores,
+                                    fieldGuesses: guesses, guidanceNorm: 0, clamped: settings.clamp,
+                                    latent: latentSample(prediction: nil, alphaBar: noise.alphaBar))
+        snapshot.controlSpans = lastSpans
+        return snapshot
     }
 
-    /// Control scores and field guesses of sequence 0 (empty without a classifier).
+    /// Control scores and field guesses of sequence 0 (empty without a classifier); the
+    /// located spans are kept for the snapshot (`lastSpans`).
     func classify(_ x: UnsafePointer<Float>, t: Int) -> ([String: Float], [FieldGuess]) {
         guard let guide else { return ([:], []) }
         guide.evaluate(x, t: t)
+        let spans = guide.locations(sequence: 0)
+        lastSpans = spans.isEmpty ? nil : spans
         return (guide.scores(sequence: 0), guide.guesses(sequence: 0))
     }
 
@@ -221,11 +228,13 @@ public final class ReverseChain {
         let sentence = x0Tokens.map(\.id)
         let changed = (0..<length).filter { previousSentence.count == length && previousSentence[$0] != sentence[$0] }
         previousSentence = sentence
-        return StepSnapshot(step: stepsTaken, totalSteps: totalSteps, t: noise.t, alphaBar: noise.alphaBar,
-                            sigma: noise.sigma, snrDB: noise.snr, xt: xtTokens, x0: x0Tokens, candidates: cands,
-                            changed: changed, scores: scores, fieldGuesses: guesses, guidanceNorm: guidanceNorm,
-                            clamped: settings.clamp,
-                            latent: latentSample(prediction: predictionRows, alphaBar: schedule.alphaBarPrevious(plan.index)))
+        var snapshot = StepSnapshot(step: stepsTaken, totalSteps: totalSteps, t: noise.t, alphaBar: noise.alphaBar,
+                                    sigma: noise.sigma, snrDB: noise.snr, xt: xtTokens, x0: x0Tokens, candidates: cands,
+                                    changed: changed, scores: scores, fieldGuesses: guesses, guidanceNorm: guidanceNorm,
+                                    clamped: settings.clamp,
+                                    latent: latentSample(prediction: predictionRows, alphaBar: schedule.alphaBarPrevious(plan.index)))
+        snapshot.controlSpans = lastSpans
+        return snapshot
     }
 
     /// The 2-D geometry of sequence 0's current latent (at noise level `alphaBar`) and of the

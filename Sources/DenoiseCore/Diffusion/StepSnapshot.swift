@@ -68,6 +68,9 @@ public struct StepSnapshot: Sendable, Codable {
     /// 2-D coordinates of the latent and prediction, and the prediction rows (nil when the
     /// source has no embedding table, such as a replayed trace).
     public var latent: LatentSample?
+    /// Where a tagging classifier places each active control's value in x_t (positions of its
+    /// best span), keyed "field=value"; nil without a tagger.
+    public var controlSpans: [String: Range<Int>]?
 
     public init(step: Int, totalSteps: Int, t: Int, alphaBar: Double, sigma: Double, snrDB: Double,
                 xt: [RoundedToken], x0: [RoundedToken], candidates: [[Candidate]], changed: [Int],

@@ -14,6 +14,9 @@ public struct ClassifierData: Sendable {
     /// Word ids of every value of every field; nil when the field is not substituted or the
     /// value has a word outside the vocabulary.
     let valueWords: [[[Int32]?]]
+    /// Per field, per value: the number of words of its mention, for the tagger (0: the value
+    /// does not stand verbatim in the text, or has a word outside the vocabulary).
+    public var spanLengths: [[Int]] { valueWords.map { $0.map { $0?.count ?? 0 } } }
 
     /// Fields whose values appear verbatim in the text and only as that field, so a value can be
     /// swapped for another in both the sentence and its label. Of priceRange and customer rating
@@ -91,7 +94,8 @@ extension ClassifierData {
     /// Rest Beefeater: the augmentation narrows the problem, it does not remove it.)
     @discardableResult
     func substituted(_ k: Int, heldOut: Bool = false, rate: Float, brokenShare: Float = 0, rng: inout RandomSource,
-                     ids: UnsafeMutablePointer<Int32>, labels: UnsafeMutablePointer<Int32>) -> Int {
+                     ids: UnsafeMutablePointer<Int32>, labels: UnsafeMutablePointer<Int32>,
+                     tags: (layout: TagLayout, labels: UnsafeMutablePointer<Int32>)? = nil) -> Int {
         let nf = fields.count
         var words = heldOut ? heldOutWords[k] : trainWords[k]
         let source = heldOut ? heldOutLabels : trainLabels
@@ -120,7 +124,24 @@ extension ClassifierData {
         for (i, w) in words.enumerated() { ids[i + 1] = w }
         ids[words.count + 1] = Vocabulary.endID
         for p in (words.count + 2)..<length { ids[p] = Vocabulary.padID }
+        if let tags { writeTags(words: words, labels: labels, layout: tags.layout, into: tags.labels) }
         return swaps
+    }
+
+    /// Tag labels [length, fields] of a sentence (`words` after START): for each field whose
+    /// labelled value is tagged, every occurrence of the value's words gets "word j of v" (its
+    /// column inside the field's block); every other position "outside" (0). A labelled value
+    /// that is not in the words (paraphrased, or broken into "none") leaves the field outside.
+    func writeTags(words: [Int32], labels: UnsafePointer<Int32>, layout: TagLayout, into tags: UnsafeMutablePointer<Int32>) {
+        let nf = fields.count
+        tags.update(repeating: 0, count: length * nf)
+        for f in 0..<nf where layout.blockOffsets[f] != nil {
+            let v = Int(labels[f])
+            guard v < fields[f].values.count, layout.isTagged(field: f, value: v), let run = valueWords[f][v] else { continue }
+            for at in Self.occurrences(of: run, in: words) {
+                for j in run.indices { tags[(at + 1 + j) * nf + f] = Int32(layout.valueStarts[f][v] + j) }
+            }
+        }
     }
 
     /// Breaks the mention words[at..<at+count] of field f so that it no longer says any value of
@@ -176,6 +197,8 @@ public final class ClassifierTrainer {
     let x: FloatBuffer
     let ids: UnsafeMutablePointer<Int32>
     let labels: UnsafeMutablePointer<Int32>
+    /// [B, L, fields] tag labels inside each field's block (tagger only).
+    let tagLabels: UnsafeMutablePointer<Int32>
     let timesteps: UnsafeMutablePointer<Int32>
     public var rng: RandomSource
     public private(set) var iteration = 0
@@ -186,6 +209,8 @@ public final class ClassifierTrainer {
     public var substitutionRate: Float = 0.5
     /// Share of the chosen multi-word mentions broken and labelled "none" instead of swapped.
     public var brokenShare: Float = ClassifierData.brokenMentionShare
+    /// Weight of the tagger's cross-entropy (summed over positions) against the sentence heads'.
+    public var tagWeight: Float = 1
 
     public init(classifier: Classifier, denoiser: Denoiser, data: ClassifierData, batch: Int = 64, seed: UInt64 = 1) {
         self.classifier = classifier; self.denoiser = denoiser; self.data = data; self.batch = batch
@@ -195,11 +220,18 @@ public final class ClassifierTrainer {
         x = FloatBuffer(count: batch * data.length * denoiser.config.embeddingDim)
         ids = .allocate(capacity: batch * data.length); ids.initialize(repeating: 0, count: batch * data.length)
         labels = .allocate(capacity: batch * data.fields.count); labels.initialize(repeating: 0, count: batch * data.fields.count)
+        tagLabels = .allocate(capacity: batch * data.length * data.fields.count)
+        tagLabels.initialize(repeating: 0, count: batch * data.length * data.fields.count)
         timesteps = .allocate(capacity: batch); timesteps.initialize(repeating: 0, count: batch)
         rng = RandomSource(seed: seed &+ 0xC1A5)
     }
 
-    deinit { ids.deallocate(); labels.deallocate(); timesteps.deallocate() }
+    deinit { ids.deallocate(); labels.deallocate(); tagLabels.deallocate(); timesteps.deallocate() }
+
+    /// Where `substituted` writes row b's tag labels (nil without a tagger).
+    func tagTarget(row b: Int) -> (layout: TagLayout, labels: UnsafeMutablePointer<Int32>)? {
+        classifier.tags.total > 0 ? (classifier.tags, tagLabels + b * data.length * data.fields.count) : nil
+    }
 
     /// x = sqrt(abar_t) E[ids] + sqrt(1 - abar_t) eps for row b (t = 0 means clean E[ids]).
     func noised(row b: Int, t: Int) {
@@ -228,6 +260,28 @@ public final class ClassifierTrainer {
                 dl[off + c] -= scale
             }
         }
+        return loss + tagLoss(rows: rows)
+    }
+
+    /// The tagger's cross-entropy, summed over positions and averaged over sequences and
+    /// fields (so a mention's few positions are not drowned by the many outside), with its
+    /// gradient into `ws.dTagLogits`.
+    func tagLoss(rows: Int) -> Float {
+        let layout = classifier.tags, t = layout.total, l = data.length, nf = data.fields.count
+        guard t > 0, tagWeight > 0 else { return 0 }
+        let q = ws.tagProbabilities.pointer, d = ws.dTagLogits.pointer
+        ws.dTagLogits.zero()
+        let scale = tagWeight / Float(rows * nf)
+        var loss: Float = 0
+        for r in 0..<(rows * l) {
+            for k in 0..<nf {
+                guard let off = layout.blockOffsets[k] else { continue }
+                let row = r * t + off, c = Int(tagLabels[r * nf + k])
+                loss -= logf(max(q[row + c], 1e-12)) * scale
+                for j in 0..<layout.blockWidths[k] { d[row + j] = q[row + j] * scale }
+                d[row + c] -= scale
+            }
+        }
         return loss
     }
 
@@ -237,7 +291,7 @@ public final class ClassifierTrainer {
         for b in 0..<batch {
             let k = rng.int(below: data.trainCount)
             data.substituted(k, rate: substitutionRate, brokenShare: brokenShare, rng: &rng,
-                             ids: ids + b * l, labels: labels + b * nf)
+                             ids: ids + b * l, labels: labels + b * nf, tags: tagTarget(row: b))
             noised(row: b, t: b < batch / 4 ? 0 : rng.int(below: schedule.count))
         }
         classifier.forward(x: x.pointer, timesteps: timesteps, batch: batch, workspace: ws)
@@ -254,8 +308,9 @@ public final class ClassifierTrainer {
     /// held-out sentences whose substitutable values were all swapped (fixed seed), the test that
     /// the classifier reads the words rather than guessing from the other attributes; with
     /// `broken`, every multi-word mention broken instead (the right answer is "none"), the test
-    /// that it reads the whole value. Only the substitutable fields are then reported.
-    public func accuracy(t: Int, substituted: Bool = false, broken: Bool = false) -> [String: Double] {
+    /// that it reads the whole value. Only the substitutable fields are then reported. With
+    /// `spans`, tagged fields are judged by the tagger (`spanGuess`), untagged ones as before.
+    public func accuracy(t: Int, substituted: Bool = false, broken: Bool = false, spans: Bool = false) -> [String: Double] {
         var swapRng = RandomSource(seed: 0x5AB5)
         let l = data.length, nf = data.fields.count
         var correct = [Int](repeating: 0, count: nf)
@@ -270,11 +325,8 @@ public final class ClassifierTrainer {
             classifier.forward(x: x.pointer, timesteps: timesteps, batch: rows, workspace: ws)
             for b in 0..<rows {
                 for k in 0..<nf {
-                    var best = 0, bestP: Float = -1
-                    for c in 0..<data.fields[k].classCount {
-                        let p = classifier.probability(field: k, classIndex: c, sequence: b, workspace: ws)
-                        if p > bestP { bestP = p; best = c }
-                    }
+                    let best = spans && classifier.tags.blockOffsets[k] != nil
+                        ? spanGuess(field: k, sequence: b) : headGuess(field: k, sequence: b)
                     if best == Int(labels[b * nf + k]) { correct[k] += 1 }
                 }
             }
@@ -285,5 +337,27 @@ public final class ClassifierTrainer {
             out[f.name] = Double(correct[k]) / Double(max(1, data.heldOutCount))
         }
         return out
+    }
+
+    /// The sentence head's most likely class of field k.
+    func headGuess(field k: Int, sequence b: Int) -> Int {
+        var best = 0, bestP: Float = -1
+        for c in 0..<data.fields[k].classCount {
+            let p = classifier.probability(field: k, classIndex: c, sequence: b, workspace: ws)
+            if p > bestP { bestP = p; best = c }
+        }
+        return best
+    }
+
+    /// The tagged value of field k whose best span is surest, when that span's probability is
+    /// over 0.5; otherwise "none" (values.count).
+    func spanGuess(field k: Int, sequence b: Int) -> Int {
+        var best = data.fields[k].values.count, bestP: Float = 0.5
+        for v in data.fields[k].values.indices {
+            if let span = classifier.bestSpan(field: k, value: v, sequence: b, workspace: ws), span.probability > bestP {
+                best = v; bestP = span.probability
+            }
+        }
+        return best
     }
 }

@@ -1,7 +1,7 @@
 import DenoiseCore
 
 /// The token strip: for every position the rounding of x0-hat, of x_t, and a mark where x0-hat
-/// changed at this step, one column per position, wrapped over as many row groups as needed.
+/// changed at this step (or a bar where a tagging classifier places a control's value), one column per position, wrapped over as many row groups as needed.
 /// When the rows run out it drops the marks row (changes stay coloured), then the x_t row,
 /// then scrolls to keep the inspected position in view.
 enum TokenStripPanel {
@@ -85,6 +85,7 @@ enum TokenStripPanel {
         let selectedLine = lines.firstIndex { $0.contains(selectedColumn) } ?? 0
         let first = min(max(0, selectedLine - visible / 2), max(0, lines.count - visible))
         let changed = Set(s.changed)
+        let located = Set((s.controlSpans ?? [:]).values.flatMap { $0 })
         let guided = c.guidedWords
         let hasPrediction = !s.x0.isEmpty
         for (row, lineIndex) in (first..<min(lines.count, first + visible)).enumerated() {
@@ -117,8 +118,14 @@ enum TokenStripPanel {
                 }
                 if rowsPerLine == 3 {
                     let mark = changed.contains(position) && !isRun && hasPrediction
-                    frame.put(String(mark ? c.glyphs.changedMark : c.glyphs.unchangedMark),
-                              x: x + (column.width - 1) / 2, y: y + 2, role: mark ? .changed : .dim, bold: mark)
+                    if !isRun, located.contains(position) {
+                        // Where the classifier places a control's value: a bar under the whole column.
+                        frame.put(String(repeating: c.glyphs.locatedMark, count: column.width), x: x, y: y + 2,
+                                  role: mark ? .changed : .guided, bold: mark)
+                    } else {
+                        frame.put(String(mark ? c.glyphs.changedMark : c.glyphs.unchangedMark),
+                                  x: x + (column.width - 1) / 2, y: y + 2, role: mark ? .changed : .dim, bold: mark)
+                    }
                 }
                 x += column.width + 1
             }
