@@ -75,6 +75,8 @@ struct GuidanceOptions: ParsableArguments {
     var guidanceSaturation: Switch = GuidanceSettings().saturating ? .on : .off
     @Option(help: "Guidance update: sign (step per coordinate) or normalized (step * g / rms(g)).")
     var guidanceUpdate: GuidanceUpdate = GuidanceSettings().update
+    @Option(help: "How several controls share a step: sum (of -log p, the reference), per-control (each weighted by its own 1 - p on the words), alternate (one control per gradient step).")
+    var guidanceCombination: ControlCombination = GuidanceSettings().combinationKind
 
     func validate() throws {
         func finite(_ v: Float, _ name: String) throws {
@@ -102,11 +104,13 @@ struct GuidanceOptions: ParsableArguments {
         g.predictionIterations = predictionGuidanceSteps
         g.predictionStepSize = predictionGuidanceStepSize
         g.update = guidanceUpdate
+        g.combination = guidanceCombination
         return g
     }
 }
 
 extension GuidanceUpdate: ExpressibleByArgument {}
+extension ControlCombination: ExpressibleByArgument {}
 
 /// An on/off option value.
 enum Switch: String, CaseIterable, ExpressibleByArgument {

@@ -30,7 +30,7 @@ struct Train: ParsableCommand {
     var fixedLengthShare: Float = 0.5
 
     @Option(help: "Sequences per batch.") var batchSize = 64
-    @Option(help: "Peak learning rate.") var learningRate: Float = 1e-3
+    @Option(help: "Peak learning rate (2e-3: docs/TRAINING.md, \"The recipe\").") var learningRate: Float = 2e-3
     @Option(help: "Warm-up iterations.") var warmup = 200
     @Option(help: "EMA decay of the saved weights.") var ema: Float = 0.999
     @Option(help: "Weight of the cross-entropy on the denoiser output (0: plain recipe).") var outputCE: Float = 1

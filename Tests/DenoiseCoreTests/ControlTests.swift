@@ -103,6 +103,38 @@ import Testing
         #expect(abs(saturated - unmet * plain) <= 1e-4 * plain, "\(saturated) vs \(unmet) * \(plain)")
     }
 
+    /// Per-control saturation weights each control by its own 1 - p on the words: with those
+    /// weights set by hand to (1, 0), two controls move the latent exactly as the first alone.
+    /// Alternating gives the first control the first step and the second the next.
+    @Test func combinationsOfControlsWeightEachTerm() throws {
+        let model = TinyModel.make(classifier: true)
+        let classifier = try #require(model.classifier)
+        let food = ControlTarget(field: "food", value: "Italian"), area = ControlTarget(field: "area", value: "riverside")
+        let both = try ClassifierGuide(classifier: classifier, controls: [food, area], batch: 1)
+        let first = try ClassifierGuide(classifier: classifier, controls: [food], batch: 1)
+        let second = try ClassifierGuide(classifier: classifier, controls: [area], batch: 1)
+        both.controlUnmet[0] = 1; both.controlUnmet[1] = 0
+        func run(_ guide: ClassifierGuide, _ combination: ControlCombination, iterations: Int = 1) -> [Float] {
+            let x = randomLatent(model, batch: 1, seed: 7)
+            guide.gradientSteps = 0
+            _ = guide.descend(x.pointer, anchor: nil, t: 0, sigma: 1, iterations: iterations, stepSize: 0.1, lambda: 0,
+                              update: .normalized, weight: 1, saturating: true, combination: combination)
+            return x.array
+        }
+        let perControl = run(both, .perControl), alone = run(first, .sum), summed = run(both, .sum)
+        #expect(zip(perControl, alone).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(zip(summed, alone).contains { abs($0 - $1) > 1e-4 }, "the sum moves the latent differently")
+        // Alternating, two steps: food then area.
+        let alternated = run(both, .alternate, iterations: 2)
+        let x = randomLatent(model, batch: 1, seed: 7)
+        first.gradientSteps = 0; second.gradientSteps = 0
+        _ = first.descend(x.pointer, anchor: nil, t: 0, sigma: 1, iterations: 1, stepSize: 0.1, lambda: 0, update: .normalized,
+                          weight: 1, saturating: false)
+        _ = second.descend(x.pointer, anchor: nil, t: 0, sigma: 1, iterations: 1, stepSize: 0.1, lambda: 0, update: .normalized,
+                           weight: 1, saturating: false)
+        #expect(zip(alternated, x.array).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+
     @Test func guidedChainsAreReproducibleAndDifferFromUnguidedOnes() throws {
         let model = TinyModel.make(classifier: true)
         func text(_ controls: [ControlTarget]) throws -> [Int32] {

@@ -116,6 +116,25 @@ import Testing
         #expect(saved.totalIterations == 20)
     }
 
+    /// A warm-up long enough is timed in place: its iterations are kept, so a budget that ends
+    /// there gives the same weights as asking for that many iterations.
+    @Test func theMinutesBudgetKeepsTheTimedWarmup() throws {
+        let directory = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var timed = try tinySettings(in: directory, out: "timed")
+        timed.options.warmupIterations = TrainingRun.timedWarmup
+        timed.minutes = 1e-7
+        timed.sampleCount = 0
+        let result = try TrainingRun(settings: timed).run()
+        #expect(result.targetIterations == TrainingRun.timedWarmup && result.iterations == TrainingRun.timedWarmup)
+        var fixed = timed
+        fixed.out = (directory as NSString).appendingPathComponent("fixed")
+        fixed.minutes = nil
+        fixed.iterations = TrainingRun.timedWarmup
+        _ = try TrainingRun(settings: fixed).run()
+        #expect(try weights(timed.out) == weights(fixed.out))
+    }
+
     @Test func aStopBeforeTheFirstIterationWritesNothing() throws {
         let directory = try TinyModel.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

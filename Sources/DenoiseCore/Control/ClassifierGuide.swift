@@ -26,6 +26,10 @@ public final class ClassifierGuide {
     let timesteps: UnsafeMutablePointer<Int32>
     /// Per sequence, 1 - p(c | words) of its least satisfied control, from `measureUnmet`.
     let unmet: UnsafeMutablePointer<Float>
+    /// Per sequence and control, 1 - p(c | words), from `measureUnmet` (for `.perControl`).
+    let controlUnmet: UnsafeMutablePointer<Float>
+    /// Gradient steps taken so far (for `.alternate`: whose turn it is).
+    var gradientSteps = 0
 
     /// Resolves `controls` against the classifier's field/value table; an unknown field or value
     /// is an error that lists what is accepted.
@@ -53,9 +57,11 @@ public final class ClassifierGuide {
         timesteps.initialize(repeating: 0, count: batch)
         unmet = .allocate(capacity: batch)
         unmet.initialize(repeating: 1, count: batch)
+        controlUnmet = .allocate(capacity: max(1, batch * targets.count))
+        controlUnmet.initialize(repeating: 1, count: max(1, batch * targets.count))
     }
 
-    deinit { timesteps.deallocate(); unmet.deallocate() }
+    deinit { timesteps.deallocate(); unmet.deallocate(); controlUnmet.deallocate() }
 
     /// Every sequence's words already say every control (1 - p below 0.001, so saturated
     /// steps would move nothing measurable): the classifier passes of this step are skipped.
@@ -70,7 +76,11 @@ public final class ClassifierGuide {
         let probs = ws.probabilities.pointer, total = classifier.totalClasses
         for b in 0..<batch {
             var worst: Float = 0
-            for i in targets.indices { worst = max(worst, 1 - probability(target: i, sequence: b, probs: probs, total: total)) }
+            for i in targets.indices {
+                let away = 1 - probability(target: i, sequence: b, probs: probs, total: total)
+                controlUnmet[b * targets.count + i] = away
+                worst = max(worst, away)
+            }
             unmet[b] = worst
         }
     }
@@ -130,7 +140,8 @@ public final class ClassifierGuide {
                       settings g: GuidanceSettings) -> Float {
         guard !targets.isEmpty, g.iterations > 0, !(g.saturating && allMet) else { return 0 }
         return descend(x, anchor: mean, t: t, sigma: sigma, iterations: g.iterations, stepSize: g.stepSize,
-                       lambda: g.lambda, update: g.update, weight: g.weight, saturating: g.saturating)
+                       lambda: g.lambda, update: g.update, weight: g.weight, saturating: g.saturating,
+                       combination: g.combinationKind)
     }
 
     /// Guidance steps on the denoiser's prediction x0-hat [batch, L, D] (in place), scored by the
@@ -142,7 +153,8 @@ public final class ClassifierGuide {
     public func guidePrediction(_ x0: UnsafeMutablePointer<Float>, settings g: GuidanceSettings) -> Float {
         guard willGuidePrediction(settings: g) else { return 0 }
         return descend(x0, anchor: nil, t: 0, sigma: 1, iterations: g.predictionIterations, stepSize: g.predictionStepSize,
-                       lambda: 0, update: g.update, weight: g.weight, saturating: g.saturating)
+                       lambda: 0, update: g.update, weight: g.weight, saturating: g.saturating,
+                       combination: g.combinationKind)
     }
 
     /// Whether `guidePrediction` would change anything (so a rounding made before it still holds).
@@ -152,7 +164,7 @@ public final class ClassifierGuide {
 
     func descend(_ x: UnsafeMutablePointer<Float>, anchor mean: UnsafePointer<Float>?, t: Int, sigma: Float,
                  iterations: Int, stepSize: Float, lambda: Float, update: GuidanceUpdate, weight: Float,
-                 saturating: Bool) -> Float {
+                 saturating: Bool, combination: ControlCombination = .sum) -> Float {
         let l = classifier.sequenceLength, d = classifier.embeddingDim, n = batch * l * d
         let total = classifier.totalClasses
         let safeSigma = max(sigma, 1e-4)
@@ -162,8 +174,12 @@ public final class ClassifierGuide {
             let dl = ws.dLogits.pointer, probs = ws.probabilities.pointer
             ws.dLogits.zero()
             if classifier.tags.total > 0 { ws.dTagLogits.zero() }
+            let turn = gradientSteps % targets.count
+            gradientSteps += 1
             for b in 0..<batch {
                 for (i, target) in targets.enumerated() {
+                    if combination == .alternate && targets.count > 1 && i != turn { continue }
+                    let weight = combination == .perControl && saturating ? weight * controlUnmet[b * targets.count + i] : weight
                     if tagged[i], let span = classifier.bestSpan(field: target.field, value: target.classIndex, sequence: b, workspace: ws) {
                         classifier.addSpanGradient(field: target.field, value: target.classIndex, sequence: b, span: span,
                                                    weight: weight, workspace: ws)

@@ -24,8 +24,23 @@ public struct GuidanceSettings: Sendable, Equatable, Codable {
     /// Scale each sequence's steps by 1 - p of its least satisfied control, scored on the words
     /// the prediction rounds to, so guidance fades once the words say it.
     public var saturating: Bool = true
+    /// How several controls share a guidance step; nil (settings saved before the choice
+    /// existed) reads as `.sum`.
+    public var combination: ControlCombination? = nil
+    public var combinationKind: ControlCombination { combination ?? .sum }
 
     public init() {}
+}
+
+/// How the terms of several controls make one guidance step.
+public enum ControlCombination: String, Sendable, Equatable, Codable, CaseIterable {
+    /// The sum of every control's -log p (the reference method).
+    case sum
+    /// Each control's -log p weighted by its own 1 - p on the words (with saturation on), so a
+    /// control the words already say stops pulling against the others.
+    case perControl = "per-control"
+    /// One control per gradient step, in turn, so no step mixes two directions.
+    case alternate
 }
 
 /// How a guidance step turns the gradient g of one sequence into a change of its latent.

@@ -65,7 +65,7 @@ public struct LossParts: Sendable, Equatable {
 public final class Trainer {
     public let model: Denoiser
     public let data: TrainingData
-    public let options: TrainOptions
+    public private(set) var options: TrainOptions
     public let schedule: NoiseSchedule
     public let ema: FloatBuffer
     public let optimizer: AdamW
@@ -93,6 +93,14 @@ public final class Trainer {
             let lo = i * options.batchSize / count, hi = (i + 1) * options.batchSize / count
             return TrainWorker(shared: shared, first: lo, batch: hi - lo)
         }
+    }
+
+    /// Sets the run's length (the end of the cosine decay) during the warm-up, whose learning
+    /// rates do not depend on it: a time budget is turned into iterations this way without
+    /// starting again.
+    public func fixLength(totalIterations: Int) {
+        precondition(iteration <= options.warmupIterations, "the run's length is fixed during the warm-up only")
+        options.totalIterations = totalIterations
     }
 
     /// Timesteps of the last batch, in batch order.
