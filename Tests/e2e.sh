@@ -186,6 +186,23 @@ if "$BIN" sample --model "$MC" --control food=Italian --steps 10 --format jsonl 
   ok "--control food=Italian runs and reports its score"
 else not_ok "--control food=Italian runs and reports its score" "$(cat "$TMP/err")"; fi
 
+# A tagging classifier: values whose words are in the vocabulary are scored by their best span.
+tagged_check() {
+  cp -r "$MC" "$TMP/tagged" &&
+  "$BIN" train-classifier --model "$TMP/tagged" --data "$TMP/tiny.csv" --iterations 5 --tagger \
+         --hidden 16 --layers 1 --heads 2 --ffn 32 > "$TMP/tagged.log" &&
+  grep -q "span broken" "$TMP/tagged.log" &&
+  "$BIN" info --model "$TMP/tagged" | grep -q "tagger: .* values scored by their best span" &&
+  "$BIN" sample --model "$TMP/tagged" --control "name=Blue Spice" --steps 10 --format jsonl > "$TMP/tagged.jsonl" &&
+  python3 -c '
+import json, sys
+o = json.loads(open(sys.argv[1]).readline())
+p = o["scores"]["name=Blue Spice"]
+assert 0 <= p <= 1, p' "$TMP/tagged.jsonl"
+}
+if out=$(tagged_check 2>&1); then ok "train-classifier --tagger: info names the tagger, a two-word name is steered and scored"
+else not_ok "train-classifier --tagger: info names the tagger, a two-word name is steered and scored" "$out$(cat "$TMP/tagged.log" 2>/dev/null)"; fi
+
 if "$BIN" info --model "$MC" > "$TMP/info.txt" 2>"$TMP/err" && grep -q "vocabulary" "$TMP/info.txt" && grep -q "food: " "$TMP/info.txt"; then
   ok "info lists the vocabulary and the classifier's fields"
 else not_ok "info lists the vocabulary and the classifier's fields" "$(cat "$TMP/info.txt" "$TMP/err")"; fi

@@ -77,6 +77,8 @@ struct GuidanceOptions: ParsableArguments {
     var guidanceUpdate: GuidanceUpdate = GuidanceSettings().update
     @Option(help: "How several controls share a step: sum (of -log p, the reference), per-control (each weighted by its own 1 - p on the words), alternate (one control per gradient step).")
     var guidanceCombination: ControlCombination = GuidanceSettings().combinationKind
+    @Option(help: "With a tagging classifier, how a tagged value is scored: span (its best run of adjacent words), both (span times sentence head), head (sentence head only).")
+    var tagScore: TagScore = GuidanceSettings().tagScoreKind
 
     func validate() throws {
         func finite(_ v: Float, _ name: String) throws {
@@ -105,12 +107,14 @@ struct GuidanceOptions: ParsableArguments {
         g.predictionStepSize = predictionGuidanceStepSize
         g.update = guidanceUpdate
         g.combination = guidanceCombination
+        g.tagScore = tagScore
         return g
     }
 }
 
 extension GuidanceUpdate: ExpressibleByArgument {}
 extension ControlCombination: ExpressibleByArgument {}
+extension TagScore: ExpressibleByArgument {}
 
 /// An on/off option value.
 enum Switch: String, CaseIterable, ExpressibleByArgument {

@@ -26,6 +26,30 @@ import Testing
         #expect(ControlSets.combinations(of: targets, size: 5, count: 3, seed: 1).isEmpty)
     }
 
+    /// A value whose own words are missing from the vocabulary cannot be written: it is not in
+    /// the menu, and asking for it is a one-line error naming the missing word.
+    @Test func valuesTheModelCannotWriteAreNotOffered() throws {
+        let vocabulary = TinyModel.vocabulary
+        #expect(ControlSets.missingWords(of: ControlTarget(field: "near", value: "Café Adriatic"), vocabulary: vocabulary) == ["Café", "Adriatic"])
+        #expect(ControlSets.missingWords(of: ControlTarget(field: "food", value: "Italian"), vocabulary: vocabulary).isEmpty)
+        // Values judged by paraphrase need no words of their own.
+        #expect(ControlSets.missingWords(of: ControlTarget(field: "familyFriendly", value: "yes"), vocabulary: vocabulary).isEmpty)
+        #expect(ControlSets.missingWords(of: ControlTarget(field: "priceRange", value: "high"), vocabulary: vocabulary).isEmpty)
+
+        let tiny = TinyModel.make(classifier: true)
+        var config = try #require(tiny.classifier).config
+        config.fields[0].values.append("Japanese")
+        let classifier = Classifier(config: config, sequenceLength: tiny.config.sequenceLength, embeddingDim: tiny.config.embeddingDim,
+                                    diffusionSteps: tiny.config.diffusionSteps)
+        let model = DiffusionModel(name: "tiny", denoiser: tiny.denoiser, vocabulary: tiny.vocabulary, classifier: classifier)
+        #expect(model.summary.fields.first { $0.name == "food" }?.values == ["French", "Italian"])
+        var settings = ChainSettings(seed: 1, steps: 5)
+        settings.controls = [ControlTarget(field: "food", value: "Japanese")]
+        #expect(throws: DenoiseError.invalid("food=Japanese cannot be written by this model: \"Japanese\" not in its vocabulary (choose another value)")) {
+            _ = try ReverseChain(model: model, settings: settings)
+        }
+    }
+
     @Test func aSetIsMetOnlyWhenEveryControlIs() {
         let set = [ControlTarget(field: "name", value: "Travellers Rest Beefeater"), ControlTarget(field: "food", value: "Japanese")]
         #expect(ControlSets.meets(set, text: "Travellers Rest Beefeater serves Japanese food ."))

@@ -17,6 +17,8 @@ public final class ClassifierGuide {
     public let targets: [(field: Int, classIndex: Int, key: String)]
     /// Per target: scored by its best span (the classifier tags the value) rather than the sentence head.
     let tagged: [Bool]
+    /// Per target: the sentence head scores it too (untagged values, and `TagScore.both`).
+    let headed: [Bool]
     let batch: Int
     let ws: Classifier.Workspace
     let dx: FloatBuffer
@@ -33,7 +35,7 @@ public final class ClassifierGuide {
 
     /// Resolves `controls` against the classifier's field/value table; an unknown field or value
     /// is an error that lists what is accepted.
-    public init(classifier: Classifier, controls: [ControlTarget], batch: Int) throws {
+    public init(classifier: Classifier, controls: [ControlTarget], batch: Int, tagScore: TagScore = .span) throws {
         self.classifier = classifier
         var targets = [(field: Int, classIndex: Int, key: String)](), tagged = [Bool]()
         for control in controls {
@@ -45,10 +47,11 @@ public final class ClassifierGuide {
                 throw DenoiseError.invalid("unknown value \"\(control.value)\" for \(field.name): accepted \(field.values.joined(separator: ", "))")
             }
             targets.append((k, c, "\(field.name)=\(field.values[c])"))
-            tagged.append(classifier.tags.isTagged(field: k, value: c))
+            tagged.append(tagScore != .head && classifier.tags.isTagged(field: k, value: c))
         }
         self.targets = targets
         self.tagged = tagged
+        headed = tagged.map { !$0 || tagScore == .both }
         self.batch = batch
         ws = Classifier.Workspace(classifier: classifier, batch: batch)
         transposed = classifier.params.transposedMatrices()
@@ -113,12 +116,15 @@ public final class ClassifierGuide {
         return out
     }
 
+    /// p of target i for sequence b: its span's, its sentence head's, or their product.
     func probability(target i: Int, sequence b: Int, probs: UnsafePointer<Float>, total: Int) -> Float {
         let target = targets[i]
+        var p: Float = 1
         if tagged[i], let span = classifier.bestSpan(field: target.field, value: target.classIndex, sequence: b, workspace: ws) {
-            return span.probability
+            p = span.probability
         }
-        return probs[b * total + classifier.logitOffsets[target.field] + target.classIndex]
+        if headed[i] { p *= probs[b * total + classifier.logitOffsets[target.field] + target.classIndex] }
+        return p
     }
 
     /// The most likely value ("none" included) of every field for sequence b, after `evaluate`.
@@ -183,8 +189,8 @@ public final class ClassifierGuide {
                     if tagged[i], let span = classifier.bestSpan(field: target.field, value: target.classIndex, sequence: b, workspace: ws) {
                         classifier.addSpanGradient(field: target.field, value: target.classIndex, sequence: b, span: span,
                                                    weight: weight, workspace: ws)
-                        continue
                     }
+                    if !headed[i] { continue }
                     // d(-log p_c)/d logits = p - onehot(c), over this field's classes.
                     let off = b * total + classifier.logitOffsets[target.field]
                     for j in 0..<classifier.fields[target.field].classCount { dl[off + j] += weight * probs[off + j] }

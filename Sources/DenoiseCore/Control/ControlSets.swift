@@ -52,6 +52,16 @@ public enum ControlSets {
         controls.allSatisfy { MentionJudge.mentions(field: $0.field, value: $0.value, in: text) }
     }
 
+    /// The words of `target` that its text must contain and `vocabulary` lacks: a value that
+    /// `MentionJudge` finds only as its own token run ("Café Adriatic") cannot be written by a
+    /// model whose vocabulary has no "Adriatic", however it is guided. Empty when the value can
+    /// be written (values judged by paraphrase, such as familyFriendly or a "cheap" price,
+    /// always can).
+    public static func missingWords(of target: ControlTarget, vocabulary: Vocabulary) -> [String] {
+        guard MentionJudge.needsItsOwnWords(field: target.field, value: target.value) else { return [] }
+        return Tokenizer.tokenize(target.value).filter { !vocabulary.contains($0) }
+    }
+
     /// Every value the classifier offers, in its field/value order, that `keep` accepts.
     public static func values(of classifier: Classifier, keep: (ControlTarget) -> Bool = { _ in true }) -> [ControlTarget] {
         classifier.fields.flatMap { f in f.values.map { ControlTarget(field: f.name, value: $0) } }.filter(keep)

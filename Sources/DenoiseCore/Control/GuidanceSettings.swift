@@ -28,6 +28,10 @@ public struct GuidanceSettings: Sendable, Equatable, Codable {
     /// existed) reads as `.sum`.
     public var combination: ControlCombination? = nil
     public var combinationKind: ControlCombination { combination ?? .sum }
+    /// How a value the classifier tags is scored; nil (settings saved before the tagger) reads
+    /// as `.span`.
+    public var tagScore: TagScore? = nil
+    public var tagScoreKind: TagScore { tagScore ?? .span }
 
     public init() {}
 }
@@ -50,4 +54,16 @@ public enum GuidanceUpdate: String, Sendable, Equatable, Codable, CaseIterable {
     /// step * g / rms(g): the same size of change as `.sign`, but spent where the gradient is
     /// large instead of spread evenly over every position.
     case normalized
+}
+
+/// How a control whose value the classifier tags is scored (classifiers without a tagger always
+/// use the sentence head).
+public enum TagScore: String, Sendable, Equatable, Codable, CaseIterable {
+    /// Its best span: the words together and in order.
+    case span
+    /// The product of the span's probability and the sentence head's (the sum of their -log p
+    /// in guidance): the span for order, the head for what the whole sentence says.
+    case both
+    /// The sentence head alone, as without a tagger.
+    case head
 }

@@ -29,6 +29,17 @@ public enum MentionJudge {
         }
     }
 
+    /// Whether `mentions` accepts only the value's own token run (the default case above).
+    public static func needsItsOwnWords(field: String, value: String) -> Bool {
+        switch (field, value.lowercased()) {
+        case ("familyFriendly", _), ("priceRange", "high"), ("priceRange", "moderate"), ("priceRange", "cheap"),
+             ("customer rating", "high"), ("customer rating", "average"), ("customer rating", "low"):
+            return false
+        default:
+            return true
+        }
+    }
+
     static func contains(_ tokens: [String], _ run: [String]) -> Bool {
         guard !run.isEmpty, run.count <= tokens.count else { return false }
         for i in 0...(tokens.count - run.count) where Array(tokens[i..<(i + run.count)]) == run { return true }

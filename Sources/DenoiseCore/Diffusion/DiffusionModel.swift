@@ -41,9 +41,17 @@ public final class DiffusionModel: @unchecked Sendable {
     public var summary: ModelSummary {
         ModelSummary(name: name, parameterCount: denoiser.parameterCount, vocabularySize: vocabulary.count,
                      sequenceLength: config.sequenceLength, diffusionSteps: config.diffusionSteps,
-                     fields: classifier?.fields.map { ($0.name, $0.values) } ?? [],
+                     fields: classifier?.fields.map { f in
+                         (f.name, f.values.filter { writable(ControlTarget(field: f.name, value: $0)) })
+                     } ?? [],
                      weightsFingerprint: weightsFingerprint, classifierFingerprint: classifierFingerprint,
                      projection: projection, words: vocabulary.words)
+    }
+
+    /// Whether this model's vocabulary has every word the text of `target` needs
+    /// (`ControlSets.missingWords`): the playground's menu and `eval` offer only such values.
+    public func writable(_ target: ControlTarget) -> Bool {
+        ControlSets.missingWords(of: target, vocabulary: vocabulary).isEmpty
     }
 
     /// The clean embedding of one word.

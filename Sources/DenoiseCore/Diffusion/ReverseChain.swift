@@ -71,7 +71,16 @@ public final class ReverseChain {
         }
         // With a classifier, the guide also scores every step; it guides only when controls are set.
         if let classifier = model.classifier {
-            guide = try ClassifierGuide(classifier: classifier, controls: settings.controls, batch: batch)
+            guide = try ClassifierGuide(classifier: classifier, controls: settings.controls, batch: batch,
+                                        tagScore: settings.guidance.tagScoreKind)
+            // A known value the model cannot spell: say which word is missing.
+            for control in settings.controls {
+                let missing = ControlSets.missingWords(of: control, vocabulary: model.vocabulary)
+                guard missing.isEmpty else {
+                    throw DenoiseError.invalid("\(control) cannot be written by this model: \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) "
+                                               + "not in its vocabulary (choose another value)")
+                }
+            }
         } else if !settings.controls.isEmpty {
             throw DenoiseError.invalid("this model has no classifier (classifier.safetensors), so --control cannot be used")
         } else {

@@ -83,8 +83,9 @@ extension Evaluation {
             }
         }
         let chosen = Set(settings.targets.map { $0.description.lowercased() })
+        // A value the model cannot write (a word missing from its vocabulary) is not offered.
         return ControlSets.values(of: classifier) { t in
-            (settings.fields?.contains(t.field) ?? true) && (chosen.isEmpty || chosen.contains(t.description.lowercased()))
+            settings.model.writable(t) && (settings.fields?.contains(t.field) ?? true) && (chosen.isEmpty || chosen.contains(t.description.lowercased()))
                 && (settings.minimumExamples == 0 || counts[t.description, default: 0] >= settings.minimumExamples)
         }
     }

@@ -42,7 +42,9 @@ public struct ClassifierData: Sendable {
         }
         let fields = MeaningRepresentation.fields.compactMap { f -> Classifier.Field? in
             guard let c = counts[f] else { return nil }
-            return Classifier.Field(name: f, values: c.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key))
+            // A value whose words the denoiser cannot write is not offered (its sentences read "none").
+            return Classifier.Field(name: f, values: c.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
+                .filter { ControlSets.missingWords(of: ControlTarget(field: f, value: $0), vocabulary: vocabulary).isEmpty })
         }
         var tIDs = [Int32](), tLabels = [Int32](), hIDs = [Int32](), hLabels = [Int32]()
         var tWords = [[Int32]](), hWords = [[Int32]]()
