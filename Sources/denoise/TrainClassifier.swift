@@ -22,8 +22,8 @@ struct TrainClassifier: ParsableCommand {
     var brokenShare: Float = ClassifierData.brokenMentionShare
     @Option(help: "How positions are pooled: mean (one vector for every field) or attention (a learned query per field).")
     var pooling: Classifier.Pooling = .mean
-    @Flag(inversion: .prefixedNo, help: "Add a tagger: per position, which word of which value stands there; names, places, food, area, eatType and price/rating phrases are then scored by their best span of adjacent words.")
-    var tagger = false
+    @Flag(inversion: .prefixedNo, help: "A tagger beside the sentence heads: per position, which word of which value stands there; names, places, food, area, eatType and price/rating phrases are then scored by their best span of adjacent words (--no-tagger: sentence heads only).")
+    var tagger = true
     @Option(help: "Weight of the tagger's loss (summed over positions) against the sentence heads'.")
     var tagWeight: Float = 1
 
