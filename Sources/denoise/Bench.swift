@@ -31,7 +31,9 @@ struct Bench: ParsableCommand {
             let result = try Benchmark(settings: settings).run()
             switch format {
             case .json: print(result.json)
-            case .text: result.report.forEach { print($0) }
+            case .text:
+                result.report.forEach { print($0) }
+                if let hint = BLAS.kernelHint { print(hint) }
             }
         }
     }

@@ -14,6 +14,7 @@ struct Info: ParsableCommand {
             let schedule = NoiseSchedule(sqrtSteps: c.diffusionSteps)
             print("model       \(path)")
             print("blas        \(BLAS.summary)")
+            if let hint = BLAS.kernelHint { print("            " + hint) }
             print("parameters  \(m.denoiser.parameterCount) (denoiser + embedding + head bias)")
             print("architecture \(c.architectureKind.rawValue) L=\(c.sequenceLength) d=\(c.embeddingDim) H=\(c.hiddenSize) layers=\(c.layers) heads=\(c.heads) ffn=\(c.ffnSize)")
             print("vocabulary  \(m.vocabulary.count) words (PAD START END UNK + \(m.vocabulary.count - 4))")

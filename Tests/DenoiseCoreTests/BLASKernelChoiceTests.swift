@@ -51,6 +51,18 @@ import Testing
         #expect(BLASKernelChoice.kernelSet(reportedCore: c.core, cpu: c.cpu) == c.expected, "\(c.core) on \(c.cpu)")
     }
 
+    /// A user's AVX2 choice on an AVX-512 CPU is kept but named; a user choice that is already
+    /// the best, or on a CPU without AVX-512, gets no hint.
+    @Test func aUserChoiceBelowTheCPUIsNamed() throws {
+        let hint = try #require(BLASKernelChoice.userChoiceHint(userCore: "Haswell", cpu: Self.zen4))
+        #expect(hint.contains("OPENBLAS_CORETYPE=Haswell") && hint.contains("Cooperlake"))
+        #expect(BLASKernelChoice.userChoiceHint(userCore: "Prescott", cpu: Self.iceLake)?.contains("SkylakeX") == true)
+        #expect(BLASKernelChoice.userChoiceHint(userCore: "Cooperlake", cpu: Self.zen4) == nil)
+        #expect(BLASKernelChoice.userChoiceHint(userCore: "SkylakeX", cpu: Self.iceLake) == nil)
+        #expect(BLASKernelChoice.userChoiceHint(userCore: "Haswell", cpu: Self.avx2Laptop) == nil)
+        #expect(BLASKernelChoice.userChoiceHint(userCore: "Haswell", cpu: Self.arm64) == nil)
+    }
+
     @Test func startupDecision() {
         let decide = BLASStartup.decide
         let imitate = BLASStartup.imitateVariable, chosen = BLASStartup.chosenVariable

@@ -35,7 +35,7 @@ public final class ClassifierGuide {
 
     /// Resolves `controls` against the classifier's field/value table; an unknown field or value
     /// is an error that lists what is accepted.
-    public init(classifier: Classifier, controls: [ControlTarget], batch: Int, tagScore: TagScore = .span) throws {
+    public init(classifier: Classifier, controls: [ControlTarget], batch: Int, tagScore: TagScore = .both) throws {
         self.classifier = classifier
         var targets = [(field: Int, classIndex: Int, key: String)](), tagged = [Bool]()
         for control in controls {

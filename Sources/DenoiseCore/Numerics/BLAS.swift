@@ -86,6 +86,11 @@ public enum BLAS {
         "\(library.name) \(library.version), kernels \(coreType) (\(BLASStartup.origin.rawValue))"
     }
 
+    /// The hint of `BLASKernelChoice.userChoiceHint` for this process, if any.
+    public static var kernelHint: String? {
+        BLASStartup.origin == .user ? BLASKernelChoice.userChoiceHint(userCore: coreType, cpu: .current) : nil
+    }
+
     /// The same as JSON fields for `bench --format json`.
     public static var summaryFields: [String: String] {
         ["blasLibrary": library.name, "blasVersion": library.version, "blasCoreType": coreType,

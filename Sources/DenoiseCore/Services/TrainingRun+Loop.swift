@@ -60,6 +60,7 @@ extension TrainingRun {
         if !settings.resume && settings.initFrom == nil {
             for advice in plan.data.corpusAdvice(minCount: settings.minCount) { events(.message("note: " + advice)) }
         }
+        if let hint = BLAS.kernelHint { events(.message(hint)) }
 
         var state = TrainingLoopState(previousSeconds: previousSeconds)
         // Stopped while the data loaded: nothing trained, so nothing is written.
