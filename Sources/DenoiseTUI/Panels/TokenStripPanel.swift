@@ -1,7 +1,8 @@
 import DenoiseCore
 
 /// The token strip: for every position the rounding of x0-hat, of x_t, and a mark where x0-hat
-/// changed at this step (or a bar where a tagging classifier places a control's value), one column per position, wrapped over as many row groups as needed.
+/// changed at this step (or a bar where a tagging classifier places a control's value), one
+/// column per position, wrapped over as many row groups as needed.
 /// When the rows run out it drops the marks row (changes stay coloured), then the x_t row,
 /// then scrolls to keep the inspected position in view.
 enum TokenStripPanel {
