@@ -2,6 +2,17 @@ import Foundation
 import Testing
 @testable import DenoiseCore
 
+/// Worst relative difference between `reference` and the input gradient of the classifier's
+/// guidance path (no weight gradients, weights transposed), from the loss gradients already set.
+func transposedInputGradientDifference(_ c: Classifier, _ ws: Classifier.Workspace, x: FloatBuffer, batch: Int,
+                                       reference: FloatBuffer) -> Float {
+    let transposed = c.params.transposedMatrices()
+    let dxT = FloatBuffer(count: x.count)
+    c.backward(x: x.pointer, batch: batch, workspace: ws, dx: dxT.pointer, weightGradients: false,
+               transposed: UnsafePointer(transposed.pointer))
+    return zip(dxT.array, reference.array).map { abs($0 - $1) / max(abs($1), 1e-3) }.max() ?? 0
+}
+
 /// The classifier's backward (trunk, mean pooling, per-field heads) against finite differences,
 /// for its weights (training) and for its input (guidance), with and without weight gradients.
 @Suite struct ClassifierGradientTests {
@@ -74,11 +85,7 @@ import Testing
 
         // Guidance also reads the weights transposed (plain products instead of products
         // with W^T): the same gradient up to rounding.
-        let transposed = c.params.transposedMatrices()
-        let dxT = FloatBuffer(count: x.count)
-        c.backward(x: x.pointer, batch: batch, workspace: ws, dx: dxT.pointer, weightGradients: false,
-                   transposed: UnsafePointer(transposed.pointer))
-        let worst = zip(dxT.array, dx.array).map { abs($0 - $1) / max(abs($1), 1e-3) }.max() ?? 0
+        let worst = transposedInputGradientDifference(c, ws, x: x, batch: batch, reference: dx)
         #expect(worst < 1e-4, "input gradient with transposed weights: worst relative difference \(worst)")
     }
 
@@ -180,11 +187,7 @@ import Testing
         }
         // Guidance's path (no weight gradients, transposed weights) gives the same input gradient.
         _ = loss(setGradient: true)
-        let transposed = c.params.transposedMatrices()
-        let dxT = FloatBuffer(count: x.count)
-        c.backward(x: x.pointer, batch: batch, workspace: ws, dx: dxT.pointer, weightGradients: false,
-                   transposed: UnsafePointer(transposed.pointer))
-        let worst = zip(dxT.array, dx.array).map { abs($0 - $1) / max(abs($1), 1e-3) }.max() ?? 0
+        let worst = transposedInputGradientDifference(c, ws, x: x, batch: batch, reference: dx)
         #expect(worst < 1e-4, "tagger input gradient with transposed weights: worst relative difference \(worst)")
     }
 

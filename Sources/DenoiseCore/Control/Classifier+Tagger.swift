@@ -23,20 +23,20 @@ public struct TagLayout: Sendable, Equatable {
     public let total: Int
 
     public init(_ config: Classifier.Config) {
-        let lengths = config.spanLengths ?? config.fields.map { [Int](repeating: 0, count: $0.values.count) }
+        // A field's lengths count only when they match its values (anything else: untagged).
+        let lengths = config.fields.indices.map { k -> [Int] in
+            let given = config.spanLengths.flatMap { k < $0.count ? $0[k] : nil }
+            return given?.count == config.fields[k].values.count ? given!.map { max(0, $0) }
+                : [Int](repeating: 0, count: config.fields[k].values.count)
+        }
         var offsets = [Int?](), widths = [Int](), starts = [[Int]](), total = 0
-        for (k, field) in config.fields.enumerated() {
-            let spans = k < lengths.count && lengths[k].count == field.values.count ? lengths[k] : [Int](repeating: 0, count: field.values.count)
+        for spans in lengths {
             var next = 1, valueStart = [Int]()
-            for n in spans { valueStart.append(next); next += max(0, n) }
+            for n in spans { valueStart.append(next); next += n }
             starts.append(valueStart)
             if next > 1 { offsets.append(total); widths.append(next); total += next } else { offsets.append(nil); widths.append(0) }
         }
-        blockOffsets = offsets; blockWidths = widths; valueStarts = starts
-        spanLengths = config.fields.indices.map { k in
-            k < lengths.count && lengths[k].count == config.fields[k].values.count ? lengths[k].map { max(0, $0) }
-                : [Int](repeating: 0, count: config.fields[k].values.count)
-        }
+        blockOffsets = offsets; blockWidths = widths; valueStarts = starts; spanLengths = lengths
         self.total = total
     }
 

@@ -70,10 +70,11 @@ public final class Classifier: @unchecked Sendable {
     }
 
     public static func layout(_ c: Config, length: Int, dim: Int) -> [(String, [Int])] {
-        TransformerBody.layout(shape(c, length: length, dim: dim), prefix: "trunk.")
+        let tags = TagLayout(c).total
+        return TransformerBody.layout(shape(c, length: length, dim: dim), prefix: "trunk.")
             + (c.poolingKind == .attention ? c.fields.map { ("pool.\($0.name).q", [c.hiddenSize]) } : [])
             + c.fields.flatMap { f in [("head.\(f.name).w", [c.hiddenSize, f.classCount]), ("head.\(f.name).b", [f.classCount])] }
-            + (TagLayout(c).total > 0 ? [("tag.w", [c.hiddenSize, TagLayout(c).total]), ("tag.b", [TagLayout(c).total])] : [])
+            + (tags > 0 ? [("tag.w", [c.hiddenSize, tags]), ("tag.b", [tags])] : [])
     }
 
     public init(config: Config, sequenceLength: Int, embeddingDim: Int, diffusionSteps: Int) {
