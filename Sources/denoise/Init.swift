@@ -7,7 +7,9 @@ struct Init: ParsableCommand {
         abstract: "Write a randomly initialised model (a stand-in for tests and demos).")
 
     @Option(help: ArgumentHelp("Output model folder.", valueName: "DIR")) var out: String
-    @Option(help: "Corpus whose vocabulary to use (CSV or text); default: a tiny built-in word list.") var data: [String] = []
+    @Option(name: .customLong("data"), parsing: .upToNextOption,
+            help: "Corpus files whose vocabulary to use (CSV or text); default: a tiny built-in word list.")
+    var data: [String] = []
     @OptionGroup var architecture: ArchitectureOptions
     @Option(help: "Random seed of the weights.") var seed: UInt64 = 1
 

@@ -65,7 +65,7 @@ struct ChainOptions: ParsableArguments {
 struct GuidanceOptions: ParsableArguments {
     @Option(help: "Weight of the classifier term in guidance.") var guidanceWeight: Float = GuidanceSettings().weight
     @Option(help: "Gradient steps on the latent after each reverse step.") var guidanceSteps = GuidanceSettings().iterations
-    @Option(help: "Step size per coordinate of each guidance step.") var guidanceStepSize: Float = GuidanceSettings().stepSize
+    @Option(help: "Step size of each guidance step: per coordinate (sign), or the RMS of the change (normalized).") var guidanceStepSize: Float = GuidanceSettings().stepSize
     @Option(help: "Weight lambda of the fluency term |mu - x|^2 / sigma.") var guidanceLambda: Float = GuidanceSettings().lambda
     @Option(help: "Final reverse steps left unguided (of 200; scaled to --steps).") var unguidedSteps = GuidanceSettings().unguidedFinalSteps
     @Option(help: "Gradient steps on the denoiser's prediction x0-hat before rounding (0: off).")
