@@ -58,9 +58,14 @@ export E2E
 
 # Which of the features that the lesson names ahead of their arrival this binary has.
 has_forward=0 has_from_text=0 has_play_forward=0
-"$BIN" --help 2>/dev/null | grep -Eq '^[[:space:]]+forward([[:space:]]|$)' && has_forward=1
-"$BIN" sample --help 2>/dev/null | grep -q -- '--from-text' && has_from_text=1
-"$BIN" play --help 2>/dev/null | grep -q -- '--forward' && has_play_forward=1
+# (Help texts are read whole first: with pipefail, `grep -q` quitting at its first match can end
+# the writer with SIGPIPE and fail the pipeline.)
+top_help=$("$BIN" --help 2>/dev/null || true)
+sample_help=$("$BIN" sample --help 2>/dev/null || true)
+play_help=$("$BIN" play --help 2>/dev/null || true)
+grep -Eq '^[[:space:]]+forward([[:space:]]|$)' <<< "$top_help" && has_forward=1
+grep -q -- '--from-text' <<< "$sample_help" && has_from_text=1
+grep -q -- '--forward' <<< "$play_help" && has_play_forward=1
 
 # The commands, one per line, continuation lines joined.
 commands=$(awk '
