@@ -181,8 +181,7 @@ public enum Explain {
         let onPrediction = g.predictionIterations > 0
             ? "; then \(g.predictionIterations) steps of \(Describe.trimmed(Double(g.predictionStepSize))) on \(hat) before it is rounded" : ""
         paragraphs.append("A guidance step: after the denoiser, \(g.iterations) gradient steps of size \(Describe.trimmed(Double(g.stepSize))) on x_{t−1} raise log p(c | x), held near the denoiser's mean μ by λ·|μ−x|²/σ with λ = \(Describe.trimmed(Double(g.lambda)))\(onPrediction). The weight w = \(Describe.trimmed(Double(g.weight))) scales the classifier's pull.")
-        let tail = Int((Double(g.unguidedFinalSteps) * Double(s.totalSteps) / 200).rounded())
-        let why = s.totalSteps - s.step < tail
+        let why = s.totalSteps - s.step < g.unguidedTail(steps: s.totalSteps)
             ? "the last steps are left unguided so the words can settle"
             : g.saturating ? "the words \(hat) rounds to already say every control, so saturation stops the push" : "no gradient"
         paragraphs.append(s.guidanceNorm > 0

@@ -15,6 +15,11 @@ public struct GuidanceSettings: Sendable, Equatable, Codable {
     /// (name=Cotto 0.40 with 10, 1.00 with 0), and saturation already stops guidance once the
     /// words say every control (Models/e2e/README.md, "Control").
     public var unguidedFinalSteps: Int = 0
+    /// How many final steps of a K-step chain are left unguided: `unguidedFinalSteps` scaled from
+    /// 200 to K (schedule indices below this are not guided).
+    public func unguidedTail(steps: Int) -> Int {
+        steps == 200 ? unguidedFinalSteps : Int((Double(unguidedFinalSteps) * Double(steps) / 200).rounded())
+    }
     /// `.normalized`: with the sign rule, every coordinate of every position moves by the full
     /// step even where the gradient is close to 0, which rewrites words that have nothing to do
     /// with the control (fluency 0.725 against 0.769 normalized, success 0.986 against 0.979;

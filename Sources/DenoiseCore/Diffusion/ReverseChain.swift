@@ -213,7 +213,7 @@ public final class ReverseChain {
 
     func nextPlan() -> Plan {
         let i = nextIndex
-        let guided = guide != nil && i >= Self.unguidedTail(settings: settings, steps: totalSteps)
+        let guided = guide != nil && i >= settings.guidance.unguidedTail(steps: totalSteps)
         return Plan(index: i, guided: guided, steering: guided && !(guide?.targets.isEmpty ?? true))
     }
 
@@ -356,13 +356,6 @@ public final class ReverseChain {
     /// The fixed length of sequence b (requested or drawn), nil when the model decides.
     public func sentenceLength(sequence b: Int) -> Int? {
         constraints[b].fixed.first { $0.id == Vocabulary.endID }.map { $0.position - 1 }
-    }
-
-    /// Schedule indices below this are left unguided: the reference leaves the last 10 of 200
-    /// steps, scaled to the chain's length.
-    static func unguidedTail(settings: ChainSettings, steps: Int) -> Int {
-        let tail = settings.guidance.unguidedFinalSteps
-        return steps == 200 ? tail : Int((Double(tail) * Double(steps) / 200).rounded())
     }
 
     /// Word ids of the rounding of sequence b's current latent.
