@@ -13,7 +13,7 @@ CPU_FLAGS  := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /p
 RELEASE    := $(SWIFT) build -c release $(CPU_FLAGS)
 BIN        := .build/release/denoise
 
-.PHONY: all setup build release run test bench clean
+.PHONY: all setup build release run test sanitize bench clean
 
 all: release
 
@@ -54,9 +54,20 @@ test: setup
 	done
 	DENOISE_BIN=$(CURDIR)/.build/debug/denoise ./Tests/e2e.sh
 	DENOISE_BIN=$(CURDIR)/.build/debug/denoise ./Tests/lesson.sh
+	$(MAKE) --no-print-directory sanitize
+
+# The unit tests again under AddressSanitizer (own build folder, about 1.5 min to build and 1 min
+# to run on 2 cores): a buffer freed while its pointer is still in use reads whatever the
+# allocator puts there next, which showed up only as a rare NaN on another machine. Leak
+# reports are off: the ones seen come from Foundation's file reading, not from this code.
+sanitize: setup
+	@mkdir -p .build-asan
+	@$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan >.build-asan/build.log 2>&1; \
+	  status=$$?; grep -v "ld.gold: warning: Cannot export local symbol" .build-asan/build.log | tail -n 20; exit $$status
+	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
 
 bench: release
 	$(BIN) bench --model $(MODEL)
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-asan

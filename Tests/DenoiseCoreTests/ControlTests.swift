@@ -91,14 +91,19 @@ import Testing
         let model = TinyModel.make(classifier: true)
         let words = randomLatent(model, batch: 1, seed: 4)
         let plainGuide = try guide(model, batch: 1), saturatedGuide = try guide(model, batch: 1)
-        saturatedGuide.measureUnmet(words: words.pointer)
-        saturatedGuide.evaluate(words.pointer, t: 0)
+        withExtendedLifetime(words) {
+            saturatedGuide.measureUnmet(words: words.pointer)
+            saturatedGuide.evaluate(words.pointer, t: 0)
+        }
         let unmet = 1 - saturatedGuide.scores(sequence: 0)["food=Italian"]!
         var g = GuidanceSettings()
         g.predictionIterations = 1; g.saturating = false
-        let plain = plainGuide.guidePrediction(randomLatent(model, batch: 1, seed: 5).pointer, settings: g)
+        // Each latent is a named local kept alive across the call: a temporary buffer's pointer
+        // outlives the buffer (Swift may free it right after `.pointer` is read).
+        let plainLatent = randomLatent(model, batch: 1, seed: 5), saturatedLatent = randomLatent(model, batch: 1, seed: 5)
+        let plain = withExtendedLifetime(plainLatent) { plainGuide.guidePrediction(plainLatent.pointer, settings: g) }
         g.saturating = true
-        let saturated = saturatedGuide.guidePrediction(randomLatent(model, batch: 1, seed: 5).pointer, settings: g)
+        let saturated = withExtendedLifetime(saturatedLatent) { saturatedGuide.guidePrediction(saturatedLatent.pointer, settings: g) }
         #expect(unmet > 0 && unmet < 1)
         #expect(abs(saturated - unmet * plain) <= 1e-4 * plain, "\(saturated) vs \(unmet) * \(plain)")
     }
