@@ -259,6 +259,8 @@ badap "--guidance-update bogus lists the rules" "Please provide one of 'sign' an
 badap "--guidance-saturation maybe" "Please provide one of 'on' and 'off'" -- "$BIN" sample --model "$MC" --control food=Italian --guidance-saturation maybe
 badap "--guidance-step-size -1" "--guidance-step-size" -- "$BIN" sample --model "$MC" --control food=Italian --guidance-step-size=-1
 badap "--prediction-guidance-steps 1000" "--prediction-guidance-steps" -- "$BIN" sample --model "$MC" --control food=Italian --prediction-guidance-steps 1000
+badap "--temperature 3 names the accepted range" "--temperature must be a number in 0...2" -- "$BIN" sample --model "$M" --temperature 3
+badap "eval --temperature nan" "--temperature" -- "$BIN" eval --model "$M" --parts unguided --temperature nan
 badap "eval --target with no =" "not FIELD=VALUE" -- "$BIN" eval --model "$MC" --parts control --target foodItalian
 bad "--length 0" "length 0" -- "$BIN" sample --model "$M" --length 0
 bad "--length 999" "length 999" -- "$BIN" sample --model "$M" --length 999
@@ -288,13 +290,14 @@ badap "eval --parts bogus names the option and its accepted parts" 'unknown part
 # eval --format json prints the result encoded: the asked-for parts only, with their figures.
 check_eval_json() {
   "$BIN" eval --model "$MC" --data "$TMP/tiny.csv" --count 2 --per-target 1 --steps 4 --parts unguided,length \
-    --format json > "$TMP/eval.json" 2>"$TMP/err" || return 1
+    --temperature 0.5 --format json > "$TMP/eval.json" 2>"$TMP/err" || return 1
   python3 - "$TMP/eval.json" <<'EOF2'
 import json, sys
 o = json.load(open(sys.argv[1]))
 assert o["header"]["steps"] == 4 and o["header"]["seed"] == 1, o["header"]
 u = o["unguided"]
 assert u["count"] == 2 and 0 <= u["trigramShare"] <= 1 and len(u["examples"]) == 2, u
+assert 0 < u["distinctTrigrams"] <= 1 and "heldOutDistinctTrigrams" not in u and u["temperature"] == 0.5, u
 l = o["length"]
 assert (l["shortest"], l["longest"], l["total"]) == (6, 14, 9) and l["exact"] <= l["total"], l
 assert "infill" not in o and "control" not in o, sorted(o)

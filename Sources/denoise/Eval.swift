@@ -29,6 +29,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Only these fields for the control, pairs and triples parts (comma-separated), default all.") var fields: String?
     @Option(name: .customLong("target"), help: "Only this FIELD=VALUE in the control, pairs and triples parts (repeatable).") var targets: [String] = []
     @OptionGroup var guidance: GuidanceOptions
+    @OptionGroup var temperatureOption: TemperatureOption
     @Option(help: "Output format: text (printed as each part finishes) or json (the whole result at the end).")
     var format = ReportFormat.text
 
@@ -66,7 +67,8 @@ struct Eval: ParsableCommand {
         let m = try model.load()
         let trainingFiles = !data.isEmpty ? data : (m.config.training?.data ?? ["devset.csv", "testset_w_refs.csv"]).map(sharedData)
         let labelFiles = !labels.isEmpty ? labels : ["devel-fixed.no-ol.csv", "test-fixed.csv"].map(sharedData)
-        var s = EvaluationSettings(model: m, modelPath: model.path, chain: ChainSettings(seed: seed, steps: steps, guidance: guidance.settings()),
+        var s = EvaluationSettings(model: m, modelPath: model.path, chain: ChainSettings(seed: seed, steps: steps, guidance: guidance.settings(),
+                                                                                                   temperature: temperatureOption.temperature),
                                    trainingFiles: trainingFiles, labelFiles: labelFiles)
         s.count = count
         s.perTarget = perTarget

@@ -23,6 +23,7 @@ struct ChainOptions: ParsableArguments {
     @OptionGroup var guidance: GuidanceOptions
     @Flag(name: .customLong("no-clamp"), help: "Turn off the clamping trick.") var noClamp = false
     @Flag(help: "Let the model alone decide where each sentence ends (no length prior).") var freeLength = false
+    @OptionGroup var temperatureOption: TemperatureOption
 
     var modelPath: String { modelOption.path }
 
@@ -48,7 +49,8 @@ struct ChainOptions: ParsableArguments {
     func settings() -> ChainSettings {
         var settings = ChainSettings(seed: seed, steps: steps, clamp: !noClamp,
                                      controls: controls.compactMap { try? Self.parseControl($0) },
-                                     length: length, infill: infill, guidance: guidance.settings())
+                                     length: length, infill: infill, guidance: guidance.settings(),
+                                     temperature: temperatureOption.temperature)
         settings.freeLength = freeLength
         return settings
     }
@@ -57,6 +59,18 @@ struct ChainOptions: ParsableArguments {
         let m = try modelOption.load()
         BLAS.setThreads(m.denoiser.inferenceThreads)
         return m
+    }
+}
+
+/// `--temperature`, shared by `sample`, `play` and `eval`.
+struct TemperatureOption: ParsableArguments {
+    @Option(help: "Sampling temperature: scales the noise each reverse step adds (1: the model's own reverse process; lower: more fluent, less varied; 0...2).")
+    var temperature: Float = ChainSettings.defaultTemperature
+
+    func validate() throws {
+        guard temperature.isFinite, ChainSettings.temperatureRange.contains(temperature) else {
+            throw ValidationError("--temperature must be a number in 0...2 (got \(temperature))")
+        }
     }
 }
 

@@ -225,6 +225,30 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
         #expect(PositionConstraints().unfixedSpan(length: 16) == nil)
     }
 
+    /// The temperature scales only the noise a step adds: from one state and one seed, the
+    /// latent after a step at tau = 0.5 lies halfway between the step's mean (tau = 0) and the
+    /// latent at tau = 1. The first latent (pure noise) is drawn at full scale whatever tau is.
+    @Test func temperatureScalesTheNoiseOfEachStep() throws {
+        func firstTwoLatents(_ tau: Float) throws -> (start: [Float], next: [Float]) {
+            let chain = try ReverseChain(model: model, settings: ChainSettings(seed: 5, steps: 20, temperature: tau))
+            _ = chain.initialSnapshot()
+            let start = chain.latent.array
+            chain.recordedStep()
+            return (start, chain.latent.array)
+        }
+        let cold = try firstTwoLatents(0), half = try firstTwoLatents(0.5), full = try firstTwoLatents(1)
+        #expect(cold.start == full.start && half.start == full.start)
+        #expect(cold.next != full.next)
+        var worst: Float = 0
+        for k in full.next.indices { worst = max(worst, abs(half.next[k] - (cold.next[k] + full.next[k]) / 2)) }
+        #expect(worst < 1e-5, "largest deviation from halfway: \(worst)")
+        // Settings saved before the option decode with the model's own reverse process.
+        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(ChainSettings())) as! [String: Any]
+        old.removeValue(forKey: "temperature")
+        let decoded = try JSONDecoder().decode(ChainSettings.self, from: JSONSerialization.data(withJSONObject: old))
+        #expect(decoded.temperature == nil && decoded.temperatureValue == 1)
+    }
+
     @Test func restoringSavedStateReproducesTheUninterruptedChain() throws {
         let settings = ChainSettings(seed: 11, steps: 20)
         let reference = try ReverseChain(model: model, settings: settings)

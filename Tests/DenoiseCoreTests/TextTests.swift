@@ -124,6 +124,23 @@ import Testing
     }
 }
 
+@Suite struct TrigramMeasureTests {
+    @Test func distinctShareCountsRepeatedTrigramsAcrossSamples() {
+        let a = ["the", "pub", "is", "cheap"], b = ["the", "pub", "is", "near"]
+        #expect(TrigramIndex.distinctShare([a]) == 1)
+        // 4 trigrams, "the pub is" twice: 3 distinct.
+        #expect(TrigramIndex.distinctShare([a, b]) == 0.75)
+        #expect(TrigramIndex.distinctShare([a, a, a]) == 2.0 / 6.0)
+        #expect(TrigramIndex.distinctShare([["too", "short"]]) == 0)
+    }
+
+    @Test func shareCountsTrigramsSeenInTraining() {
+        let index = TrigramIndex(sentences: [["the", "pub", "is", "cheap"]])
+        #expect(index.share([["the", "pub", "is", "near"]]) == 0.5)
+        #expect(index.sentences.contains("the pub is cheap"))
+    }
+}
+
 @Suite struct CorpusTests {
     func parse(_ text: String) throws -> [[String]] { try CorpusReader.parseCSV(text, file: "t.csv") }
 

@@ -91,6 +91,17 @@ public struct TrigramIndex: Sendable {
         return (found, s.count - 2)
     }
 
+    /// Distinct trigrams over all trigrams of `samples` ("distinct-3"): 1 when no trigram
+    /// repeats across the set, near 0 when every sample says the same. It falls as the set
+    /// grows, so sets compared must be the same size.
+    public static func distinctShare(_ samples: [[String]]) -> Double {
+        var seen = Set<String>(), total = 0
+        for s in samples where s.count >= 3 {
+            for i in 0...(s.count - 3) { seen.insert(s[i..<(i + 3)].joined(separator: " ")); total += 1 }
+        }
+        return total == 0 ? 0 : Double(seen.count) / Double(total)
+    }
+
     /// Share of all trigrams of `samples` found in the index.
     public func share(_ samples: [[String]]) -> Double {
         var f = 0, t = 0

@@ -13,11 +13,22 @@ public struct ChainSettings: Sendable, Equatable, Codable {
     /// where END goes (pure pad mode).
     public var freeLength: Bool = false
     public var guidance: GuidanceSettings
+    /// Sampling temperature tau: each reverse step draws x_{t-1} from N(mu, (tau sigma_t)^2)
+    /// instead of N(mu, sigma_t^2). 1 is the model's own reverse process; below 1 the chain
+    /// keeps closer to the denoiser's mean, trading diversity for fluency as a softmax
+    /// temperature does for a language model. nil (settings saved before the option) reads as 1.
+    public var temperature: Float?
+    public var temperatureValue: Float { temperature ?? 1 }
+
+    /// The temperature `sample`, `eval` and the playground start with (docs/DECISIONS.md).
+    public static let defaultTemperature: Float = 1
+    /// Accepted temperatures: 0 (no noise after the first draw) up to 2.
+    public static let temperatureRange: ClosedRange<Float> = 0...2
 
     public init(seed: UInt64 = 1, steps: Int = 200, clamp: Bool = true,
                 controls: [ControlTarget] = [], length: Int? = nil, infill: String? = nil,
-                guidance: GuidanceSettings = GuidanceSettings()) {
+                guidance: GuidanceSettings = GuidanceSettings(), temperature: Float = ChainSettings.defaultTemperature) {
         self.seed = seed; self.steps = steps; self.clamp = clamp; self.controls = controls
-        self.length = length; self.infill = infill; self.guidance = guidance
+        self.length = length; self.infill = infill; self.guidance = guidance; self.temperature = temperature
     }
 }

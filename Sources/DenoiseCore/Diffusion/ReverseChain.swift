@@ -327,7 +327,8 @@ public final class ReverseChain {
         applyConstraints(to: x0hat, embedding: embed)
 
         let post = schedule.posterior(i)
-        let c1 = Float(post.c1), c2 = Float(post.c2), sd = Float(post.variance.squareRoot())
+        // The posterior's standard deviation, scaled by the sampling temperature.
+        let c1 = Float(post.c1), c2 = Float(post.c2), sd = Float(post.variance.squareRoot()) * settings.temperatureValue
         let x = latent.pointer, mu = mean.pointer
         for k in 0..<count { mu[k] = c1 * x0hat[k] + c2 * x[k] }
         if i > 0 {

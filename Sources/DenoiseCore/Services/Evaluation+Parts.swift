@@ -11,6 +11,13 @@ public struct UnguidedEvaluation: Codable, Sendable, Equatable {
     public var heldOutTrigramShare: Double
     /// Samples that are a training sentence word for word.
     public var copies: Int
+    /// Distinct trigrams over all trigrams (`TrigramIndex.distinctShare`) of the samples, and
+    /// of as many held-out real sentences (all of them when there are fewer; nil without any):
+    /// how varied the samples are. nil in results written before the measure.
+    public var distinctTrigrams: Double?
+    public var heldOutDistinctTrigrams: Double?
+    /// The sampling temperature the samples were drawn at (nil: 1, results written before it).
+    public var temperature: Float?
     public var meanLength: Double
     /// Mean length of the training sentences, for the ratio.
     public var corpusMeanLength: Double
@@ -78,7 +85,9 @@ extension Evaluation {
         }
         return UnguidedEvaluation(count: count, lengthPrior: m.config.lengthHistogram != nil, seconds: seconds,
                                   trigramShare: index.share(samples), heldOutTrigramShare: index.share(heldOut), copies: copies,
-                                  meanLength: meanLength, corpusMeanLength: index.meanLength, examples: samples.prefix(5).map(Tokenizer.join), freeLength: free)
+                                  distinctTrigrams: TrigramIndex.distinctShare(samples),
+                                  heldOutDistinctTrigrams: heldOut.isEmpty ? nil : TrigramIndex.distinctShare(Array(heldOut.prefix(count))),
+                                  temperature: settings.chain.temperatureValue, meanLength: meanLength, corpusMeanLength: index.meanLength, examples: samples.prefix(5).map(Tokenizer.join), freeLength: free)
     }
 
     func evaluateLength() throws -> LengthEvaluation {

@@ -41,11 +41,16 @@ public enum EvaluationReport {
 
     static func unguided(_ u: UnguidedEvaluation) -> [String] {
         let prior = u.lengthPrior ? "lengths drawn from the training length prior" : "model decides the length"
-        var lines = ["\n== unguided (\(u.count) samples, \(prior), \(String(format: "%.1f", u.seconds)) s)",
+        let temperature = (u.temperature ?? 1) == 1 ? "" : String(format: ", temperature %.2g", u.temperature ?? 1)
+        var lines = ["\n== unguided (\(u.count) samples, \(prior)\(temperature), \(String(format: "%.1f", u.seconds)) s)",
                      String(format: "trigram share          %.3f   (held-out real sentences: %.3f)", u.trigramShare, u.heldOutTrigramShare),
-                     String(format: "verbatim copies        %.1f%%", 100 * Double(u.copies) / Double(u.count)),
-                     String(format: "mean length            %.1f tokens (corpus %.1f, ratio %.2f)", u.meanLength, u.corpusMeanLength,
-                            u.meanLength / u.corpusMeanLength)]
+                     String(format: "verbatim copies        %.1f%%", 100 * Double(u.copies) / Double(u.count))]
+        if let d = u.distinctTrigrams {
+            lines.append(String(format: "distinct trigrams      %.3f", d)
+                         + (u.heldOutDistinctTrigrams.map { String(format: "   (as many held-out real sentences: %.3f)", $0) } ?? ""))
+        }
+        lines.append(String(format: "mean length            %.1f tokens (corpus %.1f, ratio %.2f)", u.meanLength, u.corpusMeanLength,
+                             u.meanLength / u.corpusMeanLength))
         lines += u.examples.map { "  · " + $0 }
         if let free = u.freeLength {
             lines.append(String(format: "free length (no prior) trigram share %.3f, mean length %.1f tokens (ratio %.2f)",

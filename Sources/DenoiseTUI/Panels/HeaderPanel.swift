@@ -1,6 +1,7 @@
 import DenoiseCore
 
-/// The top line: model, seed, step, noise level, play state, clamping, branch.
+/// The top line: model, seed, step, noise level, play state, clamping (and the sampling
+/// temperature when it is not 1), branch.
 enum HeaderPanel {
     static func draw(_ frame: inout Frame, _ rect: Rect, _ c: PanelContext) {
         let s = c.snapshot, e = c.engine, g = c.glyphs
@@ -8,7 +9,8 @@ enum HeaderPanel {
         let computing = e.computing ? " \(g.separator) computing\(g.ellipsis)" : ""
         let play = (e.playing ? "\(g.playing) playing \(Describe.speed(e.stepsPerSecond))/s" : "\(g.paused) paused") + computing
         let playShort = (e.playing ? "\(g.playing) \(Describe.speed(e.stepsPerSecond))/s" : "\(g.paused) paused") + computing
-        let clamp = "clamp \(e.settings.clamp ? "on" : "off")"
+        let temperature = e.settings.temperatureValue == 1 ? "" : " temp " + Describe.trimmed(Double(e.settings.temperatureValue))
+        let clamp = "clamp \(e.settings.clamp ? "on" : "off")" + temperature
         let branch = e.branches.count > 1 ? "branch \(e.branchIndex + 1) of \(e.branches.count)" : "branch \(e.branchIndex + 1)"
         let branchShort = e.branches.count > 1 ? "br \(e.branchIndex + 1)/\(e.branches.count)" : "br \(e.branchIndex + 1)"
         // A forward walk counts up in t, clean to noise; an edit is a chain started from one.
