@@ -160,14 +160,15 @@ import Testing
 
 @Suite struct EvaluationTests {
     /// A random model whose vocabulary holds every word of the infill templates, with a
-    /// classifier over food and area.
-    static func model() -> DiffusionModel {
+    /// classifier over food and area (and eatType with `threeFields`).
+    static func model(threeFields: Bool = false) -> DiffusionModel {
         let sentences = TinyModel.sentences + Evaluation.infillTemplates.map { $0.replacingOccurrences(of: "_ ", with: "") }
         let vocabulary = Vocabulary(sentences: sentences.map(Tokenizer.tokenize), minCount: 1)
         let config = ModelConfig(vocabSize: vocabulary.count, sequenceLength: 16, embeddingDim: 8, hiddenSize: 16,
                                  layers: 1, heads: 2, ffnSize: 32, diffusionSteps: 200)
         var cc = Classifier.Config(fields: [.init(name: "food", values: ["French", "Italian"]),
-                                            .init(name: "area", values: ["riverside", "city centre"])])
+                                            .init(name: "area", values: ["riverside", "city centre"])]
+                                   + (threeFields ? [.init(name: "eatType", values: ["pub", "restaurant"])] : []))
         cc.hiddenSize = 8; cc.layers = 1; cc.heads = 2; cc.ffnSize = 16
         let classifier = Classifier(config: cc, sequenceLength: 16, embeddingDim: 8, diffusionSteps: 200)
         var rng = RandomSource(seed: 7)
@@ -283,7 +284,7 @@ import Testing
 
 @Suite struct BenchmarkTests {
     @Test func tinyRepeatsGiveFiniteFiguresAndTheJSONKeys() throws {
-        let model = EvaluationTests.model()
+        let model = EvaluationTests.model(threeFields: true)
         var settings = BenchmarkSettings(model: model, modelPath: "tiny")
         settings.trainIterations = 1
         var repeats = BenchmarkRepeats()
@@ -318,8 +319,8 @@ import Testing
         repeats.chain = 1; repeats.gemm = 1; repeats.stepGemm = 1
         settings.repeats = repeats
         let result = try Benchmark(settings: settings).run()
-        #expect(result.guidedStepMs == nil && result.frameMs == nil)
-        #expect(result.json.contains("\"guidedStepMs\":null"))
+        #expect(result.guidedStepMs == nil && result.guidedStepThreeControlsMs == nil && result.frameMs == nil)
+        #expect(result.json.contains("\"guidedStepMs\":null") && result.json.contains("\"guidedStepThreeControlsMs\":null"))
         #expect(result.report.contains { $0.hasPrefix("guidedStepMs") && $0.hasSuffix("n/a (model has no classifier)") })
     }
 }

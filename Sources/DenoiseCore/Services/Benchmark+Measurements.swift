@@ -4,6 +4,7 @@ import Foundation
 struct InferenceFigures {
     var reverseStepMs = 0.0, reverseStepFreeLengthMs = 0.0, reverseStepWithSnapshotMs = 0.0
     var guidedStepMs: Double?
+    var guidedStepThreeControlsMs: Double?
     var chainMs = 0.0, roundingMs = 0.0
 }
 
@@ -33,7 +34,7 @@ extension Benchmark {
         return BenchmarkResult(
             model: settings.modelPath, machine: Self.machineDescription(), reverseStepMs: inference.reverseStepMs,
             reverseStepFreeLengthMs: inference.reverseStepFreeLengthMs, reverseStepWithSnapshotMs: inference.reverseStepWithSnapshotMs,
-            guidedStepMs: inference.guidedStepMs, chainMs: inference.chainMs, roundingMs: inference.roundingMs, frameMs: frames[.strip],
+            guidedStepMs: inference.guidedStepMs, guidedStepThreeControlsMs: inference.guidedStepThreeControlsMs, chainMs: inference.chainMs, roundingMs: inference.roundingMs, frameMs: frames[.strip],
             frameGeometryMs: frames[.geometry], frameTimelineMs: frames[.timeline],
             playFullHistoryRSSMB: playRSS, trainStepMs: throughput.trainStepMs, trainTokensPerSec: throughput.trainTokensPerSec,
             sgemmGflops: throughput.sgemmGflops, inferenceSgemmGflops: throughput.inferenceSgemmGflops,
@@ -78,7 +79,8 @@ extension Benchmark {
             if chain.isFinished { chain.restore(start) }
             chain.recordedStep()
         }
-        figures.guidedStepMs = try measureGuidedStep()
+        figures.guidedStepMs = try measureGuidedStep(controls: 1)
+        figures.guidedStepThreeControlsMs = try measureGuidedStep(controls: 3)
         figures.chainMs = try measureChain()
         let rounder = Rounder(embedding: m.embedding(of: 0), vocabularySize: c.vocabSize, dim: c.embeddingDim, maxRows: c.sequenceLength)
         let latent = chain.latent
@@ -89,14 +91,15 @@ extension Benchmark {
         return figures
     }
 
-    /// A guided step towards the classifier's first food value (or its first field's), nil
-    /// without a classifier.
-    func measureGuidedStep() throws -> Double? {
+    /// A guided step towards the first value of `controls` fields (food first, then the
+    /// classifier's order), nil without a classifier or with fewer fields than that.
+    func measureGuidedStep(controls count: Int) throws -> Double? {
         let m = settings.model
-        guard let classifier = m.classifier, let field = classifier.fields.first(where: { $0.name == "food" }) ?? classifier.fields.first
-        else { return nil }
+        guard let classifier = m.classifier else { return nil }
+        let fields = classifier.fields.filter { $0.name == "food" } + classifier.fields.filter { $0.name != "food" }
+        guard fields.count >= count else { return nil }
         var s = ChainSettings(seed: 1, steps: 200)
-        s.controls = [ControlTarget(field: field.name, value: field.values[0])]
+        s.controls = fields.prefix(count).map { ControlTarget(field: $0.name, value: $0.values[0]) }
         let g = try ReverseChain(model: m, settings: s)
         let gStart = g.saveState()
         return Self.median(settings.repeats.step) {

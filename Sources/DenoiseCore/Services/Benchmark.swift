@@ -50,6 +50,8 @@ public struct BenchmarkResult: Sendable, Equatable {
     public var reverseStepFreeLengthMs: Double
     public var reverseStepWithSnapshotMs: Double
     public var guidedStepMs: Double?
+    /// The same with three controls on three fields at once.
+    public var guidedStepThreeControlsMs: Double?
     public var chainMs: Double
     public var roundingMs: Double
     public var frameMs: Double?
@@ -71,7 +73,8 @@ public struct BenchmarkResult: Sendable, Equatable {
     /// The figures in the order they are measured and printed.
     public var figures: [(name: String, value: Double?)] {
         [("reverseStepMs", reverseStepMs), ("reverseStepFreeLengthMs", reverseStepFreeLengthMs),
-         ("reverseStepWithSnapshotMs", reverseStepWithSnapshotMs), ("guidedStepMs", guidedStepMs), ("chainMs", chainMs),
+         ("reverseStepWithSnapshotMs", reverseStepWithSnapshotMs), ("guidedStepMs", guidedStepMs),
+         ("guidedStepThreeControlsMs", guidedStepThreeControlsMs), ("chainMs", chainMs),
          ("roundingMs", roundingMs), ("frameMs", frameMs), ("frameGeometryMs", frameGeometryMs),
          ("frameTimelineMs", frameTimelineMs), ("playFullHistoryRSSMB", playFullHistoryRSSMB),
          ("trainStepMs", trainStepMs), ("trainTokensPerSec", trainTokensPerSec), ("sgemmGflops", sgemmGflops),

@@ -29,7 +29,7 @@ extension BenchmarkResult: Codable {
             machine: try container.decode(String.self, forKey: Key(stringValue: "machine")),
             reverseStepMs: try figure("reverseStepMs"), reverseStepFreeLengthMs: try figure("reverseStepFreeLengthMs"),
             reverseStepWithSnapshotMs: try figure("reverseStepWithSnapshotMs"), guidedStepMs: try optional("guidedStepMs"),
-            chainMs: try figure("chainMs"), roundingMs: try figure("roundingMs"), frameMs: try optional("frameMs"),
+            guidedStepThreeControlsMs: try optional("guidedStepThreeControlsMs"), chainMs: try figure("chainMs"), roundingMs: try figure("roundingMs"), frameMs: try optional("frameMs"),
             frameGeometryMs: try optional("frameGeometryMs"), frameTimelineMs: try optional("frameTimelineMs"),
             playFullHistoryRSSMB: try figure("playFullHistoryRSSMB"), trainStepMs: try figure("trainStepMs"),
             trainTokensPerSec: try figure("trainTokensPerSec"), sgemmGflops: try figure("sgemmGflops"),
@@ -55,7 +55,7 @@ extension BenchmarkResult: Codable {
         return ["denoise bench · \(model) · \(machine)", "blas: \(kernels)",
                 "medians after warm-up; inference with single-threaded BLAS, training with \(cores) data-parallel workers"]
             + figures.map { name, value in
-                name.padding(toLength: 28, withPad: " ", startingAt: 0) + (value.map { String(format: "%.3f", $0) } ?? (name == "guidedStepMs" ? "n/a (model has no classifier)" : "n/a"))
+                name.padding(toLength: 28, withPad: " ", startingAt: 0) + (value.map { String(format: "%.3f", $0) } ?? (name.hasPrefix("guidedStep") ? "n/a (model has no classifier)" : "n/a"))
             }
     }
 }
