@@ -102,6 +102,8 @@ public enum PromptKind: Sendable, Equatable {
     case jump
     case inspect
     case seed
+    /// The sampling temperature of the branch.
+    case temperature
     case length
     case infill
     case guidanceWeight

@@ -47,7 +47,7 @@ public enum KeyMap {
         ("space", "play / pause"),
         ("+ / -", "faster / slower (1 to 100 steps/s)"),
         ("g / Home End", "go to step… / first / last step"),
-        ("b", "branch from here: controls, seed, clamp"),
+        ("b", "branch from here: controls, seed, clamp, temperature"),
         ("c", "controls: field values, length, infill"),
         ("x", "toggle clamping (branches here)"),
         ("s", "new chain with a new seed"),

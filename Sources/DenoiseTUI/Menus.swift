@@ -42,6 +42,8 @@ enum Menus {
                 MenuItem(label: "controls", value: Describe.controls(settings), shortcut: "c", action: .openControls),
                 MenuItem(label: "seed", value: "\(settings.seed)", shortcut: "s", action: .prompt(.seed)),
                 MenuItem(label: "clamp", value: settings.clamp ? "on" : "off", shortcut: "x", action: .toggleClamp),
+                MenuItem(label: "temperature", value: Describe.trimmed(Double(settings.temperatureValue)), shortcut: "t",
+                         action: .prompt(.temperature)),
             ]
         case .controls:
             var items: [MenuItem] = []
@@ -111,6 +113,7 @@ extension PromptKind {
         case .jump: return "go to step (0-\(steps)):"
         case .inspect: return "inspect position (0-\(max(0, length - 1))):"
         case .seed: return "seed for the branch:"
+        case .temperature: return "temperature, the noise each step adds (0-2; 1 = the model's own):"
         case .length: return "length in tokens (1-\(max(1, summary.sequenceLength - 2)), empty = free):"
         case .infill: return "infill template (_ = free token, empty = off):"
         case .guidanceWeight: return "guidance weight (0 = off):"

@@ -299,8 +299,8 @@ private struct Reduction {
         switch kind {
         case .jump, .inspect:
             state.overlay = .none
-        case .seed:
-            openMenu(.branch, at: .prompt(.seed))
+        case .seed, .temperature:
+            openMenu(.branch, at: .prompt(kind))
         case .length, .infill, .guidanceWeight:
             openMenu(.controls)
         case .forwardText:
@@ -358,6 +358,7 @@ private struct Reduction {
         case .length: return settings.length.map(String.init) ?? ""
         case .infill: return settings.infill ?? ""
         case .guidanceWeight: return Describe.trimmed(Double(settings.guidance.weight))
+        case .temperature: return Describe.trimmed(Double(settings.temperatureValue))
         case .jump, .inspect, .seed, .forwardText: return ""
         }
     }
@@ -401,6 +402,11 @@ private struct Reduction {
                 return say("not a seed: \"\(input)\" (expected a whole number ≥ 0)", error: true)
             }
             state.draft?.seed = seed
+        case .temperature:
+            guard let tau = Float(input), tau.isFinite, ChainSettings.temperatureRange.contains(tau) else {
+                return say("not a temperature: \"\(input)\" (expected a number from 0 to 2; 1 is the model's own)", error: true)
+            }
+            state.draft?.temperature = tau
         case .length:
             if input.isEmpty || input == "free" { return edit("free length") { $0.length = nil } }
             guard let length = Int(input), (1...maxLength).contains(length) else {

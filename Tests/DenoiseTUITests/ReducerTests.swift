@@ -161,13 +161,24 @@ struct Harness {
         h.type("7")
         h.press(.enter)
         #expect(h.isAt(.branch, .prompt(.seed)))
+        h.press(.character("t"))                      // temperature prompt, holding the current 1
+        h.press(.backspace)
+        h.type("2.5")
+        h.press(.enter)
+        #expect(h.state.status?.text.contains("not a temperature") == true, "2.5 is out of range")
+        #expect(h.state.draft?.temperature == 1, "a refused value leaves the draft as it was")
+        h.press(.character("t"), .backspace)
+        h.type("0.7")
+        h.press(.enter)
+        #expect(h.isAt(.branch, .prompt(.temperature)))
         #expect(h.engine.sent.isEmpty, "nothing is sent before continue")
-        h.press(.up, .up)                             // back to "continue"
+        h.press(.up, .up, .up, .up)                   // back to "continue"
         h.press(.enter)
         var expected = Fixtures.settings
         expected.controls = [ControlTarget(field: "food", value: "French")]
         expected.clamp = false
         expected.seed = 7
+        expected.temperature = 0.7
         #expect(h.engine.sent == [.branch(expected)])
         #expect(h.state.draft == nil)
         #expect(h.state.overlay == .none)
