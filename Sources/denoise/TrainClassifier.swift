@@ -25,7 +25,7 @@ struct TrainClassifier: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "A tagger beside the sentence heads: per position, which word of which value stands there; names, places, food, area, eatType and price/rating phrases are then scored by their best span of adjacent words (--no-tagger: sentence heads only).")
     var tagger = true
     @Option(help: "Weight of the tagger's loss (summed over positions) against the sentence heads'.")
-    var tagWeight: Float = 1
+    var tagWeight: Float = ClassifierTrainer.defaultTagWeight
 
     func validate() throws {
         if data.isEmpty { throw ValidationError("--data needs at least one labelled E2E CSV file") }
