@@ -297,7 +297,7 @@ o = json.load(open(sys.argv[1]))
 assert o["header"]["steps"] == 4 and o["header"]["seed"] == 1, o["header"]
 u = o["unguided"]
 assert u["count"] == 2 and 0 <= u["trigramShare"] <= 1 and len(u["examples"]) == 2, u
-assert 0 < u["distinctTrigrams"] <= 1 and "heldOutDistinctTrigrams" not in u and u["temperature"] == 0.5, u
+assert 0 < u["distinctTrigrams"] <= 1 and "heldOutDistinctTrigrams" not in u and o["header"]["temperature"] == 0.5, u
 l = o["length"]
 assert (l["shortest"], l["longest"], l["total"]) == (6, 14, 9) and l["exact"] <= l["total"], l
 assert "infill" not in o and "control" not in o, sorted(o)

@@ -74,32 +74,28 @@ public struct TrigramIndex: Sendable {
     public let meanLength: Double
 
     public init(sentences tokenized: [[String]]) {
-        var set = Set<String>()
-        for s in tokenized where s.count >= 3 {
-            for i in 0...(s.count - 3) { set.insert(s[i..<(i + 3)].joined(separator: " ")) }
-        }
-        trigrams = set
+        trigrams = Set(tokenized.flatMap(Self.trigrams))
         sentences = Set(tokenized.map { $0.joined(separator: " ") })
         meanLength = Double(tokenized.reduce(0) { $0 + $1.count }) / Double(max(1, tokenized.count))
     }
 
+    /// The word trigrams of one token sequence, each as its three words joined by spaces.
+    static func trigrams(_ s: [String]) -> [String] {
+        s.count < 3 ? [] : (0...(s.count - 3)).map { s[$0..<($0 + 3)].joined(separator: " ") }
+    }
+
     /// (trigrams found, trigrams in total) of one token sequence.
     public func count(_ s: [String]) -> (found: Int, total: Int) {
-        guard s.count >= 3 else { return (0, 0) }
-        var found = 0
-        for i in 0...(s.count - 3) where trigrams.contains(s[i..<(i + 3)].joined(separator: " ")) { found += 1 }
-        return (found, s.count - 2)
+        let all = Self.trigrams(s)
+        return (all.filter(trigrams.contains).count, all.count)
     }
 
     /// Distinct trigrams over all trigrams of `samples` ("distinct-3"): 1 when no trigram
     /// repeats across the set, near 0 when every sample says the same. It falls as the set
     /// grows, so sets compared must be the same size.
     public static func distinctShare(_ samples: [[String]]) -> Double {
-        var seen = Set<String>(), total = 0
-        for s in samples where s.count >= 3 {
-            for i in 0...(s.count - 3) { seen.insert(s[i..<(i + 3)].joined(separator: " ")); total += 1 }
-        }
-        return total == 0 ? 0 : Double(seen.count) / Double(total)
+        let all = samples.flatMap(trigrams)
+        return all.isEmpty ? 0 : Double(Set(all).count) / Double(all.count)
     }
 
     /// Share of all trigrams of `samples` found in the index.

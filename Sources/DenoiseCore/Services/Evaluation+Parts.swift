@@ -16,8 +16,6 @@ public struct UnguidedEvaluation: Codable, Sendable, Equatable {
     /// how varied the samples are. nil in results written before the measure.
     public var distinctTrigrams: Double?
     public var heldOutDistinctTrigrams: Double?
-    /// The sampling temperature the samples were drawn at (nil: 1, results written before it).
-    public var temperature: Float?
     public var meanLength: Double
     /// Mean length of the training sentences, for the ratio.
     public var corpusMeanLength: Double
@@ -87,7 +85,7 @@ extension Evaluation {
                                   trigramShare: index.share(samples), heldOutTrigramShare: index.share(heldOut), copies: copies,
                                   distinctTrigrams: TrigramIndex.distinctShare(samples),
                                   heldOutDistinctTrigrams: heldOut.isEmpty ? nil : TrigramIndex.distinctShare(Array(heldOut.prefix(count))),
-                                  temperature: settings.chain.temperatureValue, meanLength: meanLength, corpusMeanLength: index.meanLength, examples: samples.prefix(5).map(Tokenizer.join), freeLength: free)
+                                  meanLength: meanLength, corpusMeanLength: index.meanLength, examples: samples.prefix(5).map(Tokenizer.join), freeLength: free)
     }
 
     func evaluateLength() throws -> LengthEvaluation {

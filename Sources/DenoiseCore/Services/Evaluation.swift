@@ -63,6 +63,8 @@ public struct EvaluationHeader: Codable, Sendable, Equatable {
     public var heldOutSentences: Int
     /// Mean length of the training sentences in tokens.
     public var meanLength: Double
+    /// The sampling temperature every part's chains ran at (nil: 1, results written before it).
+    public var temperature: Float?
 }
 
 /// Everything an evaluation measured; a part not run is nil.
@@ -120,7 +122,8 @@ public struct Evaluation {
         let index = TrigramIndex(sentences: train)
         var result = EvaluationResult(header: EvaluationHeader(
             model: settings.modelPath, steps: settings.chain.steps, seed: settings.chain.seed,
-            trainingSentences: train.count, heldOutSentences: heldOut.count, meanLength: index.meanLength))
+            trainingSentences: train.count, heldOutSentences: heldOut.count, meanLength: index.meanLength,
+            temperature: settings.chain.temperatureValue))
         events(.began(result.header))
         if settings.parts.contains(.unguided) {
             let unguided = try evaluateUnguided(index: index, heldOut: heldOut)

@@ -6,7 +6,8 @@ public enum EvaluationReport {
     public static func lines(for event: EvaluationEvent) -> [String] {
         switch event {
         case let .began(h):
-            return ["denoise eval · \(h.model) · \(h.steps) steps · seed \(h.seed)",
+            let temperature = (h.temperature ?? 1) == 1 ? "" : String(format: " · temperature %.2g", h.temperature ?? 1)
+            return ["denoise eval · \(h.model) · \(h.steps) steps · seed \(h.seed)\(temperature)",
                     "corpus: \(h.trainingSentences) training sentences (trigram reference), \(h.heldOutSentences) held out; mean length \(String(format: "%.1f", h.meanLength)) tokens"]
         case let .unguided(u):
             return unguided(u)
@@ -41,8 +42,7 @@ public enum EvaluationReport {
 
     static func unguided(_ u: UnguidedEvaluation) -> [String] {
         let prior = u.lengthPrior ? "lengths drawn from the training length prior" : "model decides the length"
-        let temperature = (u.temperature ?? 1) == 1 ? "" : String(format: ", temperature %.2g", u.temperature ?? 1)
-        var lines = ["\n== unguided (\(u.count) samples, \(prior)\(temperature), \(String(format: "%.1f", u.seconds)) s)",
+        var lines = ["\n== unguided (\(u.count) samples, \(prior), \(String(format: "%.1f", u.seconds)) s)",
                      String(format: "trigram share          %.3f   (held-out real sentences: %.3f)", u.trigramShare, u.heldOutTrigramShare),
                      String(format: "verbatim copies        %.1f%%", 100 * Double(u.copies) / Double(u.count))]
         if let d = u.distinctTrigrams {
