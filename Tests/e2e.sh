@@ -285,7 +285,7 @@ else
   not_ok "train --init-from --fixed-length-share: same architecture, recorded in config.json" "$out
 $info"
 fi
-badap "eval --parts bogus names the option and its accepted parts" 'unknown part "bogus": accepted all, unguided, control, pairs, triples, length, infill, forward, edit' -- "$BIN" eval --model "$M" --parts bogus
+badap "eval --parts bogus names the option and its accepted parts" 'unknown part "bogus": accepted all, unguided, control, pairs, triples, length, infill, forward, edit, loss' -- "$BIN" eval --model "$M" --parts bogus
 
 # eval --format json prints the result encoded: the asked-for parts only, with their figures.
 check_eval_json() {

@@ -6,7 +6,8 @@ pre-LayerNorm blocks with GELU, final LayerNorm, output MLP, tied rounding head 
 times one full training iteration as `denoise train` runs it: the Diffusion-LM loss (x0 MSE,
 rounding cross-entropy on x0, cross-entropy on the denoiser output, prior term), backward,
 gradient clipping at 1, AdamW, the EMA update and the projection of the embedding rows to
-norm 4. Rounds alternate between `denoise bench` (key trainStepMs, data-parallel workers with
+norm 4; for a self-conditioned model (config key selfConditioning) also its extra forward pass
+without gradient over half the batch. Rounds alternate between `denoise bench` (key trainStepMs, data-parallel workers with
 single-threaded OpenBLAS) and PyTorch with as many intra-op threads as cores, so both see the
 same machine state; the medians of both and their ratio are printed.
 
@@ -44,12 +45,14 @@ class Block(nn.Module):
 
 
 class Denoiser(nn.Module):
-    def __init__(self, vocab, d, length, h, layers, heads, ffn, steps):
+    def __init__(self, vocab, d, length, h, layers, heads, ffn, steps, self_conditioning=False):
         super().__init__()
+        self.self_conditioning = self_conditioning
         self.time_scale = 1000.0 / steps  # time indices scaled to 0..<1000 before the sinusoid
         self.embedding = nn.Parameter(torch.randn(vocab, d))
         self.head_bias = nn.Parameter(torch.zeros(vocab))
-        self.inp = nn.Sequential(nn.Linear(d, h), nn.Tanh(), nn.Linear(h, h))
+        # A self-conditioned model reads [x_t, previous x0 prediction] per position.
+        self.inp = nn.Sequential(nn.Linear(2 * d if self_conditioning else d, h), nn.Tanh(), nn.Linear(h, h))
         self.position = nn.Parameter(0.02 * torch.randn(length, h))
         self.time = nn.Sequential(nn.Linear(h, h), nn.SiLU(), nn.Linear(h, h))
         self.blocks = nn.ModuleList(Block(h, heads, ffn) for _ in range(layers))
@@ -58,7 +61,9 @@ class Denoiser(nn.Module):
         half = h // 2
         self.register_buffer("freqs", torch.pow(10000.0, -torch.arange(half) / half))
 
-    def forward(self, x, t):
+    def forward(self, x, t, previous=None):
+        if self.self_conditioning:
+            x = torch.cat([x, torch.zeros_like(x) if previous is None else previous], dim=-1)
         arg = (t.float() * self.time_scale)[:, None] * self.freqs[None]
         temb = self.time(torch.cat([arg.sin(), arg.cos()], dim=1))
         h = self.inp(x) + self.position[None] + temb[:, None]
@@ -82,7 +87,9 @@ def torch_step_ms(config, iterations, threads):
     torch.manual_seed(1)
     v, d, l = config["vocabSize"], config["embeddingDim"], config["sequenceLength"]
     steps = config.get("diffusionSteps", 2000)
-    model = Denoiser(v, d, l, config["hiddenSize"], config["layers"], config["heads"], config["ffnSize"], steps)
+    self_conditioning = bool(config.get("selfConditioning", False))
+    model = Denoiser(v, d, l, config["hiddenSize"], config["layers"], config["heads"], config["ffnSize"], steps,
+                     self_conditioning)
     ema = [p.detach().clone() for p in model.parameters()]
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.999), weight_decay=0.0)
     abar = sqrt_schedule(steps)
@@ -96,7 +103,12 @@ def torch_step_ms(config, iterations, threads):
         x0 = model.embedding[w] + sigma0 * torch.randn(batch, l, d)
         a = abar[t][:, None, None]
         xt = a.sqrt() * x0 + (1 - a).sqrt() * torch.randn(batch, l, d)
-        f = model(xt, t)
+        previous = None
+        if self_conditioning:  # the first half reads the model's own prediction, made without gradient
+            previous = torch.zeros_like(xt)
+            with torch.no_grad():
+                previous[: batch // 2] = model(xt[: batch // 2], t[: batch // 2])
+        f = model(xt, t, previous)
         target = torch.where((t == 0)[:, None, None], model.embedding[w], x0)
         mse = F.mse_loss(f, target)
         ce = F.cross_entropy(model.logits(x0).view(-1, v), w.view(-1))

@@ -17,7 +17,7 @@ struct Eval: ParsableCommand {
             help: "Labelled E2E CSVs that count each field/value pair's training examples for --min-examples; default: the cleaned E2E files.")
     var labels: [String] = []
     @Option(help: "Samples per control target, per length and per infill template.") var perTarget = 20
-    @Option(help: "Which parts to run: all, unguided, control, pairs, triples, length, infill, forward, edit (comma-separated).") var parts = PartList.all
+    @Option(help: "Which parts to run: all, unguided, control, pairs, triples, length, infill, forward, edit, loss (comma-separated).") var parts = PartList.all
     @Option(help: "Random cross-field sets for the pairs part and for the triples part (drawn with --seed).") var combinations = 30
     @Option(help: "Only values with at least this many training examples in the control, pairs and triples parts (0: every value the classifier offers).")
     var minExamples = 0
@@ -39,10 +39,10 @@ struct Eval: ParsableCommand {
         if sentences < 1 { throw ValidationError("--sentences must be positive") }
         if combinations < 1 { throw ValidationError("--combinations must be positive") }
         if minExamples < 0 { throw ValidationError("--min-examples must be 0 or more") }
-        if let name = parts.unknown.first ?? (parts.parts.isEmpty && !parts.forward && !parts.edit ? "" : nil) {
+        if let name = parts.unknown.first ?? (parts.parts.isEmpty && !parts.textOnly ? "" : nil) {
             throw ValidationError("--parts: unknown part \"\(name)\": accepted \(PartList.accepted.joined(separator: ", ")) (comma-separated)")
         }
-        if format == .json && parts.namedOnly && (parts.forward || parts.edit) { throw ValidationError("the forward and edit parts print text only: leave out --format json") }
+        if format == .json && parts.namedOnly && parts.textOnly { throw ValidationError("the forward, edit and loss parts print text only: leave out --format json") }
         for t in targets { _ = try ChainOptions.parseControl(t) }
     }
 
@@ -53,10 +53,11 @@ struct Eval: ParsableCommand {
             let evaluation = Evaluation(settings: settings)
             switch format {
             case .text:
-                if !parts.parts.isEmpty || !(parts.forward || parts.edit) {
+                if !parts.parts.isEmpty || !parts.textOnly {
                     _ = try evaluation.run { event in EvaluationReport.lines(for: event).forEach { print($0) } }
                 }
                 try evaluateForwardAndEdit(settings)
+                try evaluateLoss(settings)
             case .json:
                 print(try evaluation.run().json)
             }
@@ -90,26 +91,30 @@ struct PartList: ExpressibleByArgument {
     static let all = PartList(parts: Set(EvaluationPart.allCases))
 
     var parts: Set<EvaluationPart>
-    /// The forward curve and editing by partial noising (text reports of their own).
-    var forward = false, edit = false
+    /// The forward curve, editing by partial noising and the held-out loss (text reports of their own).
+    var forward = false, edit = false, loss = false
 
-    init(parts: Set<EvaluationPart>, forward: Bool = true, edit: Bool = true) {
-        self.parts = parts; self.forward = forward; self.edit = edit
+    init(parts: Set<EvaluationPart>, forward: Bool = true, edit: Bool = true, loss: Bool = true) {
+        self.parts = parts; self.forward = forward; self.edit = edit; self.loss = loss
     }
+
+    /// Whether a part with a text report of its own is asked for.
+    var textOnly: Bool { forward || edit || loss }
 
     init?(argument: String) {
         var parts = Set<EvaluationPart>()
-        var forward = false, edit = false, unknown = [String]()
+        var forward = false, edit = false, loss = false, unknown = [String]()
         for name in argument.split(separator: ",") {
             switch name {
-            case "all": parts.formUnion(EvaluationPart.allCases); forward = true; edit = true
+            case "all": parts.formUnion(EvaluationPart.allCases); forward = true; edit = true; loss = true
             case "forward": forward = true
             case "edit": edit = true
+            case "loss": loss = true
             default:
                 if let part = EvaluationPart(rawValue: String(name)) { parts.insert(part) } else { unknown.append(String(name)) }
             }
         }
-        self.init(parts: parts, forward: forward, edit: edit)
+        self.init(parts: parts, forward: forward, edit: edit, loss: loss)
         self.unknown = unknown
         namedOnly = !argument.split(separator: ",").contains("all")
     }
@@ -119,14 +124,15 @@ struct PartList: ExpressibleByArgument {
     var unknown = [String]()
 
     /// The accepted names, in the order `--help` gives them.
-    static let accepted = ["all"] + EvaluationPart.allCases.map(\.rawValue) + ["forward", "edit"]
+    static let accepted = ["all"] + EvaluationPart.allCases.map(\.rawValue) + ["forward", "edit", "loss"]
 
-    /// Whether the list named its parts one by one (`all` adds forward and edit to a text report
-    /// only; a JSON report cannot hold them).
+    /// Whether the list named its parts one by one (`all` adds forward, edit and loss to a text
+    /// report only; a JSON report cannot hold them).
     var namedOnly = false
 
 
     var defaultValueDescription: String {
-        namedOnly ? (parts.map(\.rawValue) + (forward ? ["forward"] : []) + (edit ? ["edit"] : [])).sorted().joined(separator: ",") : "all"
+        namedOnly ? (parts.map(\.rawValue) + (forward ? ["forward"] : []) + (edit ? ["edit"] : []) + (loss ? ["loss"] : []))
+            .sorted().joined(separator: ",") : "all"
     }
 }

@@ -16,7 +16,8 @@ struct Info: ParsableCommand {
             print("blas        \(BLAS.summary)")
             if let hint = BLAS.kernelHint { print("            " + hint) }
             print("parameters  \(m.denoiser.parameterCount) (denoiser + embedding + head bias)")
-            print("architecture \(c.architectureKind.rawValue) L=\(c.sequenceLength) d=\(c.embeddingDim) H=\(c.hiddenSize) layers=\(c.layers) heads=\(c.heads) ffn=\(c.ffnSize)")
+            print("architecture \(c.architectureKind.rawValue) L=\(c.sequenceLength) d=\(c.embeddingDim) H=\(c.hiddenSize) layers=\(c.layers) heads=\(c.heads) ffn=\(c.ffnSize)"
+                  + (c.isSelfConditioned ? " self-conditioned" : ""))
             print("vocabulary  \(m.vocabulary.count) words (PAD START END UNK + \(m.vocabulary.count - 4))")
             print(String(format: "schedule    %@, T=%d, alpha-bar %.4f -> %.6f", c.schedule, c.diffusionSteps,
                          schedule.alphaBars[0], schedule.alphaBars[schedule.count - 1]))

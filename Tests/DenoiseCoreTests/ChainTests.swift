@@ -17,17 +17,18 @@ enum TinyModel {
         Vocabulary(sentences: sentences.map(Tokenizer.tokenize), minCount: 1)
     }
 
-    static func config(length: Int = 16, diffusionSteps: Int = 100) -> ModelConfig {
+    static func config(length: Int = 16, diffusionSteps: Int = 100, selfConditioning: Bool = false) -> ModelConfig {
         ModelConfig(vocabSize: vocabulary.count, sequenceLength: length, embeddingDim: 8, hiddenSize: 16,
-                    layers: 1, heads: 2, ffnSize: 32, diffusionSteps: diffusionSteps)
+                    layers: 1, heads: 2, ffnSize: 32, diffusionSteps: diffusionSteps, selfConditioning: selfConditioning)
     }
 
     /// A randomly initialised denoiser, optionally with a random classifier over two fields.
     /// The default weight seed is far from the chain seeds the tests use: a model initialised
     /// with seed s draws its embedding table from the same stream as a chain seeded s draws its
     /// starting noise, so the two would coincide row for row.
-    static func make(length: Int = 16, diffusionSteps: Int = 100, seed: UInt64 = 1001, classifier: Bool = false) -> DiffusionModel {
-        let c = config(length: length, diffusionSteps: diffusionSteps)
+    static func make(length: Int = 16, diffusionSteps: Int = 100, seed: UInt64 = 1001, classifier: Bool = false,
+                     selfConditioning: Bool = false) -> DiffusionModel {
+        let c = config(length: length, diffusionSteps: diffusionSteps, selfConditioning: selfConditioning)
         let denoiser = Denoiser(config: c, seed: seed)
         var cl: Classifier? = nil
         if classifier {
@@ -69,6 +70,8 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
 
 @Suite struct ChainTests {
     let model = TinyModel.make()
+    /// The same shape with self-conditioning: its steps also carry the previous prediction.
+    let selfConditioned = TinyModel.make(selfConditioning: true)
 
     /// The chain as a sequence: one recorded step per element, from wherever it stands to the
     /// end; mixing silent and recorded steps leaves the same latent as recording them all.
@@ -122,6 +125,7 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
     @Test(arguments: [nil, 6], [nil, "The _ serves _ food ."])
     func recordingSnapshotsDoesNotChangeTheChain(length: Int?, infill: String?) throws {
         guard length == nil || infill == nil else { return }
+        for model in [model, selfConditioned] {
         for clamp in [true, false] {
             var settings = ChainSettings(seed: 3, steps: 20)
             settings.length = length
@@ -131,7 +135,9 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
             let silent = try ReverseChain(model: model, settings: settings)
             _ = latents(recorded)
             silent.runToEnd()
-            #expect(bits(recorded.latent.array) == bits(silent.latent.array), "clamp \(clamp)")
+            #expect(bits(recorded.latent.array) == bits(silent.latent.array),
+                    "clamp \(clamp), self-conditioning \(model.config.isSelfConditioned)")
+        }
         }
     }
 
@@ -249,7 +255,8 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
         #expect(decoded.temperature == nil && decoded.temperatureValue == 1)
     }
 
-    @Test func restoringSavedStateReproducesTheUninterruptedChain() throws {
+    @Test(arguments: [false, true]) func restoringSavedStateReproducesTheUninterruptedChain(selfConditioning: Bool) throws {
+        let model = selfConditioning ? selfConditioned : model
         let settings = ChainSettings(seed: 11, steps: 20)
         let reference = try ReverseChain(model: model, settings: settings)
         _ = reference.initialSnapshot()

@@ -84,3 +84,86 @@ enum Fixtures {
         }
     }
 }
+
+@Suite struct SelfConditioningTests {
+    static func model() -> Denoiser {
+        var config = Fixtures.config(vocab: 9)
+        config.selfConditioning = true
+        return Denoiser(config: config, seed: 5)
+    }
+
+    /// A self-conditioned denoiser's weights and x_t gradients against finite differences, the
+    /// previous prediction held fixed (it is an input, like t): covers the paired input and
+    /// the split of its gradient back to x_t.
+    @Test func gradientsWithAPreviousPrediction() {
+        let model = Self.model(), c = model.config
+        let batch = 2, count = batch * c.sequenceLength * c.embeddingDim
+        let ws = Denoiser.Workspace(config: c, batch: batch)
+        var x = randomArray(count, seed: 11)
+        let previous = randomArray(count, seed: 12)
+        let r = randomArray(count, seed: 13)
+        let timesteps: [Int32] = [3, 41]
+        func loss() -> Double {
+            previous.withUnsafeBufferPointer { p in
+                model.forward(weights: model.params.values.pointer, x: x, timesteps: timesteps, batch: batch,
+                              workspace: ws, selfCondition: p.baseAddress)
+            }
+            return dot(ws.output.pointer, r)
+        }
+        _ = loss()
+        let grads = model.params.makeSibling()
+        var dx = [Float](repeating: 0, count: count)
+        r.withUnsafeBufferPointer { dOut in
+            model.backward(weights: model.params.values.pointer, grads: grads.pointer, dOutput: dOut.baseAddress!, x: x,
+                           batch: batch, workspace: ws, dx: &dx)
+        }
+        let analytic = grads.array
+        var worst = [String: Float]()
+        for spec in model.params.specs {
+            let indices = GradientCheck.sample(spec.count, limit: 6).map { $0 + spec.offset }
+            worst[spec.name] = GradientCheck(epsilon: 1e-2).worstError(values: model.params.values.pointer, analytic: analytic,
+                                                                     indices: indices, loss: loss)
+        }
+        let input = x.withUnsafeMutableBufferPointer { xp in
+            GradientCheck(epsilon: 1e-2).worstError(values: xp.baseAddress!, analytic: dx,
+                                                   indices: GradientCheck.sample(count, limit: 12)) {
+                // The closure reads x through the same storage it perturbs.
+                previous.withUnsafeBufferPointer { p in
+                    model.forward(weights: model.params.values.pointer, x: xp.baseAddress!, timesteps: timesteps,
+                                  batch: batch, workspace: ws, selfCondition: p.baseAddress)
+                }
+                return dot(ws.output.pointer, r)
+            }
+        }
+        let tensor = worst.max { $0.value < $1.value }!
+        #expect(tensor.value < 0.05, "worst tensor \(tensor.key): \(tensor.value)")
+        #expect(input < 0.05, "x_t gradient: relative error \(input)")
+    }
+
+    /// The previous prediction changes the output (the model reads it), nil reads as zeros,
+    /// and a model without self-conditioning ignores it.
+    @Test func thePreviousPredictionIsRead() {
+        let model = Self.model(), c = model.config, count = c.sequenceLength * c.embeddingDim
+        let ws = Denoiser.Workspace(config: c, batch: 1)
+        let x = randomArray(count, seed: 21), previous = randomArray(count, seed: 22)
+        let zeros = [Float](repeating: 0, count: count), t: [Int32] = [10]
+        func output(_ p: [Float]?) -> [Float] {
+            if let p {
+                p.withUnsafeBufferPointer { model.forward(weights: model.params.values.pointer, x: x, timesteps: t, batch: 1,
+                                                          workspace: ws, selfCondition: $0.baseAddress) }
+            } else {
+                model.forward(weights: model.params.values.pointer, x: x, timesteps: t, batch: 1, workspace: ws)
+            }
+            return ws.output.array
+        }
+        #expect(output(nil) == output(zeros))
+        #expect(output(previous) != output(zeros))
+        let plain = Denoiser(config: Fixtures.config(vocab: 9), seed: 5)
+        let plainWS = Denoiser.Workspace(config: plain.config, batch: 1)
+        previous.withUnsafeBufferPointer { plain.forward(weights: plain.params.values.pointer, x: x, timesteps: t, batch: 1,
+                                                         workspace: plainWS, selfCondition: $0.baseAddress) }
+        let withPrevious = plainWS.output.array
+        plain.forward(weights: plain.params.values.pointer, x: x, timesteps: t, batch: 1, workspace: plainWS)
+        #expect(plainWS.output.array == withPrevious)
+    }
+}

@@ -106,3 +106,29 @@ import Testing
         #expect(unknowns.corpusAdvice(minCount: 1).isEmpty)
     }
 }
+
+@Suite struct HeldOutLossTests {
+    /// A tiny model trained until it memorises its half of a small corpus scores its own
+    /// sentences better than the held-out half, and the same seed measures the same numbers.
+    @Test func heldOutLossExceedsTrainingLossOnceAModelMemorisesItsCorpus() throws {
+        let examples = (Fixtures.sentences + TinyModel.sentences).map { CorpusExample(text: $0, meaning: nil) }
+        let percent = 50
+        let data = try TrainingData(examples: examples, length: 16, minCount: 1, heldOutPercent: percent)
+        try #require(data.heldOutSentences.count >= 2 && data.trainCount >= 2, "the split needs sentences on both sides")
+        var config = ModelConfig(vocabSize: data.vocabulary.count, sequenceLength: 16, embeddingDim: 4, hiddenSize: 16,
+                                 layers: 1, heads: 2, ffnSize: 24, diffusionSteps: 50)
+        config.training = TrainingRecord(data: [], iterations: 0, batchSize: 8, seed: 1, minCount: 1, heldOutPercent: percent,
+                                         heldOutRule: TrainingData.heldOutRule, wallSeconds: 0, finalLosses: [:])
+        let denoiser = Denoiser(config: config, seed: 2)
+        var options = TrainOptions()
+        options.batchSize = 8; options.totalIterations = 200; options.warmupIterations = 10; options.peakLearningRate = 5e-3
+        let trainer = Trainer(model: denoiser, data: data, options: options, workers: 1)
+        for _ in 0..<200 { trainer.step() }
+        let model = DiffusionModel(name: "tiny", denoiser: denoiser, vocabulary: data.vocabulary, classifier: nil)
+        let r = try #require(try HeldOutLoss.measure(model: model, examples: examples, batches: 4, seed: 9))
+        #expect(r.trainingSentences == data.trainCount && r.heldOutSentences == data.heldOutSentences.count)
+        #expect(r.heldOut.total > r.training.total * 1.2, "held out \(r.heldOut.total), training \(r.training.total)")
+        let again = try #require(try HeldOutLoss.measure(model: model, examples: examples, batches: 4, seed: 9))
+        #expect(again.training == r.training && again.heldOut == r.heldOut)
+    }
+}

@@ -155,6 +155,8 @@ public final class ForwardProcess {
         rounder.round(latent.pointer, rows: length)
         let xt = tokens()
         timestep[0] = Int32(schedule.timesteps[i])
+        // One prediction from x_t alone: a self-conditioned model reads no previous prediction
+        // (zeros), as at a chain's first step.
         model.denoiser.forward(weights: UnsafePointer(model.denoiser.params.values.pointer), x: latent.pointer,
                                timesteps: timestep, batch: 1, workspace: ws)
         rounder.round(ws.output.pointer, rows: length)

@@ -51,6 +51,7 @@ extension ReverseChain {
         precondition(x.count == latent.count, "a start latent needs \(latent.count) values, got \(x.count)")
         var state = saveState()
         state.latent = x
+        state.previousPrediction = []  // nothing predicted yet: the first step reads zeros
         state.stepsTaken = schedule.count - 1 - index
         state.previousSentence = []
         restore(state)

@@ -4,7 +4,8 @@ import Foundation
 /// that each have their own random stream (sequence i is seeded with seed + i, so it is the
 /// same chain `--seed seed+i --count 1` would run).
 ///
-/// Each step: x0-hat = f(x_t, t); with clamping, x0-hat is replaced by its nearest words;
+/// Each step: x0-hat = f(x_t, t) (a self-conditioned model also reads the previous step's
+/// x0-hat, zeros at the first step); with clamping, x0-hat is replaced by its nearest words;
 /// x_{t-1} = c1 x0-hat + c2 x_t + sqrt(beta~_t) z (no noise at the last step); then guidance
 /// (when controls are set) and the fixed positions of length control and infilling.
 ///
@@ -24,6 +25,9 @@ public final class ReverseChain {
     public private(set) var stepsTaken = 0
     var rngs: [RandomSource]
     public let latent: FloatBuffer          // [batch, L, D]
+    /// Self-conditioned models: the previous step's prediction x0-hat [batch, L, D] (zeros
+    /// before the first step), which the next step reads beside x_t; nil for other models.
+    let previousPrediction: FloatBuffer?
     let mean: FloatBuffer
     let ws: Denoiser.Workspace
     let rounder: Rounder
@@ -42,6 +46,8 @@ public final class ReverseChain {
     /// Saved state for history and branching: restore it and the chain continues exactly.
     public struct State: Sendable {
         public var latent: [Float]
+        /// The previous prediction of a self-conditioned model (empty for other models).
+        public var previousPrediction: [Float]
         public var rngs: [RandomSource]
         public var stepsTaken: Int
         public var previousSentence: [Int32]
@@ -89,6 +95,7 @@ public final class ReverseChain {
         unfixedSpan = batch == 1 ? constraints[0].unfixedSpan(length: c.sequenceLength) : nil
         let n = batch * c.sequenceLength * c.embeddingDim
         latent = FloatBuffer(count: n)
+        previousPrediction = c.isSelfConditioned ? FloatBuffer(count: n) : nil
         mean = FloatBuffer(count: n)
         ws = Denoiser.Workspace(config: c, batch: batch)
         rounder = Rounder(embedding: model.embedding(of: 0), vocabularySize: c.vocabSize, dim: c.embeddingDim,
@@ -119,12 +126,22 @@ public final class ReverseChain {
     var dim: Int { model.config.embeddingDim }
 
     public func saveState() -> State {
-        State(latent: latent.array, rngs: rngs, stepsTaken: stepsTaken, previousSentence: previousSentence)
+        State(latent: latent.array, previousPrediction: previousPrediction?.array ?? [], rngs: rngs,
+              stepsTaken: stepsTaken, previousSentence: previousSentence)
     }
 
     public func restore(_ state: State) {
         precondition(state.latent.count == latent.count && state.rngs.count == rngs.count, "state from another chain shape")
         state.latent.withUnsafeBufferPointer { latent.pointer.update(from: $0.baseAddress!, count: latent.count) }
+        if let previousPrediction {
+            if state.previousPrediction.count == previousPrediction.count {
+                state.previousPrediction.withUnsafeBufferPointer {
+                    previousPrediction.pointer.update(from: $0.baseAddress!, count: previousPrediction.count)
+                }
+            } else {
+                previousPrediction.zero()  // a start with no prediction yet (see `start(atScheduleIndex:)`)
+            }
+        }
         rngs = state.rngs
         stepsTaken = state.stepsTaken
         previousSentence = state.previousSentence
@@ -296,7 +313,8 @@ public final class ReverseChain {
         let shownOnly = observe == nil ? [] : Self.complement(of: predicted, in: 0..<length)
         let weights = UnsafePointer(model.denoiser.params.values.pointer)
         model.denoiser.forward(weights: weights, x: latent.pointer, timesteps: timesteps, batch: batch, workspace: ws,
-                               outputRows: predicted.count == rows ? nil : predicted)
+                               outputRows: predicted.count == rows ? nil : predicted,
+                               selfCondition: previousPrediction.map { UnsafePointer($0.pointer) })
         for extra in shownOnly { model.denoiser.forwardMoreRows(weights: weights, workspace: ws, rows: extra) }
         let x0hat = ws.output.pointer
         var guidanceNorm: Float = 0
@@ -314,6 +332,14 @@ public final class ReverseChain {
         if plan.guided, let guide, guide.willGuidePrediction(settings: settings.guidance) {
             guidanceNorm += guide.guidePrediction(x0hat, settings: settings.guidance)
             rounding = nil
+        }
+
+        if let previousPrediction {
+            // The next step reads this prediction as it stands before clamping (as training
+            // feeds the raw prediction), with the guidance's changes; the rows not computed are
+            // fixed positions, which hold their words.
+            previousPrediction.pointer.update(from: x0hat, count: count)
+            applyConstraints(to: previousPrediction.pointer) { self.rounder.embeddingRow($0) }
         }
 
         // One rounding of every row serves both the snapshot (rows of sequence 0) and clamping.

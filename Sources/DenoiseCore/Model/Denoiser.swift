@@ -4,7 +4,9 @@ import Foundation
 ///
 ///   embedding  [V, D]  E: word vectors; also the tied rounding head's weight
 ///   head.bias  [V]     logits(x) = x . E_v + b_v
-///   trunk      over x_t (D -> H): the network `config.architecture` names
+///   trunk      over x_t (D -> H): the network `config.architecture` names; with
+///              self-conditioning over [x_t, x0-hat_prev] (2D -> H), the previous prediction
+///              given by the caller (zeros when there is none)
 ///   out        [B, L, D] = W2 tanh(W1 trunk + b1) + b2
 public final class Denoiser {
     /// The trunk of each architecture (the embedding, head and output projection are shared).
@@ -75,6 +77,9 @@ public final class Denoiser {
         let outPre, outAct: FloatBuffer
         public let output: FloatBuffer          // [B, L, D]: x0-hat
         let dOutAct, dOutPre, dTrunk: FloatBuffer
+        /// Self-conditioning only: the trunk's input [B, L, 2D] = [x_t, x0-hat_prev] per row,
+        /// and its gradient.
+        let pairedInput, dPairedInput: FloatBuffer?
 
         public init(config c: ModelConfig, batch: Int) {
             self.batch = batch
@@ -87,21 +92,27 @@ public final class Denoiser {
             output = FloatBuffer(count: n * c.embeddingDim)
             dOutAct = FloatBuffer(count: n * c.hiddenSize); dOutPre = FloatBuffer(count: n * c.hiddenSize)
             dTrunk = FloatBuffer(count: n * c.hiddenSize)
+            pairedInput = c.isSelfConditioned ? FloatBuffer(count: n * 2 * c.embeddingDim) : nil
+            dPairedInput = c.isSelfConditioned ? FloatBuffer(count: n * 2 * c.embeddingDim) : nil
         }
     }
 
     /// x0-hat for `batch` latents x [B, L, D] at original time indices `timesteps` [B];
     /// the result lands in `ws.output`. `weights` is `params.values` or a buffer of the same
-    /// layout (the EMA weights).
+    /// layout (the EMA weights). `selfCondition` [B, L, D] is the previous prediction a
+    /// self-conditioned model reads beside x_t (nil: zeros, as at a chain's first step); other
+    /// models ignore it.
     ///
     /// `outputRows` (one sequence only) computes x0-hat for those positions alone; the other rows
     /// of `ws.output` keep stale values (see `TransformerBody.forward`). The reference
     /// architecture computes every row and then projects only those.
     public func forward(weights w: UnsafePointer<Float>, x: UnsafePointer<Float>, timesteps: UnsafePointer<Int32>,
-                        batch: Int, workspace ws: Workspace, outputRows: Range<Int>? = nil) {
+                        batch: Int, workspace ws: Workspace, outputRows: Range<Int>? = nil,
+                        selfCondition: UnsafePointer<Float>? = nil) {
         switch network {
         case .native(let body):
-            body.forward(params: w, x: x, timesteps: timesteps, batch: batch, acts: ws.trunk!, outputRows: outputRows)
+            let input = pairInput(x, selfCondition, rows: batch * config.sequenceLength, workspace: ws)
+            body.forward(params: w, x: input, timesteps: timesteps, batch: batch, acts: ws.trunk!, outputRows: outputRows)
         case .diffusionLMBert(let bert):
             bert.forward(params: w, x: x, timesteps: timesteps, batch: batch, acts: ws.reference!)
         }
@@ -115,6 +126,20 @@ public final class Denoiser {
         guard !rows.isEmpty else { return }
         if case .native(let body) = network { body.forwardMoreRows(params: w, acts: ws.trunk!, rows: rows) }
         head(weights: w, workspace: ws, rows: rows)
+    }
+
+    /// The trunk's input: x itself, or with self-conditioning each row of x followed by the same
+    /// row of the previous prediction (zeros without one) in `ws.pairedInput`.
+    private func pairInput(_ x: UnsafePointer<Float>, _ previous: UnsafePointer<Float>?, rows: Int,
+                           workspace ws: Workspace) -> UnsafePointer<Float> {
+        guard let paired = ws.pairedInput?.pointer else { return x }
+        let d = config.embeddingDim
+        for r in 0..<rows {
+            let row = paired + r * 2 * d
+            row.update(from: x + r * d, count: d)
+            if let previous { (row + d).update(from: previous + r * d, count: d) } else { (row + d).update(repeating: 0, count: d) }
+        }
+        return UnsafePointer(paired)
     }
 
     /// The output head on the trunk's rows `rows`.
@@ -135,7 +160,8 @@ public final class Denoiser {
 
     /// Back-propagates d loss / d output after `forward`; accumulates parameter gradients into
     /// `grads` and the latent's gradient into `dx` (when given). Native architecture only
-    /// (`isTrainable`).
+    /// (`isTrainable`). The previous prediction of a self-conditioned model is an input like t,
+    /// not a function of the weights: no gradient flows into it (it is computed without one).
     public func backward(weights w: UnsafePointer<Float>, grads g: UnsafeMutablePointer<Float>,
                          dOutput: UnsafePointer<Float>, x: UnsafePointer<Float>, batch: Int,
                          workspace ws: Workspace, dx: UnsafeMutablePointer<Float>?) {
@@ -151,7 +177,20 @@ public final class Denoiser {
         ws.dTrunk.pointer.update(repeating: 0, count: n * h)
         Linear.backward(dinp: ws.dTrunk.pointer, dweight: g + outW1, dbias: g + outB1, dout: ws.dOutPre.pointer,
                         inp: trunk.output.pointer, weight: w + outW1, rows: n, inDim: h, outDim: h)
-        body.backward(params: w, grads: g, dOutput: ws.dTrunk.pointer, x: x, batch: batch, acts: trunk, dx: dx)
+        guard let paired = ws.pairedInput, let dPaired = ws.dPairedInput else {
+            body.backward(params: w, grads: g, dOutput: ws.dTrunk.pointer, x: x, batch: batch, acts: trunk, dx: dx)
+            return
+        }
+        // The trunk read [x_t, x0-hat_prev]: its input gradient's first D columns are x_t's.
+        if dx != nil { dPaired.zero() }
+        body.backward(params: w, grads: g, dOutput: ws.dTrunk.pointer, x: paired.pointer, batch: batch, acts: trunk,
+                      dx: dx == nil ? nil : dPaired.pointer)
+        guard let dx else { return }
+        let d = c.embeddingDim
+        for r in 0..<n {
+            let from = dPaired.pointer + r * 2 * d, to = dx + r * d
+            for j in 0..<d { to[j] += from[j] }
+        }
     }
 }
 
@@ -160,10 +199,10 @@ extension Denoiser {
     /// matrix products only, which is what "useful model FLOPs" counts.
     public func forwardFlops(batch: Int) -> Double {
         let c = config, n = Double(batch * c.sequenceLength), h = Double(c.hiddenSize), f = Double(c.ffnSize)
-        let d = Double(c.embeddingDim), l = Double(c.sequenceLength)
+        let d = Double(c.embeddingDim), l = Double(c.sequenceLength), dIn = Double(c.body.inputDim)
         if case .diffusionLMBert(let bert) = network { return bert.trunkFlops(batch: batch) + 2 * n * (h * h + h * d) }
         let perBlock = 2 * n * (h * 3 * h + h * h + 2 * h * f) + 2 * 2 * Double(batch) * l * l * h
-        let io = 2 * n * (d * h + h * h) + 2 * n * (h * h + h * d) + 2 * Double(batch) * 2 * h * h
+        let io = 2 * n * (dIn * h + h * h) + 2 * n * (h * h + h * d) + 2 * Double(batch) * 2 * h * h
         return Double(c.layers) * perBlock + io
     }
 

@@ -29,10 +29,14 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var layerNormEps: Double?
     /// Reference architecture only: whether the network sees t * 1000 / T (true) or t itself.
     public var rescaleTimesteps: Bool?
+    /// Self-conditioning (Chen et al. 2022): the denoiser also reads its previous prediction of
+    /// x0, so its input is [x_t, x0-hat_prev] (2D wide). Absent: false.
+    public var selfConditioning: Bool?
 
     public init(vocabSize: Int, sequenceLength: Int = 48, embeddingDim: Int = 16, hiddenSize: Int = 128,
                 layers: Int = 4, heads: Int = 4, ffnSize: Int = 512, diffusionSteps: Int = 2000,
-                schedule: String = "sqrt", training: TrainingRecord? = nil) {
+                schedule: String = "sqrt", selfConditioning: Bool = false, training: TrainingRecord? = nil) {
+        self.selfConditioning = selfConditioning ? true : nil
         self.vocabSize = vocabSize; self.sequenceLength = sequenceLength; self.embeddingDim = embeddingDim
         self.hiddenSize = hiddenSize; self.layers = layers; self.heads = heads; self.ffnSize = ffnSize
         self.diffusionSteps = diffusionSteps; self.schedule = schedule; self.training = training
@@ -62,14 +66,19 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             try need(channels >= 2 && channels <= 8192 && channels % 2 == 0, "timeEmbeddingChannels \(channels) must be even, in 2...8192")
             try need(timeHidden >= 1 && timeHidden <= 65536, "timeHiddenSize \(timeHidden) must be in 1...65536")
             try need(eps > 0 && eps < 1, "layerNormEps \(eps) must be in (0, 1)")
+            try need(!isSelfConditioned, "selfConditioning is not supported by architecture \(kind.rawValue) (accepted: false or no key)")
         }
     }
 
     /// The network named by `architecture` (validated configs only).
     public var architectureKind: DenoiserArchitecture { DenoiserArchitecture(configValue: architecture) ?? .native }
 
+    /// Whether the denoiser reads its previous prediction (`selfConditioning`).
+    public var isSelfConditioned: Bool { selfConditioning ?? false }
+
+    /// The trunk's input: x_t, and with self-conditioning the previous x0-hat beside it.
     var body: TransformerBody.Shape {
-        .init(inputDim: embeddingDim, length: sequenceLength, hidden: hiddenSize, layers: layers,
+        .init(inputDim: embeddingDim * (isSelfConditioned ? 2 : 1), length: sequenceLength, hidden: hiddenSize, layers: layers,
               heads: heads, ffn: ffnSize)
     }
 }
