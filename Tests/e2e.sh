@@ -401,6 +401,14 @@ bad "predict --t outside 0..<T" "accepted: 0...1999" -- "$BIN" predict --model "
 bad "predict on float64 latents" "'<f8'" -- "$BIN" predict --model "$R" --latent "$TMP/f8.npy" --t 5 --out "$TMP/p.npy"
 bad "predict on latents of the wrong shape" "accepted: [16, 16] or [B, 16, 16]" -- "$BIN" predict --model "$R" --latent "$TMP/shape.npy" --t 5 --out "$TMP/p.npy"
 bad "predict on a missing latent file" "no such file" -- "$BIN" predict --model "$R" --latent "$TMP/none.npy" --t 5 --out "$TMP/p.npy"
+bad "predict --previous on a model that reads x_t alone" "for self-conditioned models" -- "$BIN" predict --model "$R" --latent "$R/latents.npy" --t 5 --previous "$R/latents.npy" --out "$TMP/p.npy"
+write_npy "$TMP/tiny-x.npy" '<f4' 16 16 4
+bad "predict --previous of another shape than the latents" "accepted: the same shape" -- "$BIN" predict --model "$M" --latent "$TMP/tiny-x.npy" --t 5 --previous "$TMP/shape.npy" --out "$TMP/p.npy"
+if "$BIN" predict --model "$M" --latent "$TMP/tiny-x.npy" --t 5 --previous "$TMP/tiny-x.npy" --out "$TMP/p-prev.npy" 2>"$TMP/err" &&
+   "$BIN" predict --model "$M" --latent "$TMP/tiny-x.npy" --t 5 --out "$TMP/p-zero.npy" 2>>"$TMP/err" &&
+   cmp -s "$TMP/p-prev.npy" "$TMP/p-zero.npy"; then
+  ok "predict on a self-conditioned model: zeros given as --previous equal no --previous"
+else not_ok "predict on a self-conditioned model: zeros given as --previous equal no --previous" "$(cat "$TMP/err")"; fi
 bad "bench on a converted reference model says it is inference only" "inference only" -- "$BIN" bench --model "$R"
 if out=$("$BIN" info --model "$R" 2>&1) && grep -q "^architecture diffusion-lm-bert " <<<"$out"; then
   ok "info names the imported architecture"

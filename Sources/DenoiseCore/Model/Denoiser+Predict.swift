@@ -18,15 +18,24 @@ extension Denoiser {
 
     /// x0-hat for `batch` latents [B, L, D] (C order) at diffusion step `timestep`, the model's
     /// own index in 0..<T (before any rescaling the architecture applies), with the loaded weights.
-    public func predict(latents: [Float], batch: Int, timestep: Int) -> [Float] {
+    /// `previous` (same shape) is the previous prediction a self-conditioned model reads (nil: zeros).
+    public func predict(latents: [Float], batch: Int, timestep: Int, previous: [Float]? = nil) -> [Float] {
         let c = config, count = batch * c.sequenceLength * c.embeddingDim
         precondition(latents.count == count, "expected \(count) latent values, got \(latents.count)")
         precondition((0..<c.diffusionSteps).contains(timestep), "timestep \(timestep) outside 0..<\(c.diffusionSteps)")
         let ws = Workspace(config: c, batch: batch)
         let timesteps = [Int32](repeating: Int32(timestep), count: batch)
+        precondition(previous == nil || previous!.count == count, "expected \(count) previous-prediction values")
         latents.withUnsafeBufferPointer { x in
             timesteps.withUnsafeBufferPointer { t in
-                forward(weights: params.values.pointer, x: x.baseAddress!, timesteps: t.baseAddress!, batch: batch, workspace: ws)
+                if let previous {
+                    previous.withUnsafeBufferPointer { p in
+                        forward(weights: params.values.pointer, x: x.baseAddress!, timesteps: t.baseAddress!, batch: batch,
+                                workspace: ws, selfCondition: p.baseAddress!)
+                    }
+                } else {
+                    forward(weights: params.values.pointer, x: x.baseAddress!, timesteps: t.baseAddress!, batch: batch, workspace: ws)
+                }
             }
         }
         return Array(UnsafeBufferPointer(start: ws.output.pointer, count: count))
