@@ -85,7 +85,7 @@ public enum Explain {
         let shown = words.prefix(10).joined(separator: " ") + (words.count > 10 ? " …" : "")
         var paragraphs = [
             "Each column is one of the \(f.length) positions. x_t (lower row) is the noisy latent at t = \(s.t), rounded to its nearest word; at ᾱ = \(fixed(s.alphaBar, 3)) it reads as \(s.alphaBar < 0.9 ? "noise" : "almost words").",
-            "\(hat) (upper row) is the denoiser's guess of the clean sentence from x_t and t, rounded to the nearest words. Now it reads \"\(shown)\".",
+            "\(hat) (upper row) is the denoiser's guess of the clean sentence from x_t and t\(f.summary.selfConditioned ? ", and from its own guess one step earlier (self-conditioning)" : ""), rounded to the nearest words. Now it reads \"\(shown)\".",
             "\(s.changed.count) of \(f.length) \(hat) words changed at this step (marked below them). A position unchanged for \(f.digest.lockWindow) steps is locked in: \(f.lockedCount) are now.",
         ]
         paragraphs.append(fixedPositions(f))

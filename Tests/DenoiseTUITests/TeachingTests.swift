@@ -224,14 +224,27 @@ private func split(_ frame: Frame, box: Rect) -> (explanation: String, panels: S
     @Test func everyTopicHasAnExplanationOfAtMostTenLines() {
         var state = Fixtures.appState()
         let engine = Fixtures.engineState(controls: [ControlTarget(field: "food", value: "Italian")])
+        var selfConditioned = Fixtures.geometrySummary
+        selfConditioned.selfConditioned = true
         for topic in ExplainTopic.allCases {
-            let page = Explain.page(topic, state: state, engine: engine, summary: Fixtures.geometrySummary)
-            #expect(page != nil, "no explanation of \(topic)")
-            #expect(Explain.wrap(page?.paragraphs ?? [], width: 82).count <= 10, "\(topic) is longer than 10 lines")
+            for summary in [Fixtures.geometrySummary, selfConditioned] {
+                let page = Explain.page(topic, state: state, engine: engine, summary: summary)
+                #expect(page != nil, "no explanation of \(topic)")
+                #expect(Explain.wrap(page?.paragraphs ?? [], width: 82).count <= 10, "\(topic) is longer than 10 lines")
+            }
         }
         state.focus = .main
         state.mainView = .timeline
         #expect(ExplainTopic.of(state) == .timeline)
+    }
+
+    @Test func theStripSaysWhenTheDenoiserReadsItsPreviousGuess() throws {
+        var summary = Fixtures.summary
+        let plain = try #require(Explain.page(.strip, state: Fixtures.appState(), engine: Fixtures.engineState(), summary: summary))
+        summary.selfConditioned = true
+        let conditioned = try #require(Explain.page(.strip, state: Fixtures.appState(), engine: Fixtures.engineState(), summary: summary))
+        #expect(!plain.paragraphs.joined(separator: " ").contains("self-conditioning"))
+        #expect(conditioned.paragraphs.joined(separator: " ").contains("from its own guess one step earlier (self-conditioning)"))
     }
 
     @Test func explanationFollowsTheStep() {

@@ -39,13 +39,15 @@ public final class DiffusionModel: @unchecked Sendable {
     }
 
     public var summary: ModelSummary {
-        ModelSummary(name: name, parameterCount: denoiser.parameterCount, vocabularySize: vocabulary.count,
+        var summary = ModelSummary(name: name, parameterCount: denoiser.parameterCount, vocabularySize: vocabulary.count,
                      sequenceLength: config.sequenceLength, diffusionSteps: config.diffusionSteps,
                      fields: classifier?.fields.map { f in
                          (f.name, f.values.filter { writable(ControlTarget(field: f.name, value: $0)) })
                      } ?? [],
                      weightsFingerprint: weightsFingerprint, classifierFingerprint: classifierFingerprint,
                      projection: projection, words: vocabulary.words)
+        summary.selfConditioned = config.isSelfConditioned
+        return summary
     }
 
     /// Whether this model's vocabulary has every word the text of `target` needs

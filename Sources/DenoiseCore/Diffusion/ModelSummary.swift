@@ -19,6 +19,8 @@ public struct ModelSummary: Sendable {
     public var projection: EmbeddingProjection?
     /// The vocabulary, most frequent words first (empty for a replayed trace).
     public var words: [String]
+    /// The denoiser also reads its previous prediction (self-conditioning); false for a replay.
+    public var selfConditioned = false
 
     public init(name: String, parameterCount: Int, vocabularySize: Int, sequenceLength: Int,
                 diffusionSteps: Int, fields: [(name: String, values: [String])],
