@@ -278,7 +278,8 @@ final class TrainWorker: @unchecked Sendable {
     /// sentences (a random half: sentences are drawn independently) read the model's own
     /// prediction from x_t, made without a gradient and with no previous prediction, as the
     /// sampler's next step reads this step's; the other half read zeros, as its first step does.
-    /// Costs one forward pass over half the shard, about a sixth of an iteration.
+    /// Costs one forward pass over half the shard: 15-35% more time per iteration measured
+    /// (`denoise bench`, width 160), more than the sixth the FLOPs say, as small products run slower.
     func predictSelfCondition(weights w: UnsafePointer<Float>) {
         guard let selfCondition else { return }
         let model = shared.model, ld = model.config.sequenceLength * model.config.embeddingDim
