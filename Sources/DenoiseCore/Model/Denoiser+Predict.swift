@@ -23,21 +23,18 @@ extension Denoiser {
         let c = config, count = batch * c.sequenceLength * c.embeddingDim
         precondition(latents.count == count, "expected \(count) latent values, got \(latents.count)")
         precondition((0..<c.diffusionSteps).contains(timestep), "timestep \(timestep) outside 0..<\(c.diffusionSteps)")
+        precondition(previous == nil || previous!.count == count, "expected \(count) previous-prediction values")
         let ws = Workspace(config: c, batch: batch)
         let timesteps = [Int32](repeating: Int32(timestep), count: batch)
-        precondition(previous == nil || previous!.count == count, "expected \(count) previous-prediction values")
-        latents.withUnsafeBufferPointer { x in
-            timesteps.withUnsafeBufferPointer { t in
-                if let previous {
-                    previous.withUnsafeBufferPointer { p in
-                        forward(weights: params.values.pointer, x: x.baseAddress!, timesteps: t.baseAddress!, batch: batch,
-                                workspace: ws, selfCondition: p.baseAddress!)
-                    }
-                } else {
-                    forward(weights: params.values.pointer, x: x.baseAddress!, timesteps: t.baseAddress!, batch: batch, workspace: ws)
+        func run(_ selfCondition: UnsafePointer<Float>?) {
+            latents.withUnsafeBufferPointer { x in
+                timesteps.withUnsafeBufferPointer { t in
+                    forward(weights: params.values.pointer, x: x.baseAddress!, timesteps: t.baseAddress!, batch: batch,
+                            workspace: ws, selfCondition: selfCondition)
                 }
             }
         }
+        if let previous { previous.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
         return Array(UnsafeBufferPointer(start: ws.output.pointer, count: count))
     }
 }

@@ -29,14 +29,8 @@ public struct HeldOutLoss: Sendable {
             // The loaded weights are read, never updated: only the loss and its scratch gradients run.
             let trainer = Trainer(model: model.denoiser, data: data, options: options)
             var sum = LossParts()
-            for _ in 0..<batches {
-                let parts = trainer.lossAndGradients()
-                sum.mse += parts.mse; sum.roundingCE += parts.roundingCE
-                sum.outputCE += parts.outputCE; sum.prior += parts.prior
-            }
-            let n = Float(max(batches, 1))
-            sum.mse /= n; sum.roundingCE /= n; sum.outputCE /= n; sum.prior /= n
-            return sum
+            for _ in 0..<batches { sum.add(trainer.lossAndGradients()) }
+            return sum.scaled(by: 1 / Float(max(batches, 1)))
         }
         return HeldOutLoss(training: mean(trainingData), heldOut: mean(heldOutData), trainingSentences: trainingData.trainCount,
                            heldOutSentences: heldOutData.trainCount, sequences: batches * options.batchSize)

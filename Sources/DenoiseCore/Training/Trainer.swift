@@ -46,6 +46,18 @@ public struct LossParts: Sendable, Equatable {
     public var total: Float { mse + roundingCE + outputCE + prior }
     public var gradientNorm: Float = 0
     public init() {}
+
+    /// Adds another batch's (or shard's) loss terms to these.
+    public mutating func add(_ other: LossParts) {
+        mse += other.mse; roundingCE += other.roundingCE; outputCE += other.outputCE; prior += other.prior
+    }
+
+    /// These loss terms times `factor` (the mean of `add`ed parts is their sum times 1/count).
+    public func scaled(by factor: Float) -> LossParts {
+        var p = LossParts()
+        p.mse = mse * factor; p.roundingCE = roundingCE * factor; p.outputCE = outputCE * factor; p.prior = prior * factor
+        return p
+    }
 }
 
 /// Trains the embedding and the denoiser with the Diffusion-LM loss (docs/DESIGN.md, "The method"):
@@ -137,8 +149,7 @@ public final class Trainer {
         var parts = LossParts()
         let total = grads.pointer, count = model.params.count
         for w in workers {
-            parts.mse += w.parts.mse; parts.roundingCE += w.parts.roundingCE
-            parts.outputCE += w.parts.outputCE; parts.prior += w.parts.prior
+            parts.add(w.parts)
             if w !== workers[0] {
                 let g = w.grads.pointer
                 for i in 0..<count { total[i] += g[i] }
@@ -278,8 +289,9 @@ final class TrainWorker: @unchecked Sendable {
     /// sentences (a random half: sentences are drawn independently) read the model's own
     /// prediction from x_t, made without a gradient and with no previous prediction, as the
     /// sampler's next step reads this step's; the other half read zeros, as its first step does.
-    /// Costs one forward pass over half the shard: 15-35% more time per iteration measured
-    /// (`denoise bench`, width 160), more than the sixth the FLOPs say, as small products run slower.
+    /// Costs one forward pass over half the shard: about a third more time per iteration at
+    /// width 160 (`denoise bench` side by side: trainStepMs 125-130 against 94), more than the
+    /// sixth the FLOPs say.
     func predictSelfCondition(weights w: UnsafePointer<Float>) {
         guard let selfCondition else { return }
         let model = shared.model, ld = model.config.sequenceLength * model.config.embeddingDim
