@@ -67,7 +67,7 @@ extension TrainingScreen {
             let chartHeight = max(1, band - (band > 2 ? 1 : 0))
             frame.put(plot.label, x: inside.x + 1, y: y + chartHeight - 1, role: i == plots.count - 1 ? .guided : .title)
             if let newest = plot.series.points.last {
-                let value = String(format: plot.format, newest)
+                let value = plot.text(newest)
                 frame.put(value, x: inside.x + labelWidth - 1 - value.count, y: y + chartHeight - 1, bold: true)
             }
             let chart = Rect(x: inside.x + labelWidth, y: y, width: inside.width - labelWidth - 1, height: chartHeight)

@@ -39,6 +39,14 @@ public struct TrainingScreen: Sendable, Equatable {
         public var label: String
         public var format: String
         public var series = DownsampledSeries()
+
+        /// `value` in the plot's format, or in scientific notation when that format would print
+        /// it as zero (the length prior's term sits near 1e-5 once the model has learned it).
+        public func text(_ value: Double) -> String {
+            let fixed = String(format: format, value)
+            guard value != 0, abs(value) < 1e-3, fixed.allSatisfy({ "0.-".contains($0) }) else { return fixed }
+            return String(format: "%.2e", value)
+        }
     }
 
     public struct Checkpoint: Sendable, Equatable {

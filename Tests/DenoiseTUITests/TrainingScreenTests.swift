@@ -79,6 +79,15 @@ import Testing
         #expect(text.contains(String(format: "%.4f", Double(screen.progress!.loss.mse))))
     }
 
+    /// A term the fixed format would print as zero keeps its magnitude on screen.
+    @Test func aTinyTermIsNotShownAsZero() {
+        let prior = TrainingScreen.Plot(label: "prior", format: "%.4f")
+        #expect(prior.text(2.3e-5) == "2.30e-05")
+        #expect(prior.text(0.0123) == "0.0123")
+        #expect(prior.text(0) == "0.0000")
+        #expect(prior.text(-4e-6) == "-4.00e-06")
+    }
+
     @Test func aLongSeriesKeepsBoundedMemoryAndItsMean() {
         var series = DownsampledSeries(capacity: 8)
         for i in 0..<1000 { series.append(Double(i)) }
