@@ -440,4 +440,22 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
         let p = try #require(scores[0]["food=Italian"])
         #expect(p >= 0 && p <= 1)
     }
+
+    /// A self-conditioned chain feeds its next step the prediction after guidance on it, so what
+    /// guidance changed in x0-hat carries into the next step's input (docs/DECISIONS.md,
+    /// "Self-conditioning": feeding the prediction from before guidance measured worse).
+    @Test func selfConditioningReadsThePredictionAfterGuidance() throws {
+        let model = TinyModel.make(classifier: true, selfConditioning: true)
+        var settings = ChainSettings(seed: 5, steps: 10)
+        let plain = try ReverseChain(model: model, settings: settings)
+        settings.controls = [ControlTarget(field: "food", value: "Italian")]
+        settings.guidance.saturating = false  // guide even where the random classifier is met
+        settings.guidance.iterations = 0      // guidance on the prediction alone
+        let guided = try ReverseChain(model: model, settings: settings)
+        plain.silentStep()
+        guided.silentStep()
+        #expect(bits(guided.latent.array) != bits(plain.latent.array), "guidance on the prediction changed nothing: the test sees nothing")
+        let fed = guided.saveState().previousPrediction, unguided = plain.saveState().previousPrediction
+        #expect(!fed.isEmpty && fed.count == unguided.count && bits(fed) != bits(unguided))
+    }
 }
