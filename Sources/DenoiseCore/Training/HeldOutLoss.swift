@@ -25,6 +25,9 @@ public struct HeldOutLoss: Sendable {
         var options = TrainOptions()
         options.fixedLengthShare = c.training?.fixedLengthShare.map(Float.init)
         options.seed = seed
+        // The trainer's own arithmetic: data-parallel shards, each on single-threaded BLAS, as
+        // `TrainingRun` sets it, whatever the caller left.
+        BLAS.setThreads(1)
         func mean(_ data: TrainingData) -> LossParts {
             // The loaded weights are read, never updated: only the loss and its scratch gradients run.
             let trainer = Trainer(model: model.denoiser, data: data, options: options)
