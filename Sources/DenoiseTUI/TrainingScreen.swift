@@ -44,7 +44,7 @@ public struct TrainingScreen: Sendable, Equatable {
         /// it as zero (the length prior's term sits near 1e-5 once the model has learned it).
         public func text(_ value: Double) -> String {
             let fixed = String(format: format, value)
-            guard value != 0, abs(value) < 1e-3, fixed.allSatisfy({ "0.-".contains($0) }) else { return fixed }
+            guard value != 0, fixed.allSatisfy({ "0.-".contains($0) }) else { return fixed }
             return String(format: "%.2e", value)
         }
     }

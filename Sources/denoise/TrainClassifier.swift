@@ -11,7 +11,7 @@ struct TrainClassifier: ParsableCommand {
     @Option(name: .customLong("data"), parsing: .upToNextOption, help: "E2E CSV files with mr and ref columns.") var data: [String] = []
     // 12,000 rather than fewer: on the bundled denoiser 3,000 and 6,000 read noisy latents and
     // swapped names worse and steered worse (Models/e2e/README.md, "Classifier"; docs/DECISIONS.md).
-    @Option(help: "Training iterations (about 6 minutes on 2 cores for the bundled model's size).") var iterations = 12000
+    @Option(help: "Training iterations (3,000 take 88 s on 2 cores at the bundled model's size).") var iterations = 12000
     @Option(help: "Sequences per batch.") var batchSize = 64
     @Option var hidden = 64
     @Option var layers = 2

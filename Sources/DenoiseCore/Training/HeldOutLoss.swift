@@ -26,8 +26,10 @@ public struct HeldOutLoss: Sendable {
         options.fixedLengthShare = c.training?.fixedLengthShare.map(Float.init)
         options.seed = seed
         // The trainer's own arithmetic: data-parallel shards, each on single-threaded BLAS, as
-        // `TrainingRun` sets it, whatever the caller left.
+        // `TrainingRun` sets it, whatever the caller left; the caller's setting comes back after.
+        let callerThreads = BLAS.threads
         BLAS.setThreads(1)
+        defer { BLAS.setThreads(callerThreads) }
         func mean(_ data: TrainingData) -> LossParts {
             // The loaded weights are read, never updated: only the loss and its scratch gradients run.
             let trainer = Trainer(model: model.denoiser, data: data, options: options)
