@@ -21,8 +21,9 @@ struct Init: ParsableCommand {
             } else {
                 sentences = try data.flatMap { try CorpusReader.read(path: $0) }.map { Tokenizer.tokenize($0.text) }
             }
-            let vocab = Vocabulary(sentences: sentences, minCount: 1)
-            let config = architecture.config(vocabSize: vocab.count)
+            let built = Vocabulary(sentences: sentences, minCount: 1)
+            let vocab = try architecture.modelKind() == .masked ? built.addingMask() : built
+            let config = try architecture.config(vocabSize: vocab.count)
             try config.validate(file: "init options")
             let model = Denoiser(config: config, seed: seed)
             try ModelFolder(path: out).save(model: model, weights: model.params.values, vocabulary: vocab, config: config)

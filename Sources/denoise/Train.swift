@@ -33,8 +33,8 @@ struct Train: ParsableCommand {
     @Option(help: "Peak learning rate (2e-3: docs/TRAINING.md, \"The recipe\").") var learningRate: Float = 2e-3
     @Option(help: "Warm-up iterations.") var warmup = 200
     @Option(help: "EMA decay of the saved weights.") var ema: Float = 0.999
-    @Option(help: "Weight of the cross-entropy on the denoiser output (0: plain recipe).") var outputCE: Float = 1
-    @Option(help: "Keep every embedding row at this L2 norm (0: free norms).") var embeddingNorm: Float = 4
+    @Option(help: "Weight of the cross-entropy on the denoiser output (0: plain recipe; continuous models, default 1).") var outputCE: Float?
+    @Option(help: "Keep every embedding row at this L2 norm (0: free norms; continuous models, default 4).") var embeddingNorm: Float?
     @OptionGroup var architecture: ArchitectureOptions
     @Option(help: "Vocabulary minimum count.") var minCount = 2
     @Option(help: "Minutes between checkpoints.") var checkpointMinutes: Double = 5
@@ -74,7 +74,7 @@ struct Train: ParsableCommand {
         defer { withExtendedLifetime(signals) {} }
         let log = TrainingLog(isTTY: isatty(STDOUT_FILENO) == 1)
         let out = try TrainingOutput.resolve(out: out, data: data, resume: resume, force: force)
-        let result = try TrainingRun(settings: settings(out: out), stop: stop).run(events: log.show)
+        let result = try TrainingRun(settings: try settings(out: out), stop: stop).run(events: log.show)
         if result.interrupted {
             log.line("interrupted: resume with --resume")
             throw ExitCode(130)
@@ -85,7 +85,7 @@ struct Train: ParsableCommand {
     /// stop at the next event, saves, and the terminal is given back before anything is printed.
     func runOnScreen() throws {
         let out = try TrainingOutput.resolve(out: out, data: data, resume: resume, force: force)
-        var settings = settings(out: out)
+        var settings = try settings(out: out)
         settings.sampleCount = Self.screenSamples.count
         settings.sampleSteps = Self.screenSamples.steps
         let stop = StopRequest()
@@ -105,7 +105,13 @@ struct Train: ParsableCommand {
         }
     }
 
-    func settings(out: String) -> TrainingRunSettings {
+    func settings(out: String) throws -> TrainingRunSettings {
+        let kind = try architecture.modelKind()
+        if kind.isDiscrete {
+            for (given, name) in [(outputCE != nil, "--output-ce"), (embeddingNorm != nil, "--embedding-norm")] where given {
+                throw DenoiseError.invalid("\(name) is for continuous models, not \(kind.rawValue) ones (accepted with --kind continuous)")
+            }
+        }
         var s = TrainingRunSettings(data: data, out: out)
         s.minutes = minutes
         s.iterations = iterations
@@ -115,11 +121,12 @@ struct Train: ParsableCommand {
         s.options.peakLearningRate = learningRate
         s.options.warmupIterations = warmup
         s.options.emaDecay = ema
-        s.options.outputCrossEntropyWeight = outputCE
-        s.options.embeddingNorm = embeddingNorm > 0 ? embeddingNorm : nil
+        s.options.outputCrossEntropyWeight = kind.isDiscrete ? 0 : (outputCE ?? 1)
+        let norm = kind.isDiscrete ? 0 : (embeddingNorm ?? 4)
+        s.options.embeddingNorm = norm > 0 ? norm : nil
         s.options.seed = seed
         s.options.fixedLengthShare = fixedLengthShare > 0 ? fixedLengthShare : nil
-        s.architecture = architecture.config(vocabSize: 0)
+        s.architecture = try architecture.config(vocabSize: 0)
         s.minCount = minCount
         s.checkpointMinutes = checkpointMinutes
         s.threads = threads

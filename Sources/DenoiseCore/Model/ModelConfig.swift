@@ -32,11 +32,16 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// Self-conditioning (Chen et al. 2022): the denoiser also reads its previous prediction of
     /// x0, so its input is [x_t, x0-hat_prev] (2D wide). Absent: false.
     public var selfConditioning: Bool?
+    /// How the model corrupts text: "continuous", "masked" or "uniform" (`ModelKind`). Absent:
+    /// continuous. A masked model's vocabulary ends with the MASK token.
+    public var kind: String?
 
     public init(vocabSize: Int, sequenceLength: Int = 48, embeddingDim: Int = 16, hiddenSize: Int = 128,
                 layers: Int = 4, heads: Int = 4, ffnSize: Int = 512, diffusionSteps: Int = 2000,
-                schedule: String = "sqrt", selfConditioning: Bool = false, training: TrainingRecord? = nil) {
+                schedule: String = "sqrt", selfConditioning: Bool = false, kind: ModelKind = .continuous,
+                training: TrainingRecord? = nil) {
         self.selfConditioning = selfConditioning ? true : nil
+        self.kind = kind == .continuous ? nil : kind.rawValue
         self.vocabSize = vocabSize; self.sequenceLength = sequenceLength; self.embeddingDim = embeddingDim
         self.hiddenSize = hiddenSize; self.layers = layers; self.heads = heads; self.ffnSize = ffnSize
         self.diffusionSteps = diffusionSteps; self.schedule = schedule; self.training = training
@@ -53,7 +58,15 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         try need(heads >= 1 && hiddenSize % heads == 0, "heads \(heads) must divide hiddenSize \(hiddenSize)")
         try need(ffnSize >= 1 && ffnSize <= 65536, "ffnSize \(ffnSize) must be in 1...65536")
         try need(diffusionSteps >= 2 && diffusionSteps <= 100_000, "diffusionSteps \(diffusionSteps) must be in 2...100000")
-        try need(schedule == "sqrt", "schedule \"\(schedule)\" is not supported (accepted: sqrt)")
+        guard let modelKind = ModelKind(configValue: kind) else {
+            throw DenoiseError.corrupt(file: file, "kind \"\(kind ?? "")\" is not supported (accepted: \(ModelKind.accepted))")
+        }
+        try need(schedule == modelKind.scheduleName,
+                 "schedule \"\(schedule)\" is not supported by a \(modelKind.rawValue) model (accepted: \(modelKind.scheduleName))")
+        if modelKind.isDiscrete {
+            try need(architecture == nil, "a \(modelKind.rawValue) model uses Denoise's own architecture (no architecture key)")
+            try need(!isSelfConditioned, "selfConditioning is for continuous models (accepted for \(modelKind.rawValue): false or no key)")
+        }
         guard let kind = DenoiserArchitecture(configValue: architecture) else {
             throw DenoiseError.corrupt(file: file, "architecture \"\(architecture ?? "")\" is not supported (accepted: "
                                        + "\(DenoiserArchitecture.diffusionLMBert.rawValue), or no architecture key for Denoise's own)")
@@ -72,6 +85,12 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 
     /// The network named by `architecture` (validated configs only).
     public var architectureKind: DenoiserArchitecture { DenoiserArchitecture(configValue: architecture) ?? .native }
+
+    /// The model's kind (validated configs only; absent: continuous).
+    public var modelKind: ModelKind { ModelKind(configValue: kind) ?? .continuous }
+
+    /// The MASK token's id: the last word of a masked model's vocabulary; nil for other kinds.
+    public var maskID: Int32? { modelKind == .masked ? Int32(vocabSize - 1) : nil }
 
     /// Whether the denoiser reads its previous prediction (`selfConditioning`).
     public var isSelfConditioned: Bool { selfConditioning ?? false }

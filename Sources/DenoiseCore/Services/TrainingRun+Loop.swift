@@ -20,6 +20,7 @@ struct TrainingLoopState {
         average.roundingCE = k * average.roundingCE + (1 - k) * parts.roundingCE
         average.outputCE = k * average.outputCE + (1 - k) * parts.outputCE
         average.prior = k * average.prior + (1 - k) * parts.prior
+        average.diffusion = k * average.diffusion + (1 - k) * parts.diffusion
         let now = Date()
         window.append(now.timeIntervalSince(last))
         last = now
@@ -31,7 +32,7 @@ struct TrainingLoopState {
 
     var finalLosses: [String: Double] {
         ["mse": Double(average.mse), "roundingCE": Double(average.roundingCE),
-         "outputCE": Double(average.outputCE), "prior": Double(average.prior)]
+         "outputCE": Double(average.outputCE), "prior": Double(average.prior), "diffusion": Double(average.diffusion)]
     }
 }
 

@@ -54,7 +54,8 @@ extension TrainingRun {
             }
         }
         let trainingData = try TrainingData(examples: examples, length: config.sequenceLength, minCount: settings.minCount,
-                                            heldOutPercent: settings.heldOutPercent, vocabulary: vocabulary)
+                                            heldOutPercent: settings.heldOutPercent, vocabulary: vocabulary,
+                                            addingMask: config.modelKind == .masked)
         config.vocabSize = trainingData.vocabulary.count
         config.lengthHistogram = trainingData.lengthHistogram
         try config.validate(file: "training options")

@@ -90,7 +90,12 @@ public struct TrainingProgress: Sendable, Equatable {
 
     /// The one-line summary, e.g. `it 120/4000  loss 0.5123 (mse …)  9.1 it/s  lr 1.00e-03  eta 7m06s`.
     public var summary: String {
-        String(format: "it %d/%d  loss %.4f (mse %.4f ce %.3f out-ce %.3f prior %.4f)  %.1f it/s  lr %.2e  eta %@",
+        if loss.diffusion != 0 {
+            // A discrete model's only term: its kind's ELBO.
+            return String(format: "it %d/%d  loss %.4f (elbo)  %.1f it/s  lr %.2e  eta %@", iteration, total, loss.total,
+                          1 / max(secondsPerIteration, 1e-9), learningRate, Self.duration(secondsLeft))
+        }
+        return String(format: "it %d/%d  loss %.4f (mse %.4f ce %.3f out-ce %.3f prior %.4f)  %.1f it/s  lr %.2e  eta %@",
                iteration, total, loss.total, loss.mse, loss.roundingCE, loss.outputCE, loss.prior,
                1 / max(secondsPerIteration, 1e-9), learningRate, Self.duration(secondsLeft))
     }

@@ -6,6 +6,8 @@ import Foundation
 public struct Vocabulary: Sendable, Equatable {
     public static let pad = "PAD", start = "START", end = "END", unknown = "UNK"
     public static let padID: Int32 = 0, startID: Int32 = 1, endID: Int32 = 2, unknownID: Int32 = 3
+    /// The absorbing token of masked models, appended as the last word of their vocabulary.
+    public static let mask = "MASK"
 
     public let words: [String]
     private let index: [String: Int32]
@@ -35,6 +37,14 @@ public struct Vocabulary: Sendable, Equatable {
     }
 
     public var count: Int { words.count }
+
+    /// This vocabulary with MASK appended (a masked model's); refused if a word already spells it.
+    public func addingMask() throws -> Vocabulary {
+        guard !contains(Self.mask) else {
+            throw DenoiseError.invalid("the corpus has the word \"\(Self.mask)\", which a masked model reserves for its mask token")
+        }
+        return try Vocabulary(words: words + [Self.mask])
+    }
 
     /// The id of a special token's word (PAD, START, END, UNK), nil for any other word: the
     /// specials' ids are the same in every vocabulary.

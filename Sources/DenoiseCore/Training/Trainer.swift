@@ -43,19 +43,23 @@ public struct LossParts: Sendable, Equatable {
     public var roundingCE: Float = 0
     public var outputCE: Float = 0
     public var prior: Float = 0
-    public var total: Float { mse + roundingCE + outputCE + prior }
+    /// The discrete kinds' ELBO (masked or uniform); 0 for continuous models.
+    public var diffusion: Float = 0
+    public var total: Float { mse + roundingCE + outputCE + prior + diffusion }
     public var gradientNorm: Float = 0
     public init() {}
 
     /// Adds another batch's (or shard's) loss terms to these.
     public mutating func add(_ other: LossParts) {
         mse += other.mse; roundingCE += other.roundingCE; outputCE += other.outputCE; prior += other.prior
+        diffusion += other.diffusion
     }
 
     /// These loss terms times `factor` (the mean of `add`ed parts is their sum times 1/count).
     public func scaled(by factor: Float) -> LossParts {
         var p = LossParts()
         p.mse = mse * factor; p.roundingCE = roundingCE * factor; p.outputCE = outputCE * factor; p.prior = prior * factor
+        p.diffusion = diffusion * factor
         return p
     }
 }
@@ -83,10 +87,15 @@ public final class Trainer {
     public let optimizer: AdamW
     public internal(set) var iteration = 0
     public var rng: RandomSource
+    /// The continuous kind's shards (empty for a discrete model).
     let workers: [TrainWorker]
+    /// The discrete kinds' shards (empty for a continuous model).
+    let discreteWorkers: [DiscreteTrainWorker]
+    /// Every shard, in batch order.
+    let shards: [any TrainShard]
 
-    /// Gradients of the last `lossAndGradients` (worker 0's buffer holds the sum).
-    public var grads: FloatBuffer { workers[0].grads }
+    /// Gradients of the last `lossAndGradients` (shard 0's buffer holds the sum).
+    public var grads: FloatBuffer { shards[0].grads }
 
     public init(model: Denoiser, data: TrainingData, options: TrainOptions, workers requested: Int = 0) {
         self.model = model
@@ -101,9 +110,15 @@ public final class Trainer {
         let cores = requested > 0 ? requested : ProcessInfo.processInfo.activeProcessorCount
         let count = max(1, min(cores, options.batchSize))
         let shared = TrainWorker.Shared(schedule: schedule, model: model, options: options)
-        workers = (0..<count).map { i in
-            let lo = i * options.batchSize / count, hi = (i + 1) * options.batchSize / count
-            return TrainWorker(shared: shared, first: lo, batch: hi - lo)
+        let bounds = (0..<count).map { i in (i * options.batchSize / count, (i + 1) * options.batchSize / count) }
+        if model.config.modelKind.isDiscrete {
+            workers = []
+            discreteWorkers = bounds.map { DiscreteTrainWorker(model: model, first: $0.0, batch: $0.1 - $0.0, totalBatch: options.batchSize) }
+            shards = discreteWorkers
+        } else {
+            workers = bounds.map { TrainWorker(shared: shared, first: $0.0, batch: $0.1 - $0.0) }
+            discreteWorkers = []
+            shards = workers
         }
     }
 
@@ -124,6 +139,27 @@ public final class Trainer {
     /// Draws a batch (on this thread, in batch order), computes the loss and the gradients into
     /// `grads` without updating; used by `step` and by the gradient check.
     public func lossAndGradients() -> LossParts {
+        if model.config.modelKind.isDiscrete { drawDiscreteBatch() } else { drawContinuousBatch() }
+        let shards = self.shards
+        if shards.count == 1 {
+            shards[0].run()
+        } else {
+            DispatchQueue.concurrentPerform(iterations: shards.count) { shards[$0].run() }
+        }
+        var parts = LossParts()
+        let total = grads.pointer, count = model.params.count
+        for (k, w) in shards.enumerated() {
+            parts.add(w.parts)
+            if k > 0 {
+                let g = w.grads.pointer
+                for i in 0..<count { total[i] += g[i] }
+            }
+        }
+        return parts
+    }
+
+    /// The continuous kind's draws: sentences, times, the two noises, fixed lengths.
+    private func drawContinuousBatch() {
         let l = model.config.sequenceLength, d = model.config.embeddingDim
         data.trainIDs.withUnsafeBufferPointer { all in
             for w in workers {
@@ -140,22 +176,36 @@ public final class Trainer {
         if let share = options.fixedLengthShare, share > 0 {
             for w in workers { for s in 0..<w.batch { w.fixedLength[s] = rng.uniform() < share } }
         }
-        let shards = workers
-        if shards.count == 1 {
-            shards[0].run()
-        } else {
-            DispatchQueue.concurrentPerform(iterations: shards.count) { shards[$0].run() }
-        }
-        var parts = LossParts()
-        let total = grads.pointer, count = model.params.count
-        for w in workers {
-            parts.add(w.parts)
-            if w !== workers[0] {
-                let g = w.grads.pointer
-                for i in 0..<count { total[i] += g[i] }
+    }
+
+    /// The discrete kinds' draws: sentences; times stratified over the batch (one uniform
+    /// offset, then evenly spaced, as MDLM does: the masked weight 1/t makes the loss's variance
+    /// large when a batch's times cluster near 0); a uniform per position (corrupted when below
+    /// t); replacement tokens for the uniform kind; fixed lengths.
+    private func drawDiscreteBatch() {
+        let l = model.config.sequenceLength, v = model.config.vocabSize
+        data.trainIDs.withUnsafeBufferPointer { all in
+            for w in discreteWorkers {
+                for s in 0..<w.batch {
+                    let k = rng.int(below: data.trainCount)
+                    (w.ids + s * l).update(from: all.baseAddress! + k * l, count: l)
+                }
             }
         }
-        return parts
+        let offset = Double(rng.uniform()), total = Double(options.batchSize), lowest = DiscreteSchedule.minimumTime
+        for w in discreteWorkers {
+            for s in 0..<w.batch {
+                let u = (offset + Double(w.first + s) / total).truncatingRemainder(dividingBy: 1)
+                w.times[s] = Float(lowest + (1 - lowest) * u)
+            }
+        }
+        for w in discreteWorkers { for r in 0..<(w.batch * l) { w.uniforms[r] = rng.uniform() } }
+        if model.config.modelKind == .uniform {
+            for w in discreteWorkers { for r in 0..<(w.batch * l) { w.replacements[r] = Int32(rng.int(below: v)) } }
+        }
+        if let share = options.fixedLengthShare, share > 0 {
+            for w in discreteWorkers { for s in 0..<w.batch { w.fixedLength[s] = rng.uniform() < share } }
+        }
     }
 
     /// One training iteration: loss, gradients, clipping, AdamW, EMA.
@@ -195,10 +245,19 @@ public final class Trainer {
     }
 }
 
+/// A shard of a training batch: runs its part of the loss and gradients on its own thread.
+protocol TrainShard: AnyObject, Sendable {
+    var first: Int { get }
+    var batch: Int { get }
+    var grads: FloatBuffer { get }
+    var parts: LossParts { get }
+    func run()
+}
+
 /// One shard of a training batch with every buffer it needs. During `run` a worker writes only
 /// its own buffers and reads the shared weights, which nobody writes until all workers are
 /// done; that is why it may cross to a `concurrentPerform` thread (`@unchecked Sendable`).
-final class TrainWorker: @unchecked Sendable {
+final class TrainWorker: TrainShard, @unchecked Sendable {
     struct Shared {
         let schedule: NoiseSchedule
         let model: Denoiser

@@ -38,15 +38,17 @@ public struct TrainingData: Sendable {
 
     /// Tokenises `examples`, splits off the held-out part, builds the vocabulary from the training
     /// part (or uses `vocabulary` when given, for resuming) and encodes sentences that fit.
+    /// `addingMask` appends MASK to a vocabulary built here (a masked model's).
     public init(examples: [CorpusExample], length: Int, minCount: Int, heldOutPercent: Int,
-                vocabulary given: Vocabulary? = nil) throws {
+                vocabulary given: Vocabulary? = nil, addingMask: Bool = false) throws {
         var train = [[String]](), heldOut = [[String]]()
         for ex in examples {
             let tokens = Tokenizer.tokenize(ex.text)
             if tokens.isEmpty { continue }
             if Self.isHeldOut(ex.text, percent: heldOutPercent) { heldOut.append(tokens) } else { train.append(tokens) }
         }
-        let vocab = given ?? Vocabulary(sentences: train, minCount: minCount)
+        let built = Vocabulary(sentences: train, minCount: minCount)
+        let vocab = try given ?? (addingMask ? built.addingMask() : built)
         var ids = [Int32](), kept = [[String]]()
         var dropped = 0
         for s in train {
