@@ -30,6 +30,7 @@ struct Eval: ParsableCommand {
     @Option(name: .customLong("target"), help: "Only this FIELD=VALUE in the control, pairs and triples parts (repeatable).") var targets: [String] = []
     @OptionGroup var guidance: GuidanceOptions
     @OptionGroup var temperatureOption: TemperatureOption
+    @OptionGroup var discrete: DiscreteOptions
     @Option(help: "Output format: text (printed as each part finishes) or json (the whole result at the end).")
     var format = ReportFormat.text
 
@@ -66,11 +67,13 @@ struct Eval: ParsableCommand {
 
     func settings() throws -> EvaluationSettings {
         let m = try model.load()
+        try KindCheck.refuse(continuousOnly: guidance.continuousOnlyGiven, discreteOnly: discrete.given, for: m.config.modelKind)
         let trainingFiles = !data.isEmpty ? data : (m.config.training?.data ?? ["devset.csv", "testset_w_refs.csv"]).map(sharedData)
         let labelFiles = !labels.isEmpty ? labels : ["devel-fixed.no-ol.csv", "test-fixed.csv"].map(sharedData)
         var s = EvaluationSettings(model: m, modelPath: model.path, chain: ChainSettings(seed: seed, steps: steps, guidance: guidance.settings(),
                                                                                                    temperature: temperatureOption.temperature),
                                    trainingFiles: trainingFiles, labelFiles: labelFiles)
+        s.chain.unmask = discrete.unmaskRule
         s.count = count
         s.perTarget = perTarget
         s.combinations = combinations

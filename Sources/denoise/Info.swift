@@ -13,14 +13,20 @@ struct Info: ParsableCommand {
             let c = m.config
             let schedule = NoiseSchedule(sqrtSteps: c.diffusionSteps)
             print("model       \(path)")
+            print("kind        \(c.modelKind.rawValue)")
             print("blas        \(BLAS.summary)")
             if let hint = BLAS.kernelHint { print("            " + hint) }
             print("parameters  \(m.denoiser.parameterCount) (denoiser + embedding + head bias)")
             print("architecture \(c.architectureKind.rawValue) L=\(c.sequenceLength) d=\(c.embeddingDim) H=\(c.hiddenSize) layers=\(c.layers) heads=\(c.heads) ffn=\(c.ffnSize)"
                   + (c.isSelfConditioned ? " self-conditioned" : ""))
             print("vocabulary  \(m.vocabulary.count) words (PAD START END UNK + \(m.vocabulary.count - 4))")
-            print(String(format: "schedule    %@, T=%d, alpha-bar %.4f -> %.6f", c.schedule, c.diffusionSteps,
-                         schedule.alphaBars[0], schedule.alphaBars[schedule.count - 1]))
+            if c.modelKind.isDiscrete {
+                print("schedule    \(c.schedule), alpha(t) = 1 - t, the network told t in 0..<\(c.diffusionSteps)"
+                      + (c.modelKind == .masked ? "; MASK is word \(c.vocabSize - 1)" : ""))
+            } else {
+                print(String(format: "schedule    %@, T=%d, alpha-bar %.4f -> %.6f", c.schedule, c.diffusionSteps,
+                             schedule.alphaBars[0], schedule.alphaBars[schedule.count - 1]))
+            }
             if let t = c.training {
                 print(String(format: "training    %d iterations, batch %d, %.1f min, data %@", t.iterations, t.batchSize,
                              t.wallSeconds / 60, t.data.joined(separator: ", ")))

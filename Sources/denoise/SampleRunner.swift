@@ -15,7 +15,7 @@ enum SampleRunner {
     /// With `edit`, every chain starts from the edit's noised sentence (`settings` are the edit's).
     static func run(model: DiffusionModel, settings: ChainSettings, count: Int, tracePath: String?,
                     edit: SentenceEdit? = nil) throws -> [SampleResult] {
-        let prepare: (ReverseChain) throws -> Void = { chain in if let edit { try chain.startEdit(edit) } }
+        let prepare: (any DiffusionChain) throws -> Void = { chain in if let edit { try chain.startEdit(edit) } }
         let batch = try BatchSampler.sample(model: model, settings: settings, count: count, prepare: prepare)
         let results = (0..<count).map { b -> SampleResult in
             let words = model.vocabulary.decode(batch.ids[b])
@@ -23,9 +23,10 @@ enum SampleRunner {
                                 scores: batch.scores[b].mapValues { (Double($0) * 1e4).rounded() / 1e4 })
         }
         if let tracePath {
-            let chain = try ReverseChain(model: model, settings: settings)
+            let chain = try model.makeChain(settings: settings)
             try prepare(chain)
-            let snapshots = Array(chain)
+            var snapshots = [StepSnapshot]()
+            while let snapshot = chain.next() { snapshots.append(snapshot) }
             try Trace.write(header: TraceHeader(model: model.summary, settings: settings), snapshots: snapshots,
                             text: chain.text(sequence: 0), to: tracePath)
         }

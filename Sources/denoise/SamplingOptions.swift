@@ -21,9 +21,10 @@ struct ChainOptions: ParsableArguments {
     @Option(help: "Exact number of tokens (words and punctuation).") var length: Int?
     @Option(help: "Template with known words and `_` for free tokens.") var infill: String?
     @OptionGroup var guidance: GuidanceOptions
-    @Flag(name: .customLong("no-clamp"), help: "Turn off the clamping trick.") var noClamp = false
+    @Flag(name: .customLong("no-clamp"), help: "Turn off the clamping trick (continuous models).") var noClamp = false
     @Flag(help: "Let the model alone decide where each sentence ends (no length prior).") var freeLength = false
     @OptionGroup var temperatureOption: TemperatureOption
+    @OptionGroup var discrete: DiscreteOptions
 
     var modelPath: String { modelOption.path }
 
@@ -52,19 +53,59 @@ struct ChainOptions: ParsableArguments {
                                      length: length, infill: infill, guidance: guidance.settings(),
                                      temperature: temperatureOption.temperature)
         settings.freeLength = freeLength
+        settings.unmask = discrete.unmaskRule
         return settings
     }
 
+    /// Loads the model and refuses options that its kind does not take.
     func loadModel() throws -> DiffusionModel {
         let m = try modelOption.load()
+        try checkKind(m.config.modelKind)
         BLAS.setThreads(m.denoiser.inferenceThreads)
         return m
+    }
+
+    /// Options of one kind given for a model of another: one line naming the kind that takes them.
+    func checkKind(_ kind: ModelKind) throws {
+        var continuousOnly = guidance.continuousOnlyGiven
+        if noClamp { continuousOnly.insert("--no-clamp", at: 0) }
+        try KindCheck.refuse(continuousOnly: continuousOnly, discreteOnly: discrete.given, for: kind)
+    }
+}
+
+/// Options of the discrete kinds, shared by `sample`, `play` and `eval`.
+struct DiscreteOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Masked models: which masked positions each step commits (default: \(UnmaskRule.standard.rawValue)).",
+                               valueName: "random|confidence|margin|entropy"))
+    var unmask: String?
+
+    func validate() throws {
+        if let unmask, UnmaskRule(rawValue: unmask) == nil {
+            throw ValidationError("--unmask \(unmask) is not a rule (accepted: \(UnmaskRule.accepted))")
+        }
+    }
+
+    var unmaskRule: UnmaskRule? { unmask.flatMap(UnmaskRule.init(rawValue:)) }
+    /// The discrete-only options given on the command line.
+    var given: [String] { unmask == nil ? [] : ["--unmask"] }
+}
+
+/// Refuses options given for a model of a kind that does not take them.
+enum KindCheck {
+    /// `discreteOnly`: options of masked models (`--unmask`).
+    static func refuse(continuousOnly: [String], discreteOnly: [String], for kind: ModelKind) throws {
+        if kind.isDiscrete, let first = continuousOnly.first {
+            throw DenoiseError.invalid("\(first) is for continuous models; this model is \(kind.rawValue) (accepted with a continuous model such as Models/e2e)")
+        }
+        if kind != .masked, let first = discreteOnly.first {
+            throw DenoiseError.invalid("\(first) is for masked models; this model is \(kind.rawValue) (accepted with a masked model such as Models/e2e-masked)")
+        }
     }
 }
 
 /// `--temperature`, shared by `sample`, `play` and `eval`.
 struct TemperatureOption: ParsableArguments {
-    @Option(help: "Sampling temperature: scales the noise each reverse step adds (1: the model's own reverse process; lower: more fluent, less varied; 0...2).")
+    @Option(help: "Sampling temperature: scales the noise each reverse step adds, or divides a discrete model's logits (1: the model's own reverse process; lower: more fluent, less varied; 0...2).")
     var temperature: Float = ChainSettings.defaultTemperature
 
     func validate() throws {
@@ -77,50 +118,65 @@ struct TemperatureOption: ParsableArguments {
 /// The guidance knobs of docs/DESIGN.md ("The method"), shared by `sample`, `play` and `eval`. Defaults are
 /// `GuidanceSettings()`; every value is checked here so a bad one is a one-line error.
 struct GuidanceOptions: ParsableArguments {
-    @Option(help: "Weight of the classifier term in guidance.") var guidanceWeight: Float = GuidanceSettings().weight
-    @Option(help: "Gradient steps on the latent after each reverse step.") var guidanceSteps = GuidanceSettings().iterations
-    @Option(help: "Step size of each guidance step: per coordinate (sign), or the RMS of the change (normalized).") var guidanceStepSize: Float = GuidanceSettings().stepSize
-    @Option(help: "Weight lambda of the fluency term |mu - x|^2 / sigma.") var guidanceLambda: Float = GuidanceSettings().lambda
-    @Option(help: "Final reverse steps left unguided (of 200; scaled to --steps).") var unguidedSteps = GuidanceSettings().unguidedFinalSteps
-    @Option(help: "Gradient steps on the denoiser's prediction x0-hat before rounding (0: off).")
-    var predictionGuidanceSteps = GuidanceSettings().predictionIterations
-    @Option(help: "Step size of the steps on x0-hat.") var predictionGuidanceStepSize: Float = GuidanceSettings().predictionStepSize
-    @Option(help: "Scale guidance steps by 1 - p(control) so they fade once a control is met: on or off.")
-    var guidanceSaturation: Switch = GuidanceSettings().saturating ? .on : .off
-    @Option(help: "Guidance update: sign (step per coordinate) or normalized (step * g / rms(g)).")
-    var guidanceUpdate: GuidanceUpdate = GuidanceSettings().update
-    @Option(help: "How several controls share a step: sum (of -log p, the reference), per-control (each weighted by its own 1 - p on the words), alternate (one control per gradient step).")
-    var guidanceCombination: ControlCombination = GuidanceSettings().combinationKind
+    @Option(help: "Weight of the classifier term in guidance (every kind).") var guidanceWeight: Float = GuidanceSettings().weight
+    @Option(help: "Gradient steps on the latent after each reverse step (continuous models; default \(GuidanceSettings().iterations)).")
+    var guidanceSteps: Int?
+    @Option(help: "Step size of each guidance step: per coordinate (sign), or the RMS of the change (normalized) (continuous models; default \(GuidanceSettings().stepSize)).")
+    var guidanceStepSize: Float?
+    @Option(help: "Weight lambda of the fluency term |mu - x|^2 / sigma (continuous models; default \(GuidanceSettings().lambda)).")
+    var guidanceLambda: Float?
+    @Option(help: "Final reverse steps left unguided, of 200, scaled to --steps (continuous models; default \(GuidanceSettings().unguidedFinalSteps)).")
+    var unguidedSteps: Int?
+    @Option(help: "Gradient steps on the denoiser's prediction x0-hat before rounding, 0: off (continuous models; default \(GuidanceSettings().predictionIterations)).")
+    var predictionGuidanceSteps: Int?
+    @Option(help: "Step size of the steps on x0-hat (continuous models; default \(GuidanceSettings().predictionStepSize)).")
+    var predictionGuidanceStepSize: Float?
+    @Option(help: "Scale guidance steps by 1 - p(control) so they fade once a control is met: on or off (continuous models; default on).")
+    var guidanceSaturation: Switch?
+    @Option(help: "Guidance update: sign (step per coordinate) or normalized (step * g / rms(g)) (continuous models; default \(GuidanceSettings().update.rawValue)).")
+    var guidanceUpdate: GuidanceUpdate?
+    @Option(help: "How several controls share a step: sum (of -log p, the reference), per-control (each weighted by its own 1 - p on the words), alternate (one control per gradient step) (continuous models; default sum).")
+    var guidanceCombination: ControlCombination?
     @Option(help: "With a tagging classifier, how a tagged value is scored: span (its best run of adjacent words), both (span times sentence head), head (sentence head only).")
     var tagScore: TagScore = GuidanceSettings().tagScoreKind
 
     func validate() throws {
-        func finite(_ v: Float, _ name: String) throws {
-            if !(v >= 0 && v.isFinite) { throw ValidationError("--\(name) must be a finite number >= 0 (got \(v))") }
+        func finite(_ v: Float?, _ name: String) throws {
+            if let v, !(v >= 0 && v.isFinite) { throw ValidationError("--\(name) must be a finite number >= 0 (got \(v))") }
         }
         try finite(guidanceWeight, "guidance-weight")
         try finite(guidanceStepSize, "guidance-step-size")
         try finite(guidanceLambda, "guidance-lambda")
         try finite(predictionGuidanceStepSize, "prediction-guidance-step-size")
-        if !(0...100).contains(predictionGuidanceSteps) {
-            throw ValidationError("--prediction-guidance-steps must be 0...100 (got \(predictionGuidanceSteps))")
+        if let n = predictionGuidanceSteps, !(0...100).contains(n) {
+            throw ValidationError("--prediction-guidance-steps must be 0...100 (got \(n))")
         }
-        if !(0...100).contains(guidanceSteps) { throw ValidationError("--guidance-steps must be 0...100 (got \(guidanceSteps))") }
-        if !(0...200).contains(unguidedSteps) { throw ValidationError("--unguided-steps must be 0...200 (got \(unguidedSteps))") }
+        if let n = guidanceSteps, !(0...100).contains(n) { throw ValidationError("--guidance-steps must be 0...100 (got \(n))") }
+        if let n = unguidedSteps, !(0...200).contains(n) { throw ValidationError("--unguided-steps must be 0...200 (got \(n))") }
+    }
+
+    /// The continuous-only options given on the command line, by name.
+    var continuousOnlyGiven: [String] {
+        [(guidanceSteps != nil, "--guidance-steps"), (guidanceStepSize != nil, "--guidance-step-size"),
+         (guidanceLambda != nil, "--guidance-lambda"), (unguidedSteps != nil, "--unguided-steps"),
+         (predictionGuidanceSteps != nil, "--prediction-guidance-steps"),
+         (predictionGuidanceStepSize != nil, "--prediction-guidance-step-size"),
+         (guidanceSaturation != nil, "--guidance-saturation"), (guidanceUpdate != nil, "--guidance-update"),
+         (guidanceCombination != nil, "--guidance-combination")].filter(\.0).map(\.1)
     }
 
     func settings() -> GuidanceSettings {
         var g = GuidanceSettings()
         g.weight = guidanceWeight
-        g.iterations = guidanceSteps
-        g.stepSize = guidanceStepSize
-        g.lambda = guidanceLambda
-        g.unguidedFinalSteps = unguidedSteps
-        g.saturating = guidanceSaturation == .on
-        g.predictionIterations = predictionGuidanceSteps
-        g.predictionStepSize = predictionGuidanceStepSize
-        g.update = guidanceUpdate
-        g.combination = guidanceCombination
+        if let v = guidanceSteps { g.iterations = v }
+        if let v = guidanceStepSize { g.stepSize = v }
+        if let v = guidanceLambda { g.lambda = v }
+        if let v = unguidedSteps { g.unguidedFinalSteps = v }
+        if let v = guidanceSaturation { g.saturating = v == .on }
+        if let v = predictionGuidanceSteps { g.predictionIterations = v }
+        if let v = predictionGuidanceStepSize { g.predictionStepSize = v }
+        if let v = guidanceUpdate { g.update = v }
+        if let v = guidanceCombination { g.combination = v }
         g.tagScore = tagScore
         return g
     }

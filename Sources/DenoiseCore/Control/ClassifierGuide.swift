@@ -168,38 +168,52 @@ public final class ClassifierGuide {
         !targets.isEmpty && g.predictionIterations > 0 && !(g.saturating && allMet)
     }
 
+    /// The gradient of the controls' loss sum_c -log p(c | x, t) (weighted as `combination`
+    /// says) with respect to x [batch, L, D], into `dx`; `descend` steps along it, and a discrete
+    /// chain turns it into a first-order reweighting of every position's word distribution.
+    func controlGradient(_ x: UnsafePointer<Float>, t: Int, weight: Float, saturating: Bool,
+                         combination: ControlCombination = .sum) {
+        let total = classifier.totalClasses
+        evaluate(x, t: t)
+        let dl = ws.dLogits.pointer, probs = ws.probabilities.pointer
+        ws.dLogits.zero()
+        if classifier.tags.total > 0 { ws.dTagLogits.zero() }
+        let turn = gradientSteps % targets.count
+        gradientSteps += 1
+        for b in 0..<batch {
+            for (i, target) in targets.enumerated() {
+                if combination == .alternate && targets.count > 1 && i != turn { continue }
+                let weight = combination == .perControl && saturating ? weight * controlUnmet[b * targets.count + i] : weight
+                if tagged[i], let span = classifier.bestSpan(field: target.field, value: target.classIndex, sequence: b, workspace: ws) {
+                    classifier.addSpanGradient(field: target.field, value: target.classIndex, sequence: b, span: span,
+                                               weight: weight, workspace: ws)
+                }
+                if !headed[i] { continue }
+                // d(-log p_c)/d logits = p - onehot(c), over this field's classes.
+                let off = b * total + classifier.logitOffsets[target.field]
+                for j in 0..<classifier.fields[target.field].classCount { dl[off + j] += weight * probs[off + j] }
+                dl[off + target.classIndex] -= weight
+            }
+        }
+        dx.zero()
+        classifier.backward(x: x, batch: batch, workspace: ws, dx: dx.pointer, weightGradients: false,
+                            transposed: UnsafePointer(transposed.pointer))
+    }
+
+    /// The controls' loss gradient at x (see `controlGradient`), [batch, L, D].
+    public func controlGradient(_ x: UnsafePointer<Float>, t: Int) -> UnsafePointer<Float> {
+        controlGradient(x, t: t, weight: 1, saturating: false)
+        return UnsafePointer(dx.pointer)
+    }
+
     func descend(_ x: UnsafeMutablePointer<Float>, anchor mean: UnsafePointer<Float>?, t: Int, sigma: Float,
                  iterations: Int, stepSize: Float, lambda: Float, update: GuidanceUpdate, weight: Float,
                  saturating: Bool, combination: ControlCombination = .sum) -> Float {
         let l = classifier.sequenceLength, d = classifier.embeddingDim, n = batch * l * d
-        let total = classifier.totalClasses
         let safeSigma = max(sigma, 1e-4)
         var change: Double = 0
         for _ in 0..<iterations {
-            evaluate(x, t: t)
-            let dl = ws.dLogits.pointer, probs = ws.probabilities.pointer
-            ws.dLogits.zero()
-            if classifier.tags.total > 0 { ws.dTagLogits.zero() }
-            let turn = gradientSteps % targets.count
-            gradientSteps += 1
-            for b in 0..<batch {
-                for (i, target) in targets.enumerated() {
-                    if combination == .alternate && targets.count > 1 && i != turn { continue }
-                    let weight = combination == .perControl && saturating ? weight * controlUnmet[b * targets.count + i] : weight
-                    if tagged[i], let span = classifier.bestSpan(field: target.field, value: target.classIndex, sequence: b, workspace: ws) {
-                        classifier.addSpanGradient(field: target.field, value: target.classIndex, sequence: b, span: span,
-                                                   weight: weight, workspace: ws)
-                    }
-                    if !headed[i] { continue }
-                    // d(-log p_c)/d logits = p - onehot(c), over this field's classes.
-                    let off = b * total + classifier.logitOffsets[target.field]
-                    for j in 0..<classifier.fields[target.field].classCount { dl[off + j] += weight * probs[off + j] }
-                    dl[off + target.classIndex] -= weight
-                }
-            }
-            dx.zero()
-            classifier.backward(x: x, batch: batch, workspace: ws, dx: dx.pointer, weightGradients: false,
-                                transposed: UnsafePointer(transposed.pointer))
+            controlGradient(x, t: t, weight: weight, saturating: saturating, combination: combination)
             let grad = dx.pointer
             if let mean, lambda > 0 {
                 let fluency = lambda * 2 / safeSigma

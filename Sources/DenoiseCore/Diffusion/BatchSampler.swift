@@ -11,21 +11,21 @@ public enum BatchSampler {
 
     /// The chains of one run; each is touched by exactly one thread during `concurrentPerform`.
     final class Shards: @unchecked Sendable {
-        let chains: [ReverseChain]
-        init(_ chains: [ReverseChain]) { self.chains = chains }
+        let chains: [any DiffusionChain]
+        init(_ chains: [any DiffusionChain]) { self.chains = chains }
     }
 
     /// `prepare` runs on each chain before it starts (e.g. to start it from an edit's latent).
     public static func sample(model: DiffusionModel, settings: ChainSettings, count: Int,
                               workers: Int = ProcessInfo.processInfo.activeProcessorCount,
-                              prepare: (ReverseChain) throws -> Void = { _ in }) throws -> Result {
+                              prepare: (any DiffusionChain) throws -> Void = { _ in }) throws -> Result {
         let n = max(1, min(workers, count))
-        var chains = [ReverseChain]()
+        var chains = [any DiffusionChain]()
         for w in 0..<n {
             let lo = w * count / n, hi = (w + 1) * count / n
             var s = settings
             s.seed = settings.seed &+ UInt64(lo)
-            let chain = try ReverseChain(model: model, settings: s, batch: hi - lo)
+            let chain = try model.makeChain(settings: s, batch: hi - lo)
             try prepare(chain)
             chains.append(chain)
         }

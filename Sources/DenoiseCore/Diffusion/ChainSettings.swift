@@ -19,6 +19,9 @@ public struct ChainSettings: Sendable, Equatable, Codable {
     /// temperature does for a language model. nil (settings saved before the option) reads as 1.
     public var temperature: Float?
     public var temperatureValue: Float { temperature ?? 1 }
+    /// Masked models: which masked positions a step commits (nil: `UnmaskRule.standard`).
+    public var unmask: UnmaskRule?
+    public var unmaskRule: UnmaskRule { unmask ?? .standard }
 
     /// The temperature `sample`, `eval` and the playground start with (docs/DECISIONS.md).
     public static let defaultTemperature: Float = 1
@@ -31,4 +34,24 @@ public struct ChainSettings: Sendable, Equatable, Codable {
         self.seed = seed; self.steps = steps; self.clamp = clamp; self.controls = controls
         self.length = length; self.infill = infill; self.guidance = guidance; self.temperature = temperature
     }
+}
+
+/// Which masked positions a masked chain commits at each step (the rules users meet in MDLM,
+/// LLaDA and llama.cpp's diffusion example). Every rule commits, over the chain, every position
+/// that is not fixed; committed tokens stay.
+///
+/// - `random`: MDLM's ancestral update: each masked position is committed with probability
+///   (alpha_s - alpha_t) / (1 - alpha_t), its word drawn from the prediction.
+/// - `confidence`, `margin`, `entropy`: a word is drawn for every masked position, then the
+///   step commits as many positions as the schedule expects to be unmasked by then, choosing
+///   those the model is surest of: the highest probability of the drawn word (LLaDA's
+///   low-confidence remasking), the largest gap between the top two probabilities, or the lowest
+///   entropy of the distribution.
+public enum UnmaskRule: String, Sendable, Codable, CaseIterable {
+    case random, confidence, margin, entropy
+
+    /// The default: see docs/DECISIONS.md ("Unmasking rule").
+    public static let standard: UnmaskRule = .confidence
+
+    public static var accepted: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }

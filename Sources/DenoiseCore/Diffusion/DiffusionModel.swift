@@ -47,6 +47,7 @@ public final class DiffusionModel: @unchecked Sendable {
                      weightsFingerprint: weightsFingerprint, classifierFingerprint: classifierFingerprint,
                      projection: projection, words: vocabulary.words)
         summary.selfConditioned = config.isSelfConditioned
+        summary.kind = config.modelKind
         return summary
     }
 

@@ -87,7 +87,7 @@ public final class ForwardProcess {
     public let source: SourceSentence
     public let schedule: NoiseSchedule
     public let seed: UInt64
-    public private(set) var stepsTaken = 0
+    public internal(set) var stepsTaken = 0
     /// The current x_t [L, D] (the clean x_0 before the first step).
     public let latent: FloatBuffer
     let x0: FloatBuffer
@@ -98,6 +98,8 @@ public final class ForwardProcess {
     var previousPrediction: [Int32] = []
     /// Top-k candidates of x0-hat shown per position.
     public var candidateCount = 5
+    /// A discrete model's walk: its one draw per position (nil for continuous models).
+    let corruption: DiscreteWalk?
 
     /// The stream of the walk's noise eps for a seed. `sample --from-text` draws sample i's
     /// noise from `noiseSource(seed: seed + i)`, so `forward --seed s` shows the x_t an edit with
@@ -131,12 +133,13 @@ public final class ForwardProcess {
                           maxRows: c.sequenceLength)
         timestep = .allocate(capacity: 1)
         timestep.initialize(to: 0)
+        corruption = c.modelKind.isDiscrete ? DiscreteWalk(model: model, source: source, seed: seed) : nil
     }
 
     deinit { timestep.deallocate() }
 
-    public var totalSteps: Int { schedule.count }
-    public var isFinished: Bool { stepsTaken >= schedule.count }
+    public var totalSteps: Int { corruption == nil ? schedule.count : corruption!.steps(schedule) }
+    public var isFinished: Bool { stepsTaken >= totalSteps }
     var length: Int { model.config.sequenceLength }
 
     /// Writes x_t at schedule index i, sqrt(abar_i) x0 + sqrt(1 - abar_i) eps, to `out` [L, D].
@@ -149,6 +152,7 @@ public final class ForwardProcess {
     /// Takes the next step towards noise and returns it (nil once all K steps are taken).
     public func step() -> ForwardStep? {
         guard !isFinished else { return nil }
+        if let corruption { return discreteStep(corruption) }
         let i = stepsTaken
         let alphaBar = schedule.alphaBars[i]
         Self.noised(x0.pointer, noise: noise.pointer, alphaBar: alphaBar, count: latent.count, into: latent.pointer)

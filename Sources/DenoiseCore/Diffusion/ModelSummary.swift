@@ -21,6 +21,8 @@ public struct ModelSummary: Sendable {
     public var words: [String]
     /// The denoiser also reads its previous prediction (self-conditioning); false for a replay.
     public var selfConditioned = false
+    /// The model's kind (continuous, masked or uniform).
+    public var kind: ModelKind = .continuous
 
     public init(name: String, parameterCount: Int, vocabularySize: Int, sequenceLength: Int,
                 diffusionSteps: Int, fields: [(name: String, values: [String])],

@@ -15,7 +15,7 @@ import Foundation
 /// one recorded step per element, which is how playback, export and traces consume it. The
 /// state (latent, random streams, step) can be saved and restored, which is how the engine
 /// keeps history and branches. Not thread-safe: one owner (the engine's queue, or the CLI).
-public final class ReverseChain {
+public final class ReverseChain: DiffusionChain {
     public let model: DiffusionModel
     public let settings: ChainSettings
     public let schedule: NoiseSchedule
@@ -43,15 +43,7 @@ public final class ReverseChain {
     /// Positions of sequence 0 whose prediction survives a step (see `step`); nil: all.
     let unfixedSpan: Range<Int>?
 
-    /// Saved state for history and branching: restore it and the chain continues exactly.
-    public struct State: Sendable {
-        public var latent: [Float]
-        /// The previous prediction of a self-conditioned model (empty for other models).
-        public var previousPrediction: [Float]
-        public var rngs: [RandomSource]
-        public var stepsTaken: Int
-        public var previousSentence: [Int32]
-    }
+    public typealias State = ChainState
 
     public init(model: DiffusionModel, settings: ChainSettings, batch: Int = 1) throws {
         let c = model.config
@@ -62,19 +54,7 @@ public final class ReverseChain {
         self.settings = settings
         self.batch = batch
         schedule = NoiseSchedule(sqrtSteps: c.diffusionSteps).respaced(to: settings.steps)
-        let requested = try PositionConstraints(length: settings.length, infill: settings.infill,
-                                                vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
-        if requested.isEmpty, !settings.freeLength, let histogram = c.lengthHistogram {
-            // Length prior: sequence b draws its length with a stream of its own seed.
-            constraints = try (0..<batch).map { b in
-                var rng = RandomSource(seed: (settings.seed &+ UInt64(b)) ^ 0xB7E1_5162_8AED_2A6B)
-                let n = PositionConstraints.drawLength(histogram: histogram, u: rng.uniform())
-                return try PositionConstraints(length: n.map { Swift.min($0, c.sequenceLength - 2) }, infill: nil,
-                                               vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
-            }
-        } else {
-            constraints = Array(repeating: requested, count: batch)
-        }
+        constraints = try PositionConstraints.forChain(settings: settings, model: model, batch: batch)
         // With a classifier, the guide also scores every step; it guides only when controls are set.
         if let classifier = model.classifier {
             guide = try ClassifierGuide(classifier: classifier, controls: settings.controls, batch: batch,
@@ -121,13 +101,12 @@ public final class ReverseChain {
     }
 
     public var totalSteps: Int { schedule.count }
-    public var isFinished: Bool { stepsTaken >= schedule.count }
     var length: Int { model.config.sequenceLength }
     var dim: Int { model.config.embeddingDim }
 
     public func saveState() -> State {
-        State(latent: latent.array, previousPrediction: previousPrediction?.array ?? [], rngs: rngs,
-              stepsTaken: stepsTaken, previousSentence: previousSentence)
+        ChainState(latent: latent.array, previousPrediction: previousPrediction?.array ?? [], tokens: [], rngs: rngs,
+                   stepsTaken: stepsTaken, previousSentence: previousSentence)
     }
 
     public func restore(_ state: State) {
@@ -380,35 +359,18 @@ public final class ReverseChain {
         }
     }
 
-    /// The fixed length of sequence b (requested or drawn), nil when the model decides.
-    public func sentenceLength(sequence b: Int) -> Int? {
-        constraints[b].fixed.first { $0.id == Vocabulary.endID }.map { $0.position - 1 }
-    }
-
     /// Word ids of the rounding of sequence b's current latent.
     public func tokenIDs(sequence b: Int) -> [Int32] {
         let rounding = round(latent.pointer, rows: b * length..<(b + 1) * length)
         return rounding.rows.map { rounder.nearest[$0] }
     }
-
-    /// The text of sequence b: words between START and END, joined by spaces.
-    public func text(sequence b: Int) -> String {
-        Tokenizer.join(model.vocabulary.decode(tokenIDs(sequence: b)))
-    }
-
-    /// Runs the chain to the end without snapshots.
-    public func runToEnd() { while !isFinished { silentStep() } }
 }
 
 /// The chain as a sequence of snapshots: each `next()` is one recorded step, nil once the
 /// chain is finished, so `for snapshot in chain { ... }` runs it to the end (from wherever it
 /// stands) and `chain.prefix(k)` takes k steps. The sequence is the chain itself: iterating
 /// consumes its steps.
-extension ReverseChain: Sequence, IteratorProtocol {
-    public func next() -> StepSnapshot? {
-        isFinished ? nil : recordedStep()
-    }
-}
+extension ReverseChain: Sequence, IteratorProtocol {}
 
 extension ReverseChain {
     /// p(control | x) of every sequence for the active controls, on the current latent at the

@@ -7,9 +7,12 @@ public struct RoundedToken: Sendable, Equatable, Codable {
     public var distance: Float
     /// Second-nearest distance minus nearest distance: small means "could flip".
     public var margin: Float
+    /// Discrete kinds: the prediction's probability of this word (nil for continuous models,
+    /// whose tokens carry distances instead).
+    public var probability: Float?
 
-    public init(id: Int32, text: String, distance: Float, margin: Float) {
-        self.id = id; self.text = text; self.distance = distance; self.margin = margin
+    public init(id: Int32, text: String, distance: Float, margin: Float, probability: Float? = nil) {
+        self.id = id; self.text = text; self.distance = distance; self.margin = margin; self.probability = probability
     }
 }
 
@@ -24,7 +27,28 @@ extension RoundedToken {
 public struct Candidate: Sendable, Equatable, Codable {
     public var text: String
     public var distance: Float
-    public init(text: String, distance: Float) { self.text = text; self.distance = distance }
+    /// Discrete kinds: the word's probability under the prediction (nil for continuous models).
+    public var probability: Float?
+    public init(text: String, distance: Float, probability: Float? = nil) {
+        self.text = text; self.distance = distance; self.probability = probability
+    }
+}
+
+/// What a discrete chain's step adds to the kind-neutral snapshot fields.
+public struct DiscreteStepDetail: Sendable, Codable, Equatable {
+    /// Positions of sequence 0 still MASK after the step (masked kind; 0 for uniform).
+    public var maskedCount: Int
+    /// Per position: entropy (nats) of the prediction's distribution.
+    public var entropy: [Float]
+    /// The unmasking rule of a masked chain (nil for uniform).
+    public var unmask: UnmaskRule?
+
+    public init(maskedCount: Int, entropy: [Float], unmask: UnmaskRule?) {
+        self.maskedCount = maskedCount; self.entropy = entropy; self.unmask = unmask
+    }
+
+    /// Mean entropy over positions.
+    public var meanEntropy: Float { entropy.isEmpty ? 0 : entropy.reduce(0, +) / Float(entropy.count) }
 }
 
 /// The classifier's belief about one field: its most likely value (or "none") and probability.
@@ -71,6 +95,13 @@ public struct StepSnapshot: Sendable, Codable {
     /// Where a tagging classifier places each active control's value in x_t (positions of its
     /// best span), keyed "field=value"; nil without a tagger.
     public var controlSpans: [String: Range<Int>]?
+    /// The model kind that made the step (nil: continuous).
+    public var kind: ModelKind?
+    /// Discrete kinds: the step's detail (nil for continuous models). For these kinds `xt` is
+    /// the chain's tokens after the step (MASK included), `x0` the prediction's most likely word
+    /// per position with its probability, `candidates` the top words with probabilities, and
+    /// `changed` the positions committed (masked) or changed (uniform) at this step.
+    public var discrete: DiscreteStepDetail?
 
     public init(step: Int, totalSteps: Int, t: Int, alphaBar: Double, sigma: Double, snrDB: Double,
                 xt: [RoundedToken], x0: [RoundedToken], candidates: [[Candidate]], changed: [Int],

@@ -35,7 +35,7 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
 
     /// What a branch computes its steps with.
     enum Walk {
-        case reverse(ReverseChain)
+        case reverse(any DiffusionChain)
         case forward(ForwardProcess)
     }
 
@@ -48,12 +48,12 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
         var history: [StepSnapshot]
         /// The reverse chain's state after each history entry (empty for a forward walk, whose
         /// x_t at any step is recomputed from its one noise draw).
-        var states: [ReverseChain.State]
+        var states: [ChainState]
         /// Index into `history`.
         var current: Int
 
         init(settings: ChainSettings, parentStep: Int, walk: Walk, source: SourceSentence? = nil,
-             history: [StepSnapshot], states: [ReverseChain.State]) {
+             history: [StepSnapshot], states: [ChainState]) {
             self.settings = settings; self.parentStep = parentStep; self.walk = walk; self.source = source
             self.history = history; self.states = states; current = history.count - 1
         }
@@ -92,7 +92,7 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
         if let forward {
             branches = [try Self.forwardBranch(model: model, text: forward, settings: settings, parentStep: 0)]
         } else {
-            let chain = try ReverseChain(model: model, settings: settings)
+            let chain = try model.makeChain(settings: settings)
             let first = chain.initialSnapshot()
             branches = [Branch(settings: settings, parentStep: 0, walk: .reverse(chain), history: [first], states: [chain.saveState()])]
         }
@@ -234,13 +234,13 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
         let parent = branch
         if case .forward(let process) = parent.walk { return makeEdit(settings: settings, from: process, at: requested) }
         do {
-            let chain = try ReverseChain(model: model, settings: settings)
+            let chain = try model.makeChain(settings: settings)
             var k = requested
             if settings.steps != parent.settings.steps {
                 k = 0
                 note = "steps changed: the new branch starts from step 0"
             }
-            var history = [StepSnapshot](), states = [ReverseChain.State]()
+            var history = [StepSnapshot](), states = [ChainState]()
             let fresh = k == 0 && parent.firstStep == 0
                 && (settings.seed != parent.settings.seed || settings.steps != parent.settings.steps)
             if fresh {
@@ -274,6 +274,10 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
     private func makeEdit(settings draft: ChainSettings, from process: ForwardProcess, at k: Int) {
         guard k > 0 else {
             note = "step 0 is the clean sentence: step forward to noise it, then b edits from there"
+            return
+        }
+        guard !model.config.modelKind.isDiscrete else {
+            note = "editing from a forward walk is for continuous models: on a \(model.config.modelKind.rawValue) model, b at step 0 starts a new chain"
             return
         }
         do {

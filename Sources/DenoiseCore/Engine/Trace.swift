@@ -70,6 +70,15 @@ public enum Trace {
             }
         }
         guard !contents.snapshots.isEmpty else { throw DenoiseError.corrupt(file: path, "holds no steps") }
+        if let kind = contents.header?.model.kind, kind.isDiscrete {
+            for i in contents.snapshots.indices {
+                contents.snapshots[i].kind = kind
+                if contents.snapshots[i].discrete == nil {
+                    contents.snapshots[i].discrete = DiscreteStepDetail(maskedCount: contents.snapshots[i].xt.filter { $0.text == Vocabulary.mask }.count,
+                                                                        entropy: [], unmask: nil)
+                }
+            }
+        }
         return contents
     }
 
@@ -124,11 +133,15 @@ public struct TraceHeader: Sendable, Equatable, Codable {
         public var weights: String?
         /// `Fingerprint.of` classifier.safetensors, absent without a classifier.
         public var classifier: String?
+        /// The model's kind: continuous, masked or uniform (absent in traces of continuous
+        /// models written before kinds existed, which read as continuous).
+        public var kind: ModelKind?
 
         public init(_ summary: ModelSummary) {
             name = summary.name; parameters = summary.parameterCount; vocabularySize = summary.vocabularySize
             sequenceLength = summary.sequenceLength; diffusionSteps = summary.diffusionSteps
             weights = summary.weightsFingerprint; classifier = summary.classifierFingerprint
+            kind = summary.kind
         }
     }
 
@@ -196,8 +209,14 @@ struct TraceStep: Codable {
     var guesses: [Guess]
     var guidanceNorm: Double
     var clamped: Bool
+    /// Discrete kinds only: the prediction's probability of each x0 word, the entropy of each
+    /// position's distribution, and the MASK count after the step (masked kind). Their
+    /// presence marks a discrete step, whose candidates are `[word, probability]`.
+    var probability: [Double]?
+    var entropy: [Double]?
+    var maskedCount: Int?
 
-    /// A candidate as `[word, distance]`.
+    /// A candidate as `[word, distance]` (continuous) or `[word, probability]` (discrete).
     struct CandidatePair: Codable {
         var word: String
         var distance: Double
@@ -235,9 +254,14 @@ struct TraceStep: Codable {
         xtDistance = s.xt.map { Self.round($0.distance) }; xtMargin = s.xt.map { Self.round($0.margin) }
         changed = s.changed
         scores = s.scores.mapValues { Self.round($0) }
-        candidates = s.candidates.map { $0.map { CandidatePair(word: $0.text, distance: Self.round($0.distance)) } }
+        candidates = s.candidates.map { $0.map { CandidatePair(word: $0.text, distance: Self.round($0.probability ?? $0.distance)) } }
         guesses = s.fieldGuesses.map { Guess(field: $0.field, value: $0.value, p: Self.round($0.probability)) }
         guidanceNorm = Self.round(s.guidanceNorm); clamped = s.clamped
+        if let detail = s.discrete {
+            probability = s.x0.map { Self.round($0.probability ?? 0) }
+            entropy = detail.entropy.isEmpty ? nil : detail.entropy.map { Self.round($0) }
+            maskedCount = detail.maskedCount
+        }
     }
 
     init(from decoder: Decoder) throws {
@@ -287,6 +311,9 @@ struct TraceStep: Codable {
         guesses = optional([LenientGuess].self, .guesses)?.compactMap(\.guess) ?? []
         guidanceNorm = optional(Double.self, .guidanceNorm).flatMap { $0.isFinite ? $0 : nil } ?? 0
         clamped = optional(Bool.self, .clamped) ?? true
+        probability = optional([Double].self, .probability).map { $0.count == x0.count && $0.allSatisfy(\.isFinite) ? $0 : [Double](repeating: 0, count: x0.count) }
+        entropy = optional([Double].self, .entropy).flatMap { $0.count == positions && $0.allSatisfy(\.isFinite) ? $0 : nil }
+        maskedCount = optional(Int.self, .maskedCount).map { max(0, min($0, positions)) }
     }
 
     /// A candidate that reads as nil instead of failing its whole list.
@@ -307,12 +334,21 @@ struct TraceStep: Codable {
             RoundedToken(id: Vocabulary.specialID(word) ?? -1, text: word, distance: Float(distance), margin: Float(margin))
         }
         let xtTokens = xt.indices.map { token(xt[$0], xtDistance[$0], xtMargin[$0]) }
-        let x0Tokens = x0.indices.map { token(x0[$0], distance[$0], margin[$0]) }
-        return StepSnapshot(step: step, totalSteps: totalSteps, t: t, alphaBar: alphaBar, sigma: sigma, snrDB: snrDB,
-                            xt: xtTokens, x0: x0Tokens,
-                            candidates: candidates.map { $0.map { Candidate(text: $0.word, distance: Float($0.distance)) } },
-                            changed: changed, scores: scores.mapValues { Float($0) },
-                            fieldGuesses: guesses.map { FieldGuess(field: $0.field, value: $0.value, probability: Float($0.p)) },
-                            guidanceNorm: Float(guidanceNorm), clamped: clamped)
+        var x0Tokens = x0.indices.map { token(x0[$0], distance[$0], margin[$0]) }
+        let discrete = probability != nil
+        if let probability { for i in x0Tokens.indices { x0Tokens[i].probability = Float(probability[i]) } }
+        var snapshot = StepSnapshot(step: step, totalSteps: totalSteps, t: t, alphaBar: alphaBar, sigma: sigma, snrDB: snrDB,
+                                    xt: xtTokens, x0: x0Tokens,
+                                    candidates: candidates.map { $0.map {
+                                        discrete ? Candidate(text: $0.word, distance: 0, probability: Float($0.distance))
+                                                 : Candidate(text: $0.word, distance: Float($0.distance)) } },
+                                    changed: changed, scores: scores.mapValues { Float($0) },
+                                    fieldGuesses: guesses.map { FieldGuess(field: $0.field, value: $0.value, probability: Float($0.p)) },
+                                    guidanceNorm: Float(guidanceNorm), clamped: clamped)
+        if discrete {
+            snapshot.discrete = DiscreteStepDetail(maskedCount: maskedCount ?? xt.filter { $0 == Vocabulary.mask }.count,
+                                                   entropy: entropy.map { $0.map(Float.init) } ?? [], unmask: nil)
+        }
+        return snapshot
     }
 }

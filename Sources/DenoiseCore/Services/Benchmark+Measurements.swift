@@ -55,7 +55,7 @@ extension Benchmark {
         // how much that saves depends on the length. One chain at a time, as a user runs them.
         var stepTimes = [Double]()
         for seed in 1...repeats.stepChains {
-            let chain = try ReverseChain(model: m, settings: ChainSettings(seed: UInt64(seed), steps: 200))
+            let chain = try m.makeChain(settings: ChainSettings(seed: UInt64(seed), steps: 200))
             for _ in 0..<3 { chain.silentStep() }
             for _ in 0..<repeats.stepsPerChain {
                 let begin = DispatchTime.now().uptimeNanoseconds
@@ -67,13 +67,13 @@ extension Benchmark {
         // The same step with every row computed (free length fixes no position).
         var freeSettings = ChainSettings(seed: 1, steps: 200)
         freeSettings.freeLength = true
-        let free = try ReverseChain(model: m, settings: freeSettings)
+        let free = try m.makeChain(settings: freeSettings)
         let freeStart = free.saveState()
         figures.reverseStepFreeLengthMs = Self.median(repeats.freeLengthStep) {
             if free.isFinished { free.restore(freeStart) }
             free.silentStep()
         }
-        let chain = try ReverseChain(model: m, settings: ChainSettings(seed: 1, steps: 200))
+        let chain = try m.makeChain(settings: ChainSettings(seed: 1, steps: 200))
         let start = chain.saveState()
         figures.reverseStepWithSnapshotMs = Self.median(repeats.step) {
             if chain.isFinished { chain.restore(start) }
@@ -82,8 +82,9 @@ extension Benchmark {
         figures.guidedStepMs = try measureGuidedStep(controls: 1)
         figures.guidedStepThreeControlsMs = try measureGuidedStep(controls: 3)
         figures.chainMs = try measureChain()
+        guard let continuous = chain as? ReverseChain else { return figures }  // discrete kinds do not round
         let rounder = Rounder(embedding: m.embedding(of: 0), vocabularySize: c.vocabSize, dim: c.embeddingDim, maxRows: c.sequenceLength)
-        let latent = chain.latent
+        let latent = continuous.latent
         figures.roundingMs = Self.median(repeats.step) {
             rounder.round(latent.pointer, rows: c.sequenceLength)
             for p in 0..<c.sequenceLength { _ = rounder.topK(row: p, k: 5) }
@@ -100,7 +101,7 @@ extension Benchmark {
         guard fields.count >= count else { return nil }
         var s = ChainSettings(seed: 1, steps: 200)
         s.controls = fields.prefix(count).map { ControlTarget(field: $0.name, value: $0.values[0]) }
-        let g = try ReverseChain(model: m, settings: s)
+        let g = try m.makeChain(settings: s)
         let gStart = g.saveState()
         return Self.median(settings.repeats.step) {
             if g.stepsTaken > 150 { g.restore(gStart) }
@@ -113,7 +114,7 @@ extension Benchmark {
         let m = settings.model
         var failure: Error?
         let ms = Self.median(settings.repeats.chain, warmup: 1) {
-            do { try ReverseChain(model: m, settings: ChainSettings(seed: 3, steps: 200)).runToEnd() } catch { failure = error }
+            do { try m.makeChain(settings: ChainSettings(seed: 3, steps: 200)).runToEnd() } catch { failure = error }
         }
         if let failure { throw failure }
         return ms

@@ -241,14 +241,36 @@ public final class ClassifierTrainer {
         classifier.tags.total > 0 ? (classifier.tags, tagLabels + b * data.length * data.fields.count) : nil
     }
 
-    /// x = sqrt(abar_t) E[ids] + sqrt(1 - abar_t) eps for row b (t = 0 means clean E[ids]).
+    /// x = sqrt(abar_t) E[ids] + sqrt(1 - abar_t) eps for row b (t = 0 means clean E[ids]); for
+    /// a discrete denoiser, the embeddings of the sentence corrupted as its kind does at time
+    /// (t + 1) / T (`corrupted`), the input a discrete chain's guide reads.
     func noised(row b: Int, t: Int) {
         let l = data.length, d = denoiser.config.embeddingDim
         let e = denoiser.params.values.pointer + denoiser.embeddingOffset
+        if denoiser.config.modelKind.isDiscrete {
+            corrupted(row: b, t: t)
+            return
+        }
         let a = t == 0 ? 1 : Float(schedule.alphaBars[t].squareRoot()), s = t == 0 ? 0 : Float((1 - schedule.alphaBars[t]).squareRoot())
         for p in 0..<l {
             let src = e + Int(ids[b * l + p]) * d, dst = x.pointer + (b * l + p) * d
             for j in 0..<d { dst[j] = a * src[j] + (s == 0 ? 0 : s * rng.normal()) }
+        }
+        timesteps[b] = Int32(t)
+    }
+
+    /// Row b of a discrete denoiser's classifier input: each token replaced, with probability
+    /// (t + 1) / T (none at t = 0), by MASK (masked kind) or a uniformly drawn word (uniform
+    /// kind), then embedded. START, END and PAD are corrupted too, as in the chain without a
+    /// fixed length.
+    func corrupted(row b: Int, t: Int) {
+        let c = denoiser.config, l = data.length, d = c.embeddingDim
+        let e = denoiser.params.values.pointer + denoiser.embeddingOffset
+        let rate = t == 0 ? 0 : Float(t + 1) / Float(c.diffusionSteps)
+        for p in 0..<l {
+            var id = ids[b * l + p]
+            if rate > 0 && rng.uniform() < rate { id = c.maskID ?? Int32(rng.int(below: c.vocabSize)) }
+            (x.pointer + (b * l + p) * d).update(from: e + Int(id) * d, count: d)
         }
         timesteps[b] = Int32(t)
     }
