@@ -14,9 +14,14 @@ struct Predict: ParsableCommand {
             model that sees t * 1000 / T gets that rescaling applied inside, as in sampling. A \
             self-conditioned model also reads a previous prediction: --previous PREV.npy of the same \
             shape, or zeros (as at a chain's first step).
+
+            Masked and uniform models read tokens instead: --tokens IN.npy holds word ids as float32 \
+            whole numbers, shape [L] or [B, L] (MASK is the last id of a masked model's vocabulary), \
+            and OUT.npy receives the tied head's logits, shape [L, V] or [B, L, V].
             """)
     @OptionGroup var model: ModelOption
-    @Option(help: "Input latents x_t: float32 .npy of shape [L, d] or [B, L, d].") var latent: String
+    @Option(help: "Input latents x_t: float32 .npy of shape [L, d] or [B, L, d] (continuous models).") var latent: String?
+    @Option(help: "Input tokens z_t: word ids as float32 .npy of shape [L] or [B, L] (masked and uniform models).") var tokens: String?
     @Option(name: .customLong("t"), help: "Diffusion step, the model's own index in 0..<T.") var timestep: Int
     @Option(help: "Output file for x̂0 (.npy, same shape as the input).") var out: String
     @Option(help: "Self-conditioned models: the previous prediction x̂0 (.npy, same shape as the input); default zeros.")
@@ -25,9 +30,23 @@ struct Predict: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let (denoiser, _) = try ModelFolder(path: model.path).loadDenoiser()
-            let steps = denoiser.config.diffusionSteps
+            let steps = denoiser.config.diffusionSteps, kind = denoiser.config.modelKind
             guard (0..<steps).contains(timestep) else {
                 throw DenoiseError.invalid("--t \(timestep) is outside this model's steps (accepted: 0...\(steps - 1))")
+            }
+            if kind.isDiscrete {
+                guard let tokens, latent == nil, previous == nil else {
+                    throw DenoiseError.invalid("this model is \(kind.rawValue): give --tokens IN.npy (--latent and --previous are for continuous models)")
+                }
+                let (shape, values) = try Npy.read(path: tokens)
+                let (ids, batch) = try denoiser.tokenBatch(shape: shape, values: values, file: tokens)
+                BLAS.setThreads(denoiser.inferenceThreads)
+                let logits = denoiser.predictLogits(tokens: ids, batch: batch, timestep: timestep)
+                try Npy.write(path: out, shape: shape + [denoiser.config.vocabSize], values: logits)
+                return
+            }
+            guard let latent, tokens == nil else {
+                throw DenoiseError.invalid("this model is continuous: give --latent IN.npy (--tokens is for masked and uniform models)")
             }
             let (shape, values) = try Npy.read(path: latent)
             let batch = try denoiser.latentBatch(shape: shape, file: latent)

@@ -38,3 +38,45 @@ extension Denoiser {
         return Array(UnsafeBufferPointer(start: ws.output.pointer, count: count))
     }
 }
+
+extension Denoiser {
+    /// Checks token ids read from a file (whole numbers in 0..<V, shape [L] or [B, L]) and
+    /// returns them with the batch size.
+    public func tokenBatch(shape: [Int], values: [Float], file: String) throws -> (ids: [Int32], batch: Int) {
+        let c = config, expected = "[\(c.sequenceLength)] or [B, \(c.sequenceLength)]"
+        guard (shape.count == 1 || shape.count == 2), shape.last == c.sequenceLength else {
+            throw DenoiseError.corrupt(file: file, "token shape \(shape) does not fit this model (accepted: \(expected))")
+        }
+        let batch = shape.count == 2 ? shape[0] : 1
+        guard batch >= 1 && batch <= 4096 else { throw DenoiseError.corrupt(file: file, "batch \(batch) must be in 1...4096") }
+        var ids = [Int32]()
+        ids.reserveCapacity(values.count)
+        for v in values {
+            guard v.isFinite, v == v.rounded(), v >= 0, v < Float(c.vocabSize) else {
+                throw DenoiseError.corrupt(file: file, "token \(v) is not a word id (accepted: whole numbers 0...\(c.vocabSize - 1))")
+            }
+            ids.append(Int32(v))
+        }
+        return (ids, batch)
+    }
+
+    /// A discrete model's one call: the tied head's logits [B, L, V] for tokens [B, L] at time
+    /// index `timestep` (MASK's own logit included as computed; sampling never picks it).
+    public func predictLogits(tokens: [Int32], batch: Int, timestep: Int) -> [Float] {
+        let c = config, n = batch * c.sequenceLength, d = c.embeddingDim, v = c.vocabSize
+        precondition(tokens.count == n, "expected \(n) tokens, got \(tokens.count)")
+        let ws = Workspace(config: c, batch: batch)
+        let x = FloatBuffer(count: n * d)
+        let w = UnsafePointer(params.values.pointer)
+        tokens.withUnsafeBufferPointer { Embedding.forward(out: x.pointer, table: w + embeddingOffset, ids: $0.baseAddress!, count: n, width: d) }
+        let timesteps = [Int32](repeating: Int32(timestep), count: batch)
+        timesteps.withUnsafeBufferPointer { forward(weights: w, x: x.pointer, timesteps: $0.baseAddress!, batch: batch, workspace: ws) }
+        var logits = [Float](repeating: 0, count: n * v)
+        logits.withUnsafeMutableBufferPointer { lg in
+            for r in 0..<n { (lg.baseAddress! + r * v).update(from: w + headBiasOffset, count: v) }
+            BLAS.gemm(transB: true, m: n, n: v, k: d, a: ws.output.pointer, lda: d, b: w + embeddingOffset, ldb: d, beta: 1,
+                      c: lg.baseAddress!, ldc: v)
+        }
+        return logits
+    }
+}
