@@ -2,10 +2,10 @@ import ArgumentParser
 import DenoiseCore
 
 /// The architecture of a new model, shared by `train` and `init`. Width 160 (FFN 640) is the
-/// widest that keeps the playground's step and chain under their budgets, and at the same
-/// 60-minute training budget it reached a trigram share of 0.838 where width 128 stopped near
-/// 0.80 (docs/TRAINING.md, "Time to a fluent model"). Self-conditioning took the 30-minute
-/// trigram share from 0.81 to 0.89 at some cost in variety (same section).
+/// widest that keeps the playground's step and chain under their budgets, and in the same
+/// training time it writes more fluent text than width 128, which levels off early
+/// (docs/DECISIONS.md, "Width 160"). Self-conditioning makes a model of the same training time
+/// much more fluent at some cost in variety (docs/DECISIONS.md, "Self-conditioning: on by default").
 struct ArchitectureOptions: ParsableArguments {
     @Option(help: "Sequence length L (training drops sentences longer than L-2 tokens).") var length = 48
     @Option(help: "Embedding dimension d.") var embeddingDim = 16
