@@ -8,7 +8,7 @@ MODEL      ?= Models/e2e
 # (`-target-cpu native`) on x86-64 machines with AVX2 and FMA: Swift's default x86-64 target is
 # SSE2 only, which keeps the elementwise kernels 4 wide with no FMA, and `native` rather than
 # `haswell` also gives them AVX-512's 32 registers where the CPU has them (measurements in
-# docs/PERFORMANCE-NOTES.md). The binary is built where it runs; tests use the portable debug build.
+# docs/PERFORMANCE.md). The binary is built where it runs; tests use the portable debug build.
 CPU_FLAGS  := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc native")
 RELEASE    := $(SWIFT) build -c release $(CPU_FLAGS)
 BIN        := .build/release/denoise

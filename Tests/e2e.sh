@@ -305,6 +305,29 @@ EOF2
 }
 if out=$(check_eval_json 2>&1); then ok "eval --format json: the asked-for parts with their figures"
 else not_ok "eval --format json: the asked-for parts with their figures" "$out$(cat "$TMP/err")"; fi
+
+# The bundled corpus: without --data, eval reads Data/e2e (devset.csv and testset_w_refs.csv,
+# 4,672 + 4,693 sentences), found beside the binary as Models/e2e is (here from /, through the
+# link on PATH). A binary with no Data/e2e beside it says so in one line naming --data.
+check_default_data() {
+  (cd / && PATH="$TMP/path-bin:$PATH" denoise eval --model "$M" --parts unguided --count 1 --steps 2 --format json) \
+    > "$TMP/eval-default.json" 2>"$TMP/err" || return 1
+  python3 - "$TMP/eval-default.json" <<'EOF2'
+import json, sys
+h = json.load(open(sys.argv[1]))["header"]
+assert h["trainingSentences"] + h["heldOutSentences"] == 4672 + 4693, h
+EOF2
+}
+if out=$(check_default_data 2>&1); then ok "eval without --data reads Data/e2e beside the binary"
+else not_ok "eval without --data reads Data/e2e beside the binary" "$out$(cat "$TMP/err")"; fi
+mkdir -p "$TMP/lonely" && { ln "$BIN" "$TMP/lonely/denoise" 2>/dev/null || cp "$BIN" "$TMP/lonely/denoise"; }
+cp -r "$M" "$TMP/lonely-model"
+bad "eval without --data and no Data/e2e: one line naming the file and --data" "Data/e2e/devset.csv is missing" -- \
+  "$TMP/lonely/denoise" eval --model "$M" --parts unguided --count 1 --steps 2
+bad "train without --data and no Data/e2e: one line naming --data" "give --data FILE" -- \
+  "$TMP/lonely/denoise" train --out "$TMP/out6" --iterations 1
+bad "train-classifier without --data and no Data/e2e: one line naming the cleaned file" "Data/e2e/devel-fixed.no-ol.csv" -- \
+  "$TMP/lonely/denoise" train-classifier --model "$TMP/lonely-model" --iterations 1
 # ---------------------------------------------------------------------------------------------
 # BLAS kernels: `info` names the kernel set and how it was chosen. A machine whose OpenBLAS
 # reports a generic core is imitated by starting under OPENBLAS_CORETYPE=Prescott with the

@@ -8,8 +8,8 @@
 # next line). Each runs against the bundled model, Models/e2e, with two changes that keep the whole
 # lesson to seconds on a debug build: --count and --per-target are capped at 1, and --steps is 2.
 # `denoise play` needs a terminal, so a play command must be refused for the missing terminal (and
-# for nothing else) and its chain options must work in `denoise sample`. `$E2E` is the folder of
-# the E2E corpus: when it is not set, a small stand-in corpus with the same file names is used.
+# for nothing else) and its chain options must work in `denoise sample`. Commands without --data
+# or --labels read the corpus the repository ships, Data/e2e, found beside the binary.
 #
 # The one skip rule: a command that uses `denoise forward`, `sample --from-text` or
 # `play --forward` is skipped while the binary's own help does not list that subcommand or flag.
@@ -42,20 +42,6 @@ not_ok() {
   failed=$((failed + 1))
 }
 
-if [ -z "${E2E:-}" ] || [ ! -f "$E2E/devset.csv" ]; then
-  E2E=$TMP/e2e
-  mkdir -p "$E2E"
-  {
-    echo 'mr,ref'
-    for i in $(seq 1 24); do
-      echo "\"name[The Eagle], food[Italian], area[riverside]\",\"The Eagle is an Italian restaurant near the river . $i\""
-      echo "\"name[The Mill], food[French], area[city centre]\",\"The Mill serves French food in the city centre . $i\""
-    done
-  } > "$E2E/devset.csv"
-  for f in testset_w_refs.csv devel-fixed.no-ol.csv test-fixed.csv; do cp "$E2E/devset.csv" "$E2E/$f"; done
-fi
-export E2E
-
 # Which of the features that the lesson names ahead of their arrival this binary has.
 has_forward=0 has_from_text=0 has_play_forward=0
 # (Help texts are read whole first: with pipefail, `grep -q` quitting at its first match can end
@@ -81,7 +67,7 @@ plays=$(printf '%s\n' "$commands" | grep -c '^denoise play' || true)
 if [ "$count" -ge 15 ] && [ "$plays" -ge 3 ]; then ok "the lesson has $count commands, $plays of them play"
 else not_ok "the lesson has at least 15 commands and 3 play commands (found $count and $plays)"; fi
 
-# Sets `args` to a command's words after the shell's quoting and $E2E expansion. The lesson's
+# Sets `args` to a command's words after the shell's quoting. The lesson's
 # commands are plain: no pipes, redirections, substitutions or command separators.
 split_command() {
   case $1 in

@@ -1,9 +1,12 @@
 import ArgumentParser
 import DenoiseCore
 
-/// The architecture of a new model, shared by `train` and `init`. The reasons behind the
-/// defaults (width 160, self-conditioning for continuous models, a wider embedding for the
-/// discrete kinds) are in docs/DECISIONS.md.
+/// The architecture of a new model, shared by `train` and `init`. Width 160 (FFN 640) is the
+/// widest that keeps the playground's step and chain under their budgets, and in the same
+/// training time it writes more fluent text than width 128, which levels off early
+/// (docs/DECISIONS.md, "Width 160"). Self-conditioning makes a model of the same training time
+/// much more fluent at some cost in variety (docs/DECISIONS.md, "Self-conditioning: on by default").
+/// Masked and uniform models default to a wider embedding (docs/DECISIONS.md, "Discrete kinds").
 struct ArchitectureOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Model kind: continuous (Gaussian noise on embeddings), masked (tokens become MASK) or uniform (tokens become random words).",
                                valueName: "continuous|masked|uniform"))

@@ -59,3 +59,29 @@ func repositoryFolder(_ relative: String, containing marker: String? = nil) -> S
 
 /// The default model: `Models/e2e` of this repository.
 func defaultModelPath() -> String { repositoryFolder("Models/e2e", containing: "config.json") ?? "Models/e2e" }
+
+/// The bundled corpus, `Data/e2e` of this repository (its README names the source and the
+/// licence): the data `train`, `train-classifier` and `eval` read when no `--data` or `--labels`
+/// is given. It is found as the default model is, so the defaults work from any folder.
+enum DefaultData {
+    static let folder = "Data/e2e"
+    /// The sentences the bundled model was trained on.
+    static let training = ["devset.csv", "testset_w_refs.csv"]
+    /// The cleaned files, whose `mr` labels agree with their sentences.
+    static let labels = ["devel-fixed.no-ol.csv", "test-fixed.csv"]
+    /// The held-out sentences of `eval`'s forward and edit parts.
+    static let heldOut = "testset_w_refs.csv"
+
+    /// The path of the bundled file `name`, or one clear error naming the option that replaces it.
+    static func path(_ name: String, replacedBy option: String) throws -> String {
+        guard let dir = repositoryFolder(folder, containing: name) else {
+            throw DenoiseError.invalid("no \(option) given and the default corpus file \(folder)/\(name) is missing "
+                + "(looked in the working directory and beside the binary): give \(option) FILE...")
+        }
+        return (dir as NSString).appendingPathComponent(name)
+    }
+
+    static func paths(_ names: [String], replacedBy option: String) throws -> [String] {
+        try names.map { try path($0, replacedBy: option) }
+    }
+}

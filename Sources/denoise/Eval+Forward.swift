@@ -23,7 +23,7 @@ extension Eval {
     /// skipped. A file the model trained on contributes its held-out part only.
     func heldOutSources(model m: DiffusionModel, trainingFiles: [String]) throws
         -> (sources: [(source: SourceSentence, meaning: MeaningRepresentation?)], skipped: Int, file: String) {
-        let file = heldOutData ?? sharedData("testset_w_refs.csv")
+        let file = try heldOutData ?? DefaultData.path(DefaultData.heldOut, replacedBy: "--held-out-data")
         let trainedOn = trainingFiles.contains { ($0 as NSString).lastPathComponent == (file as NSString).lastPathComponent }
         let percent = m.config.training?.heldOutPercent ?? 5
         var seen = Set<String>(), sources = [(source: SourceSentence, meaning: MeaningRepresentation?)](), skipped = 0

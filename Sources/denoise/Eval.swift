@@ -11,10 +11,10 @@ struct Eval: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Reverse steps per chain.") var steps = 200
     @Option(name: .customLong("data"), parsing: .upToNextOption,
-            help: "The model's training corpus (for trigrams and copies); default: the files named in its config, from ../shared/data/e2e.")
+            help: "The model's training corpus (for trigrams and copies); default: the files named in its config, from Data/e2e.")
     var data: [String] = []
     @Option(name: .customLong("labels"), parsing: .upToNextOption,
-            help: "Labelled E2E CSVs that count each field/value pair's training examples for --min-examples; default: the cleaned E2E files.")
+            help: "Labelled E2E CSVs that count each field/value pair's training examples for --min-examples; default: the cleaned E2E files in Data/e2e.")
     var labels: [String] = []
     @Option(help: "Samples per control target, per length and per infill template.") var perTarget = 20
     @Option(help: "Which parts to run: all, unguided, control, pairs, triples, length, infill, forward, edit, loss (comma-separated).") var parts = PartList.all
@@ -24,7 +24,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Held-out sentences for the forward and edit parts (the edit's contradicting-control sets use up to half as many each).")
     var sentences = 100
     @Option(help: "Strengths of the edit part (comma-separated, each in (0, 1]).") var strengths = "0.2,0.4,0.6,0.8"
-    @Option(help: "CSV or text file of the sentences for the forward and edit parts (its held-out part when the model trained on it); default: testset_w_refs.csv of the E2E data.")
+    @Option(help: "CSV or text file of the sentences for the forward and edit parts (its held-out part when the model trained on it); default: Data/e2e/testset_w_refs.csv.")
     var heldOutData: String?
     @Option(help: "Only these fields for the control, pairs and triples parts (comma-separated), default all.") var fields: String?
     @Option(name: .customLong("target"), help: "Only this FIELD=VALUE in the control, pairs and triples parts (repeatable).") var targets: [String] = []
@@ -68,8 +68,9 @@ struct Eval: ParsableCommand {
     func settings() throws -> EvaluationSettings {
         let m = try model.load()
         try KindCheck.refuse(continuousOnly: guidance.continuousOnlyGiven, discreteOnly: discrete.given, for: m.config.modelKind)
-        let trainingFiles = !data.isEmpty ? data : (m.config.training?.data ?? ["devset.csv", "testset_w_refs.csv"]).map(sharedData)
-        let labelFiles = !labels.isEmpty ? labels : ["devel-fixed.no-ol.csv", "test-fixed.csv"].map(sharedData)
+        let trainingFiles = !data.isEmpty ? data : try DefaultData.paths(m.config.training?.data ?? DefaultData.training, replacedBy: "--data")
+        // The labels are read only to count examples for --min-examples.
+        let labelFiles = !labels.isEmpty || minExamples == 0 ? labels : try DefaultData.paths(DefaultData.labels, replacedBy: "--labels")
         var s = EvaluationSettings(model: m, modelPath: model.path, chain: ChainSettings(seed: seed, steps: steps, guidance: guidance.settings(),
                                                                                                    temperature: temperatureOption.temperature),
                                    trainingFiles: trainingFiles, labelFiles: labelFiles)
@@ -82,10 +83,6 @@ struct Eval: ParsableCommand {
         s.fields = fields.map { Set($0.split(separator: ",").map { MeaningRepresentation.canonicalField(String($0)) ?? String($0) }) }
         s.targets = try targets.map(ChainOptions.parseControl)
         return s
-    }
-
-    func sharedData(_ name: String) -> String {
-        (repositoryFolder("../shared/data/e2e") ?? "../shared/data/e2e") + "/" + name
     }
 }
 

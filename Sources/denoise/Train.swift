@@ -8,14 +8,14 @@ struct Train: ParsableCommand {
         abstract: "Train a denoiser and its embedding on E2E CSV files or plain text (one sentence per line).",
         discussion: """
             Never replaces a model by accident: without --out the model goes to a new folder named after \
-            the first data file (--data my.txt writes Models/my), and a folder that already holds a model \
+            the first data file (--data my.txt writes Models/my; the default data, Models/devset), and a folder that already holds a model \
             is refused unless --resume (continue the run saved there) or --force (replace it) is given. \
             On a terminal the run is shown on a live screen (progress, loss plots, speed, sentences sampled \
             from the current weights at the start and at every checkpoint); in a pipe, or with --plain, it \
             prints log lines.
             """)
 
-    @Option(name: .customLong("data"), parsing: .upToNextOption, help: "Corpus files (.csv with a ref column, or plain text).")
+    @Option(name: .customLong("data"), parsing: .upToNextOption, help: "Corpus files (.csv with a ref column, or plain text); default: Data/e2e/devset.csv and testset_w_refs.csv.")
     var data: [String] = []
     @Option(help: "Output model folder (default: Models/<first data file's name>); must not hold a model unless --resume or --force.")
     var out: String?
@@ -42,7 +42,6 @@ struct Train: ParsableCommand {
     @Flag(help: "Print log lines even on a terminal instead of the live training screen.") var plain = false
 
     func validate() throws {
-        if data.isEmpty { throw ValidationError("--data needs at least one corpus file") }
         if minutes != nil && iterations != nil { throw ValidationError("give --minutes or --iterations, not both") }
         if let m = minutes, !(m > 0) { throw ValidationError("--minutes must be positive (got \(m))") }
         if let n = iterations, n <= 0 { throw ValidationError("--iterations must be positive (got \(n))") }
@@ -60,10 +59,12 @@ struct Train: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            var command = self
+            if command.data.isEmpty { command.data = try DefaultData.paths(DefaultData.training, replacedBy: "--data") }
             if !plain && isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1 {
-                try runOnScreen()
+                try command.runOnScreen()
             } else {
-                try runWithLog()
+                try command.runWithLog()
             }
         }
     }

@@ -8,9 +8,10 @@ struct TrainClassifier: ParsableCommand {
         abstract: "Train the attribute classifier of a model on labelled E2E CSVs (mr column), in its frozen embedding space.")
 
     @OptionGroup var model: ModelOption
-    @Option(name: .customLong("data"), parsing: .upToNextOption, help: "E2E CSV files with mr and ref columns.") var data: [String] = []
+    @Option(name: .customLong("data"), parsing: .upToNextOption, help: "E2E CSV files with mr and ref columns; default: Data/e2e/devel-fixed.no-ol.csv and test-fixed.csv.") var data: [String] = []
     // 12,000 rather than fewer: on the bundled denoiser 3,000 and 6,000 read noisy latents and
-    // swapped names worse and steered worse (Models/e2e/README.md, "Classifier"; docs/DECISIONS.md).
+    // swapped names worse and steer worse (docs/DECISIONS.md, "The classifier trains for 12,000
+    // iterations").
     @Option(help: "Training iterations (3,000 take 88 s on 2 cores at the bundled model's size).") var iterations = 12000
     @Option(help: "Sequences per batch.") var batchSize = 64
     @Option var hidden = 64
@@ -30,7 +31,6 @@ struct TrainClassifier: ParsableCommand {
     var tagWeight: Float = ClassifierTrainer.defaultTagWeight
 
     func validate() throws {
-        if data.isEmpty { throw ValidationError("--data needs at least one labelled E2E CSV file") }
         if iterations < 1 { throw ValidationError("--iterations must be positive") }
         if hidden % heads != 0 { throw ValidationError("--heads must divide --hidden") }
         if !(0...1).contains(brokenShare) { throw ValidationError("--broken-share must be in 0...1 (got \(brokenShare))") }
@@ -43,7 +43,8 @@ struct TrainClassifier: ParsableCommand {
             BLAS.setThreads(ProcessInfo.processInfo.activeProcessorCount)
             let folder = ModelFolder(path: model.path)
             let (denoiser, vocab) = try folder.loadDenoiser()
-            let examples = try data.flatMap { try CorpusReader.read(path: $0) }
+            let files = data.isEmpty ? try DefaultData.paths(DefaultData.labels, replacedBy: "--data") : data
+            let examples = try files.flatMap { try CorpusReader.read(path: $0) }
             let cdata = try ClassifierData(examples: examples, vocabulary: vocab, length: denoiser.config.sequenceLength, heldOutPercent: 5)
             let start = Date()
             let trainer = train(denoiser: denoiser, data: cdata, start: start)

@@ -1,8 +1,8 @@
 /// Plug-and-play guidance knobs (docs/DESIGN.md, "The method"). The steps on x_{t-1} follow the reference
 /// code; the steps on the prediction and saturation are this project's additions, whose
-/// defaults are the settings that scored best on the bundled model (its card, Models/e2e/README.md,
-/// has the comparison): 0 prediction steps, saturation off, the sign rule and 10 unguided final
-/// steps give the reference method alone.
+/// defaults are the settings that steered best on the bundled model (docs/DECISIONS.md, "Guidance
+/// beyond the reference method"): 0 prediction steps, saturation off, the sign rule and 10
+/// unguided final steps give the reference method alone.
 public struct GuidanceSettings: Sendable, Equatable, Codable {
     /// Gradient steps on the latent after each reverse step.
     public var iterations: Int = 3
@@ -11,9 +11,9 @@ public struct GuidanceSettings: Sendable, Equatable, Codable {
     /// Weight of the fluency term lambda * |mu - x|^2 / sigma.
     public var lambda: Float = 0.01
     /// The last steps left unguided, of 200, scaled to K steps. The reference leaves 10; here
-    /// 0, because in those steps the denoiser took back one-word names it had been steered to
-    /// (name=Cotto 0.40 with 10, 1.00 with 0), and saturation already stops guidance once the
-    /// words say every control (Models/e2e/README.md, "Control").
+    /// 0, because in those steps the denoiser takes back one-word names it has been steered to,
+    /// and saturation already stops guidance once the words say every control
+    /// (docs/DECISIONS.md, "The update rule, and no unguided tail").
     public var unguidedFinalSteps: Int = 0
     /// How many final steps of a K-step chain are left unguided: `unguidedFinalSteps` scaled from
     /// 200 to K (schedule indices below this are not guided).
@@ -22,17 +22,16 @@ public struct GuidanceSettings: Sendable, Equatable, Codable {
     }
     /// `.normalized`: with the sign rule, every coordinate of every position moves by the full
     /// step even where the gradient is close to 0, which rewrites words that have nothing to do
-    /// with the control (fluency 0.725 against 0.769 normalized, success 0.986 against 0.979;
-    /// model card).
+    /// with the control and costs fluency for no more control (docs/DECISIONS.md, "The update
+    /// rule, and no unguided tail").
     public var update: GuidanceUpdate = .normalized
     /// Multiplies the classifier term (the CLI's --guidance-weight).
     public var weight: Float = 1
     /// Gradient steps on the denoiser's prediction x0-hat (scored as clean text) before it is
     /// rounded, on top of the steps on x_{t-1}. 0 turns this stage off, which leaves values
     /// without words of their own (familyFriendly, "cheap", "high") under 0.5. Three rather than
-    /// five: the same mean over the 71 values (0.979 / 0.970 against 0.981 / 0.970), fluency
-    /// 0.778 against 0.755, and five broke "5 out of 5" into "5 5 though out of 5" (0.73 → 0.95
-    /// over 60 samples; Models/e2e/README.md, "Control").
+    /// five: five steer no better on average, cost fluency and break four-word values apart
+    /// ("5 5 though out of 5"; docs/DECISIONS.md, "Guidance beyond the reference method").
     public var predictionIterations: Int = 3
     /// Step size of those steps (same update rule).
     public var predictionStepSize: Float = 0.2
@@ -44,8 +43,8 @@ public struct GuidanceSettings: Sendable, Equatable, Codable {
     public var combination: ControlCombination? = nil
     public var combinationKind: ControlCombination { combination ?? .sum }
     /// How a value the classifier tags is scored; nil (also settings saved before the tagger)
-    /// reads as `.both`, which met 0.933 of 72 values against 0.882 for the span alone (with the
-    /// sign rule and 10 unguided final steps; Models/e2e/README.md).
+    /// reads as `.both`: the span alone loses one-word names, which the sentence head reads well
+    /// (docs/DECISIONS.md, "Span scoring for values with words of their own").
     public var tagScore: TagScore? = nil
     public var tagScoreKind: TagScore { tagScore ?? .both }
 

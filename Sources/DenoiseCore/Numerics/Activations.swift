@@ -4,9 +4,9 @@ import Foundation
 // and SiLU.
 // Backward passes accumulate into dinp.
 //
-// tanh goes through one expf: tanh(u) = 2 sigmoid(2u) - 1. libm's tanhf (via expm1f) was the
-// single largest cost of a training iteration when profiled; expf is several times cheaper and
-// its error (a few ulp near 0) is far below what training notices.
+// tanh goes through one expf: tanh(u) = 2 sigmoid(2u) - 1. libm's tanhf (via expm1f) is the
+// single largest cost of a training iteration in a profile (docs/PERFORMANCE.md); expf is
+// several times cheaper and its error (a few ulp near 0) is far below what training notices.
 
 /// tanh(u) = 1 - 2 / (exp(2u) + 1), saturating cleanly for large |u| (same exp as the SIMD path).
 @inline(__always)
@@ -98,7 +98,8 @@ public enum SiLU {
 
 /// The exact GELU of BERT, x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), for the reference
 /// architecture (inference only). erf uses Abramowitz & Stegun 7.1.26 (absolute error below
-/// 1.5e-7) on the vector exponential: libm's erff per element was a tenth of a BERT-base step.
+/// 1.5e-7) on the vector exponential: libm's erff per element is a large share of a BERT-base
+/// step (docs/PERFORMANCE.md).
 public enum ExactGELU {
     static let p: Float = 0.3275911
     static let a1: Float = 0.254829592, a2: Float = -0.284496736, a3: Float = 1.421413741

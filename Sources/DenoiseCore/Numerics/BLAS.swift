@@ -40,10 +40,10 @@ public enum BLAS {
     /// M*N*K up to 100^3 through a direct kernel that reads A and B in place; bigger ones first
     /// copy both into packed panels. At batch 1 the rows are few (L = 48) and the weights are
     /// the big operand, so packing them is pure overhead: splitting B into column blocks under
-    /// that size keeps every block on the direct path, about a fifth faster for the model's
+    /// that size keeps every block on the direct path, which is faster for the model's
     /// products. The Haswell kernels have no such path and the split only slows them, so it
     /// is used only where the library reports one of those targets (figures in
-    /// docs/PERFORMANCE-NOTES.md).
+    /// docs/PERFORMANCE.md, "What each technique measured").
     static let directKernelLimit = 1_000_000
     /// Decided from the kernel set actually loaded (after any re-execution with
     /// `OPENBLAS_CORETYPE`), not from the CPU: a SkylakeX-capable CPU on Prescott kernels has no

@@ -44,9 +44,9 @@ public struct CPUDescription: Sendable, Equatable {
 /// Which OpenBLAS kernel set to force, from the core the library reports and the CPU's features.
 ///
 /// OpenBLAS picks its kernels by CPU model number. A model newer than the library (Emerald
-/// Rapids under 0.3.21) falls back to a generic core such as Prescott (SSE3), 3-6x slower at
-/// this program's products than the kernels the CPU can run. Deciding by features fixes that for
-/// every CPU the library does not know yet.
+/// Rapids under 0.3.21) falls back to a generic core such as Prescott (SSE3), several times
+/// slower at this program's products than the kernels the CPU can run (docs/PERFORMANCE.md,
+/// "BLAS kernel sets"). Deciding by features fixes that for every CPU the library does not know yet.
 public enum BLASKernelChoice {
     /// Cores OpenBLAS 0.3.21 reports that use no AVX2: the x86 kernel sets from before AVX2 and
     /// "Unknown". On a CPU with AVX2 and FMA enabled they mean the library's detection missed it.
@@ -75,8 +75,8 @@ public enum BLASKernelChoice {
     public static func bestSet(for cpu: CPUDescription) -> String? { kernelSet(reportedCore: "unknown", cpu: cpu) }
 
     /// A one-line hint when the user's `OPENBLAS_CORETYPE` forces an AVX2 set on a CPU with
-    /// AVX-512: the user still wins, but should know what it costs (on a 2-core AMD EPYC with
-    /// AVX-512 BF16 a training iteration took 110 ms with Haswell kernels, 69 with Cooperlake).
+    /// AVX-512: the user still wins, but should know what it costs (the 1.6x of the message is
+    /// measured in docs/PERFORMANCE.md, "BLAS kernel sets").
     public static func userChoiceHint(userCore: String, cpu: CPUDescription) -> String? {
         guard cpu.features.isSuperset(of: .avx512), let best = bestSet(for: cpu),
               ["haswell", "zen", "sandybridge"].contains(userCore.lowercased()) || genericCores.contains(userCore.lowercased())

@@ -45,7 +45,7 @@ func exp1(_ x: Float) -> Float { exp8(F8(repeating: x))[0] }
 @inline(__always) func sum8(_ v: F8) -> Float { v.sum() }
 
 /// Lane-wise maximum, and the largest lane: written per lane like `clamp8`, because the
-/// stdlib's `pointwiseMax` and `max()` stayed out-of-line generic calls (3% of a reverse step).
+/// stdlib's `pointwiseMax` and `max()` stay out-of-line generic calls (docs/PERFORMANCE.md).
 @inline(__always)
 func max8(_ a: F8, _ b: F8) -> F8 {
     var r = a

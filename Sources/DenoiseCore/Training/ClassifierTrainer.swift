@@ -25,9 +25,9 @@ public struct ClassifierData: Sendable {
     public static let substitutableFields: Set<String> = ["name", "near", "food", "area", "eatType", "priceRange", "customer rating"]
     static let phraseOnlyFields: Set<String> = ["priceRange", "customer rating"]
     /// Share of swappable mentions of two or more words that are instead broken (see
-    /// `breakMention`) and labelled "none". 0.5 rather than 0.3: the classifier still took
-    /// "Bibimbap Rest Beefeater" for Travellers Rest Beefeater, which stopped guidance early;
-    /// with 0.5 control success rose from 0.814 to 0.834 on the 68 targets (model card).
+    /// `breakMention`) and labelled "none". 0.5 rather than 0.3: at 0.3 the classifier takes
+    /// "Bibimbap Rest Beefeater" for Travellers Rest Beefeater, which stops guidance early, and
+    /// control success is lower (docs/DECISIONS.md, "Constants in the code").
     public static let brokenMentionShare: Float = 0.5
 
     /// Field values are those seen in the training part, most frequent first.
@@ -149,9 +149,9 @@ extension ClassifierData {
     /// Breaks the mention words[at..<at+count] of field f so that it no longer says any value of
     /// f: a word dropped, two neighbours exchanged, or a word replaced by a word of another value
     /// of the same field ("Taste of Cambridge" -> "Browns of Cambridge", "Clare Hall" ->
-    /// "Palace Hall"). These are the near misses guidance produces; the last kind raised control
-    /// success on weak targets (0.60 -> 0.70). Keeping only a part of the value ("Rest" for
-    /// Travellers Rest Beefeater) as a fourth kind was tried and measured no better.
+    /// "Palace Hall"). These are the near misses guidance produces; the last kind raises control
+    /// success on weak targets. Keeping only a part of the value ("Rest" for Travellers Rest
+    /// Beefeater) as a fourth kind measures no better (docs/DECISIONS.md, "Constants in the code").
     func breakMention(at: Int, count: Int, field f: Int, in words: inout [Int32], rng: inout RandomSource) {
         let i = rng.int(below: count)
         switch rng.int(below: 3) {
@@ -214,10 +214,10 @@ public final class ClassifierTrainer {
     /// Weight of the tagger's cross-entropy (summed over positions) against the sentence heads'.
     /// The default the CLI passes is `defaultTagWeight`.
     public var tagWeight: Float = ClassifierTrainer.defaultTagWeight
-    /// 0.25 rather than 1: summed over 48 positions the tagger's loss outweighed the sentence
-    /// heads, which judge the values without words of their own. On the bundled model the heads'
-    /// clean held-out accuracy rose (priceRange 0.709 → 0.783, customer rating 0.814 → 0.867,
-    /// familyFriendly 0.768 → 0.919) and so did control on those values (Models/e2e/README.md).
+    /// 0.25 rather than 1: summed over 48 positions the tagger's loss at weight 1 outweighs the
+    /// sentence heads, which judge the values without words of their own; at 0.25 the heads read
+    /// those values better and steer them better (docs/DECISIONS.md, "Span scoring for values
+    /// with words of their own").
     public static let defaultTagWeight: Float = 0.25
 
     public init(classifier: Classifier, denoiser: Denoiser, data: ClassifierData, batch: Int = 64, seed: UInt64 = 1) {
