@@ -239,6 +239,10 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
             if settings.steps != parent.settings.steps {
                 k = 0
                 note = "steps changed: the new branch starts from step 0"
+            } else if settings.samplerDescription != parent.settings.samplerDescription {
+                // A sampler is compared from the same x_T, not grafted onto another's x_t.
+                k = 0
+                note = "sampler changed: the new branch starts from step 0 (the same x_T)"
             }
             var history = [StepSnapshot](), states = [ReverseChain.State]()
             let fresh = k == 0 && parent.firstStep == 0
