@@ -24,6 +24,7 @@ struct ChainOptions: ParsableArguments {
     @Flag(name: .customLong("no-clamp"), help: "Turn off the clamping trick.") var noClamp = false
     @Flag(help: "Let the model alone decide where each sentence ends (no length prior).") var freeLength = false
     @OptionGroup var temperatureOption: TemperatureOption
+    @OptionGroup var samplerOption: SamplerOption
 
     var modelPath: String { modelOption.path }
 
@@ -52,6 +53,7 @@ struct ChainOptions: ParsableArguments {
                                      length: length, infill: infill, guidance: guidance.settings(),
                                      temperature: temperatureOption.temperature)
         settings.freeLength = freeLength
+        samplerOption.apply(to: &settings)
         return settings
     }
 
@@ -73,6 +75,23 @@ struct TemperatureOption: ParsableArguments {
         }
     }
 }
+
+/// `--sampler` and `--eta`, shared by `sample`, `play` and `eval`. The chain checks eta
+/// (`ChainSettings.validateSampler`), so a bad one is a one-line error with exit status 1.
+struct SamplerOption: ParsableArguments {
+    @Option(help: "Reverse sampler of a continuous model: ddpm (ancestral, the model's own reverse process) or ddim (Song et al. 2021; deterministic at --eta 0).")
+    var sampler: ReverseSampler = .ddpm
+    @Option(help: "DDIM's eta in 0...1: 0 adds no noise after the start, 1 adds DDPM's posterior noise (default 0; DDIM only).")
+    var eta: Float?
+
+    /// Records the sampler in the settings (and so in trace headers), DDIM's eta with it.
+    func apply(to settings: inout ChainSettings) {
+        settings.sampler = sampler
+        settings.eta = eta ?? (sampler == .ddim ? 0 : nil)
+    }
+}
+
+extension ReverseSampler: ExpressibleByArgument {}
 
 /// The guidance knobs of docs/DESIGN.md ("The method"), shared by `sample`, `play` and `eval`. Defaults are
 /// `GuidanceSettings()`; every value is checked here so a bad one is a one-line error.
