@@ -221,3 +221,64 @@ import Testing
         #expect(s.pin(at: 2, step: 4) == nil && s.pin(at: 2, step: 5)?.word == "Eagle")
     }
 }
+
+/// Pins and samplers through the playground engine: branches, stepping back, replay.
+@Suite struct PinEngineTests {
+    let model = TinyModel.make()
+
+    func settle(_ e: PlaygroundEngine, _ requests: EngineRequest...) throws -> EngineState {
+        for r in requests { e.send(r) }
+        e.waitUntilIdle()
+        return try #require(e.poll())
+    }
+
+    @Test func pinsSurviveBranchBackAndReplay() throws {
+        let e = try PlaygroundEngine(model: model, settings: ChainSettings(seed: 2, steps: 12))
+        let parent = try settle(e, .jump(to: 4))
+        let pin = WordPin(step: 4, position: 3, word: "Italian")
+        var s = try settle(e, .branch(parent.settings.pinning(pin)), .toEnd)
+        #expect(s.branches.count == 2 && s.settings.pins == [pin] && s.history.count == 13)
+        for k in 0...4 { #expect(s.history[k].xt == parent.history[k].xt, "step \(k) is the parent's") }
+        for k in 5...12 { #expect(s.history[k].xt[3].text == "Italian", "step \(k)") }
+        let pinnedText = s.snapshot.sentenceText
+        // Back and forward again: the same pinned history.
+        s = try settle(e, .jump(to: 6))
+        #expect(s.snapshot.xt[3].text == "Italian" && s.settings.pins == [pin])
+        s = try settle(e, .toEnd)
+        #expect(s.snapshot.sentenceText == pinnedText)
+        // The parent is still there without the pin (what B compares with).
+        s = try settle(e, .selectBranch(0))
+        #expect(s.settings.pins.isEmpty)
+        // A branch of the pinned branch keeps its pin.
+        _ = try settle(e, .selectBranch(1), .jump(to: 8))
+        var unclamped = s.branches[1].settings
+        unclamped.clamp = false
+        s = try settle(e, .branch(unclamped), .toEnd)
+        #expect(s.settings.pins == [pin] && s.snapshot.xt[3].text == "Italian")
+        // A trace of the pinned branch replays with its pin in the settings.
+        _ = try settle(e, .selectBranch(1), .toEnd)
+        let pinned = try settle(e, .toEnd)
+        let path = try TinyModel.temporaryDirectory() + "/pinned.jsonl"
+        try Trace.write(header: TraceHeader(model: model.summary, settings: pinned.settings), snapshots: pinned.history,
+                        text: pinned.snapshot.sentenceText, to: path)
+        let replay = try ReplayEngine(tracePath: path)
+        replay.send(.toEnd)
+        var replayed: EngineState?
+        for _ in 0..<200 where replayed?.current != 12 { usleep(2000); replayed = replay.poll() ?? replayed }
+        #expect(replayed?.settings.pins == [pin] && replayed?.snapshot.xt[3].text == "Italian")
+    }
+
+    /// A branch that changes the sampler starts from the same x_T; DDIM's history is its own.
+    @Test func samplerBranchStartsFromTheSameNoise() throws {
+        let e = try PlaygroundEngine(model: model, settings: ChainSettings(seed: 2, steps: 12))
+        let parent = try settle(e, .jump(to: 6))
+        var ddim = parent.settings
+        ddim.sampler = .ddim
+        ddim.eta = 0
+        var s = try settle(e, .branch(ddim))
+        #expect(s.current == 0 && s.snapshot.xt == parent.history[0].xt)
+        #expect(s.note?.contains("sampler changed") == true)
+        s = try settle(e, .toEnd)
+        #expect(s.settings.samplerKind == .ddim && s.history.count == 13)
+    }
+}
