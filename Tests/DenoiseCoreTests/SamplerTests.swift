@@ -282,3 +282,40 @@ import Testing
         #expect(s.settings.samplerKind == .ddim && s.history.count == 13)
     }
 }
+
+/// `eval --parts steps`: a row per sampler and step count, as text and as JSON.
+@Suite struct StepsEvaluationTests {
+    @Test func aRowPerSamplerAndStepCountWithControl() throws {
+        let directory = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (training, labels) = try EvaluationTests().files(in: directory)
+        var settings = EvaluationSettings(model: EvaluationTests.model(), modelPath: "tiny", chain: ChainSettings(seed: 3, steps: 5),
+                                          trainingFiles: [training], labelFiles: [labels])
+        settings.parts = [.steps]
+        settings.count = 3
+        settings.perTarget = 2
+        settings.stepCounts = [2, 4, 500]
+        settings.targets = [ControlTarget(field: "food", value: "Italian")]
+        var streamed = [String]()
+        let result = try Evaluation(settings: settings).run { streamed += EvaluationReport.lines(for: $0) }
+        #expect(result.unguided == nil && result.control == nil)
+        let steps = try #require(result.steps)
+        #expect(steps.stepCounts == [2, 4], "500 is above the model's 200 steps")
+        #expect(steps.rows.map(\.sampler) == ["DDPM", "DDPM", "DDIM η 0", "DDIM η 0"])
+        #expect(steps.rows.map(\.steps) == [2, 4, 2, 4])
+        for row in steps.rows {
+            #expect((0...1).contains(row.trigramShare) && row.meanLength > 0)
+            #expect(row.controlSuccess.map { (0...1).contains($0) } == true && row.controlledFluency != nil)
+        }
+        #expect(steps.targets == ["food=Italian"] && steps.count == 3 && steps.perTarget == 2)
+        #expect(result.report == streamed)
+        #expect(streamed.contains { $0.hasPrefix("DDIM η 0") && $0.contains("    4    ") })
+        #expect(try JSONDecoder().decode(EvaluationResult.self, from: Data(result.json.utf8)) == result)
+        // The sampler of the other parts is in the header.
+        settings.chain.sampler = .ddim
+        settings.chain.eta = 0.5
+        settings.parts = []
+        #expect(try Evaluation(settings: settings).run().report.first == "denoise eval · tiny · 5 steps · seed 3 · DDIM η 0.5")
+        #expect(!EvaluationPart.standard.contains(.steps))
+    }
+}
