@@ -268,6 +268,17 @@ import Testing
         #expect(replayed?.settings.pins == [pin] && replayed?.snapshot.xt[3].text == "Italian")
     }
 
+    /// A pin typed while the chain moved on branches at the pin's step, not the step reached.
+    @Test func aNewPinBranchesAtItsOwnStep() throws {
+        let e = try PlaygroundEngine(model: model, settings: ChainSettings(seed: 2, steps: 12))
+        let parent = try settle(e, .jump(to: 8))
+        let pin = WordPin(step: 4, position: 3, word: "Italian")
+        var s = try settle(e, .branch(parent.settings.pinning(pin)))
+        #expect(s.current == 4 && s.history.count == 5 && s.branches[1].parentStep == 4)
+        s = try settle(e, .toEnd)
+        for k in 5...12 { #expect(s.history[k].xt[3].text == "Italian", "step \(k)") }
+    }
+
     /// A branch that changes the sampler starts from the same x_T; DDIM's history is its own.
     @Test func samplerBranchStartsFromTheSameNoise() throws {
         let e = try PlaygroundEngine(model: model, settings: ChainSettings(seed: 2, steps: 12))
