@@ -147,6 +147,23 @@ import Testing
         #expect(frame.text.contains("DDIM η 0"))
     }
 
+    /// `e` exports the sampler and pins: in the trace header's settings (a replay shows them) and
+    /// on the table's first line.
+    @Test func exportRecordsSamplerAndPins() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("denoise-export-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var engine = Fixtures.engineState(current: 200)
+        engine.settings.pins = [WordPin(step: 120, position: 8, word: "Italian")]
+        engine.settings.sampler = .ddim
+        engine.settings.eta = 0
+        let files = try TraceExport.write(engine, summary: Self.summary, directory: directory.path)
+        let table = try String(contentsOfFile: files.table, encoding: .utf8)
+        #expect(table.split(separator: "\n").first?.hasSuffix(", DDIM η 0, pins 8=Italian from step 120") == true)
+        let replay = try ReplayEngine(tracePath: files.trace)
+        #expect(replay.header?.settings.pins == engine.settings.pins && replay.header?.settings.samplerKind == .ddim)
+    }
+
     @Test func explainSaysPinnedAndSampler() {
         var state = Fixtures.appState()
         state.inspected = 8
