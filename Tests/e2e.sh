@@ -285,7 +285,48 @@ else
   not_ok "train --init-from --fixed-length-share: same architecture, recorded in config.json" "$out
 $info"
 fi
-badap "eval --parts bogus names the option and its accepted parts" 'unknown part "bogus": accepted all, unguided, control, pairs, triples, length, infill, forward, edit, loss' -- "$BIN" eval --model "$M" --parts bogus
+badap "eval --parts bogus names the option and its accepted parts" 'unknown part "bogus": accepted all, unguided, control, pairs, triples, length, infill, steps, forward, edit, loss' -- "$BIN" eval --model "$M" --parts bogus
+
+# Samplers and pins: refused inputs name what is accepted.
+bad "--pin on START names the accepted positions" "pin position 0 is START: accepted 1...14" -- "$BIN" sample --model "$MC" --pin 3:0=Italian
+bad "--pin past the sequence" "pin position 15 is out of range: accepted 1...14" -- "$BIN" sample --model "$MC" --pin 3:15=Italian
+bad "--pin on the END of a fixed length" "END of the fixed length: accepted 1...5" -- "$BIN" sample --model "$MC" --length 5 --pin 3:6=Italian
+bad "--pin with a word outside the vocabulary" 'pin word "Pizza" is not in the model' -- "$BIN" sample --model "$MC" --pin 3:2=Pizza
+bad "--pin at a step outside the chain" "accepted 0...9 for 10 steps" -- "$BIN" sample --model "$MC" --steps 10 --pin 10:2=Italian
+bad "--pin not STEP:POSITION=WORD" "is not STEP:POSITION=WORD" -- "$BIN" sample --model "$MC" --pin 3=Italian
+bad "--eta out of range" "accepted 0...1" -- "$BIN" sample --model "$M" --sampler ddim --eta 2
+bad "--eta without DDIM" "add --sampler ddim" -- "$BIN" sample --model "$M" --eta 0.5
+badap "--sampler bogus lists the samplers" "Please provide one of 'ddpm' and 'ddim'" -- "$BIN" sample --model "$M" --sampler bogus
+
+# A DDIM trace records its sampler, eta and pins in the header, and the pin holds from its step.
+check_pin_trace() {
+  "$BIN" sample --model "$MC" --seed 5 --steps 8 --sampler ddim --pin 3:2=Italian --trace "$TMP/pin.jsonl" > "$TMP/pin.txt" 2>"$TMP/err" || return 1
+  python3 - "$TMP/pin.jsonl" "$TMP/pin.txt" <<'EOF2'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+s = lines[0]["settings"]
+assert s["sampler"] == "ddim" and s["eta"] == 0 and s["pinned"] == [{"step": 3, "position": 2, "word": "Italian"}], s
+steps = lines[1:-1]
+assert [x["xt"][2] == "Italian" for x in steps] == [x["step"] >= 3 for x in steps], [x["xt"][2] for x in steps]
+assert "Italian" in open(sys.argv[2]).read().split(), open(sys.argv[2]).read()
+EOF2
+}
+if out=$(check_pin_trace 2>&1); then ok "sample --sampler ddim --pin: the trace header records sampler, eta and pin; the word holds from its step"
+else not_ok "sample --sampler ddim --pin: the trace header records sampler, eta and pin; the word holds from its step" "$out$(cat "$TMP/err")"; fi
+
+# eval --parts steps: a row per sampler and step count.
+check_steps_json() {
+  "$BIN" eval --model "$MC" --data "$TMP/tiny.csv" --count 2 --parts steps --step-counts 2,4 --format json > "$TMP/steps.json" 2>"$TMP/err" || return 1
+  python3 - "$TMP/steps.json" <<'EOF2'
+import json, sys
+o = json.load(open(sys.argv[1]))
+rows = o["steps"]["rows"]
+assert [(r["sampler"], r["steps"]) for r in rows] == [("DDPM", 2), ("DDPM", 4), ("DDIM η 0", 2), ("DDIM η 0", 4)], rows
+assert all(0 <= r["trigramShare"] <= 1 for r in rows) and "unguided" not in o, o
+EOF2
+}
+if out=$(check_steps_json 2>&1); then ok "eval --parts steps --format json: DDPM and DDIM rows at each step count"
+else not_ok "eval --parts steps --format json: DDPM and DDIM rows at each step count" "$out$(cat "$TMP/err")"; fi
 
 # eval --format json prints the result encoded: the asked-for parts only, with their figures.
 check_eval_json() {

@@ -6,7 +6,8 @@
 #
 # A command is a line in a fenced code block that starts with `denoise ` (a trailing `\` joins the
 # next line). Each runs against the bundled model, Models/e2e, with two changes that keep the whole
-# lesson to seconds on a debug build: --count and --per-target are capped at 1, and --steps is 2.
+# lesson to seconds on a debug build: --count and --per-target are capped at 1, and --steps is 2
+# (so a `--pin STEP:POSITION=WORD` holds from step 1, the last step a 2-step chain has).
 # `denoise play` needs a terminal, so a play command must be refused for the missing terminal (and
 # for nothing else) and its chain options must work in `denoise sample`. Commands without --data
 # or --labels read the corpus the repository ships, Data/e2e, found beside the binary.
@@ -76,7 +77,7 @@ split_command() {
   eval "args=($1)"
 }
 
-# The command's words with --count and --per-target capped at 1 and --steps at 2.
+# The command's words with --count and --per-target capped at 1, --steps at 2 and pins at step 1.
 shrink() {
   local sub=$1; shift
   shrunk=("$sub")
@@ -85,6 +86,7 @@ shrink() {
     case $1 in
       --count | --per-target) shrunk+=("$1" 1); shift 2 ;;
       --steps) shrunk+=(--steps 2); has_steps=1; shift 2 ;;
+      --pin) shrunk+=(--pin "1:${2#*:}"); shift 2 ;;
       *) shrunk+=("$1"); shift ;;
     esac
   done

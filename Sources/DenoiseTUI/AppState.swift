@@ -95,6 +95,8 @@ public struct Status: Sendable, Equatable {
 public struct Prompt: Sendable, Equatable {
     public var kind: PromptKind
     public var input: String
+    /// What was typed before Tab started cycling through its completions (nil: not cycling).
+    public var completionPrefix: String?
     public init(_ kind: PromptKind, input: String = "") { self.kind = kind; self.input = input }
 }
 
@@ -109,6 +111,12 @@ public enum PromptKind: Sendable, Equatable {
     case guidanceWeight
     /// The sentence a forward walk noises.
     case forwardText
+    /// DDIM's eta for the branch.
+    case eta
+    /// The number of reverse steps for the branch.
+    case steps
+    /// `w`: the word to hold at `position` from `step` on (a new branch).
+    case pin(position: Int, step: Int)
 }
 
 public enum MenuKind: Sendable, Equatable {

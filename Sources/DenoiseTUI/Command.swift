@@ -52,6 +52,10 @@ public enum Command: Sendable, Equatable {
     case menuShortcut(Character)
     case promptInsert(Character)
     case promptBackspace
+    /// Tab in a prompt that completes (the pin prompt): the next vocabulary word that fits.
+    case promptComplete
+    /// `w`: pin a word at the inspected position from the current step on.
+    case pinPrompt
 }
 
 /// What the driver must do after a command, besides redrawing.

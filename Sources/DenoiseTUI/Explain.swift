@@ -76,8 +76,21 @@ public enum Explain {
             "t = \(s.t) of T = \(bigT) noise levels (step \(s.step) of \(s.totalSteps)). The model was trained on all \(bigT); this chain visits \(k) of them, evenly spread (respacing), so one step jumps about \(bigT / k) levels.",
             "ᾱ = \(a): x_t = √\(a)·x₀ + √\(rest)·ε, so \(percent(s.alphaBar.squareRoot())) of the signal's amplitude is left and the noise ε has amplitude σ = \(fixed(s.sigma, 3)).",
             "SNR = ᾱ/(1−ᾱ) = \(ratio), or \(db) dB: \(side) (0 dB is equal parts).",
-            "ᾱ follows the sqrt schedule ᾱ(t) ≈ 1 − √(t/T): it falls fast near t = 0, so noise comes in quickly and most steps are spent at high noise. The chart is ᾱ at every step, ▲ this one.",
+            "ᾱ follows the sqrt schedule ᾱ(t) ≈ 1 − √(t/T), so most steps are spent at high noise; the chart is ᾱ at every step, ▲ this one.",
+            sampler(f),
         ])
+    }
+
+    /// How this chain makes x_{t−1} from x_t and x̂0.
+    static func sampler(_ f: Facts) -> String {
+        let settings = f.engine.settings
+        switch settings.samplerKind {
+        case .ddpm:
+            return "DDPM: each step draws x_{t−1} from q(x_{t−1} | x_t, \(hat)), its mean plus new noise. b switches to DDIM; B compares the two from one x_T."
+        case .ddim:
+            let noise = settings.etaValue == 0 ? "no new noise" : "η of DDPM's noise"
+            return "DDIM η \(Describe.trimmed(Double(settings.etaValue))): x_{t−1} = √ᾱ_{t−1}·\(hat) + √(1−ᾱ_{t−1}−σ²)·ε̂ + σz reuses the noise ε̂ that x_t holds, σ adds \(noise)."
+        }
     }
 
     static func strip(_ f: Facts) -> Page {
@@ -113,6 +126,13 @@ public enum Explain {
     }
 
     static func fixedPositions(_ f: Facts) -> String {
+        let pins = f.engine.settings.pins.filter { $0.step <= f.snapshot.step }
+        guard !pins.isEmpty else { return lengthAndInfill(f) }
+        let list = pins.map { "\"\($0.word)\" at \($0.position) since step \($0.step)" }.joined(separator: ", ")
+        return lengthAndInfill(f) + " Pinned (w): \(list); after every step \(pins.count == 1 ? "it is" : "they are") reset to the word, as infill words are, and the model writes the rest around \(pins.count == 1 ? "it" : "them")."
+    }
+
+    static func lengthAndInfill(_ f: Facts) -> String {
         let settings = f.engine.settings, last = f.length - 1
         if let n = settings.length {
             return "Length \(n): START is fixed at position 0, END at \(n + 1) and PAD from \(n + 2) to \(last); after every step those positions are reset to their words, so only 1 to \(n) are free."
@@ -153,11 +173,16 @@ public enum Explain {
             "Relative margin m/(d+m) = \(percent(relative)): \(relative < Double(PanelContext.uncertainMargin) ? "below 15%, so the word could still flip" : "15% or more, so the word is fairly safe").",
             "It went through \(runs.count) word\(runs.count == 1 ? "" : "s") and \(since).",
         ]
+        if let pin = f.engine.settings.pin(at: p, step: s.step) {
+            paragraphs.append("Pinned: \"\(pin.word)\" since step \(pin.step). Every step resets this row of x_t and \(hat) to the word, as for an infill word; B compares with the chain without it.")
+        } else if let pin = f.engine.settings.pins.first(where: { $0.position == p }) {
+            paragraphs.append("Pinned from step \(pin.step) on: \"\(pin.word)\" will hold this position once the chain gets there.")
+        }
         if p < s.xt.count, !s.x0.isEmpty {
             let latent = s.xt[p]
             paragraphs.append("x_t itself rounds to \"\(latent.text)\" (dist \(fixed(latent.distance, 2))): at σ = \(fixed(s.sigma, 3)) the latent is far from every word; only the prediction \(hat) reads.")
         }
-        paragraphs.append("Tab / S-Tab or i picks another position.")
+        paragraphs.append("Tab / S-Tab or i picks another position; w pins a word.")
         return Page(title: "inspector: position \(p)", paragraphs: paragraphs)
     }
 

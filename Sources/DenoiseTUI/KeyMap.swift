@@ -38,6 +38,7 @@ public enum KeyMap {
         .character("n"): .focusPanel(1), .character("N"): .focusPanel(-1),
         .character("E"): .toggleExplain,
         .character("T"): .toggleTour,
+        .character("w"): .pinPrompt,
         .escape: .dismiss,
     ]
 
@@ -47,13 +48,13 @@ public enum KeyMap {
         ("space", "play / pause"),
         ("+ / -", "faster / slower (1 to 100 steps/s)"),
         ("g / Home End", "go to step… / first / last step"),
-        ("b", "branch from here: controls, seed, clamp, temperature"),
+        ("b", "branch here: controls, seed, sampler, steps"),
         ("c", "controls: field values, length, infill"),
         ("x", "toggle clamping (branches here)"),
         ("s", "new chain with a new seed"),
         ("[ ] / B", "previous, next branch / compare two"),
         ("Tab / S-Tab", "inspect next / previous position"),
-        ("i", "inspect position…"),
+        ("i / w", "inspect position… / pin a word there (a branch)"),
         ("t", "next colour theme"),
         ("e", "export branch (.jsonl + .txt)"),
         ("v / f", "view: strip, geometry, timeline / forward mode"),
@@ -127,6 +128,7 @@ public enum KeyMap {
             case .enter: return .accept
             case .escape: return .dismiss
             case .backspace: return .promptBackspace
+            case .tab: return .promptComplete
             case .character(let c): return .promptInsert(c)
             default: return nil
             }

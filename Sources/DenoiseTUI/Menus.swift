@@ -20,6 +20,10 @@ enum MenuAction: Equatable {
     case forward(String)
     /// Start a forward walk of a random held-out sentence.
     case forwardHeldOut
+    /// DDPM <-> DDIM (eta 0) for the branch.
+    case toggleSampler
+    /// Remove every pin from the branch.
+    case clearPins
 }
 
 /// The menus' contents, computed from the settings being edited so the state holds only which
@@ -44,7 +48,15 @@ enum Menus {
                 MenuItem(label: "clamp", value: settings.clamp ? "on" : "off", shortcut: "x", action: .toggleClamp),
                 MenuItem(label: "temperature", value: Describe.trimmed(Double(settings.temperatureValue)), shortcut: "t",
                          action: .prompt(.temperature)),
-            ]
+                MenuItem(label: "sampler", value: settings.samplerKind == .ddim ? "DDIM" : "DDPM", shortcut: "d", action: .toggleSampler),
+                settings.samplerKind == .ddim
+                    ? MenuItem(label: "eta", value: Describe.trimmed(Double(settings.etaValue)), shortcut: "e", action: .prompt(.eta))
+                    : MenuItem(label: "eta", value: "DDIM only", shortcut: nil, action: nil),
+                MenuItem(label: "steps", value: "\(settings.steps) (a new count starts from step 0)", shortcut: "k", action: .prompt(.steps)),
+            ] + (settings.pins.isEmpty ? [] : [
+                MenuItem(label: "pins", value: settings.pins.map { "\($0.position)=\($0.word) from \($0.step)" }.joined(separator: ", ") + " (clear)",
+                         shortcut: "u", action: .clearPins),
+            ])
         case .controls:
             var items: [MenuItem] = []
             if summary.fields.isEmpty {
@@ -118,6 +130,59 @@ extension PromptKind {
         case .infill: return "infill template (_ = free token, empty = off):"
         case .guidanceWeight: return "guidance weight (0 = off):"
         case .forwardText: return "sentence to noise:"
+        case .eta: return "DDIM eta (0-1; 0 = deterministic, 1 = DDPM-like noise):"
+        case .steps: return "reverse steps (1-\(summary.diffusionSteps)):"
+        case .pin(let position, let step): return "pin at position \(position) from step \(step):"
         }
+    }
+
+    /// What the status line shows after the typed text: the pin prompt's completions.
+    func hint(input: String, summary: ModelSummary) -> String {
+        guard case .pin = self else { return "  Enter accepts, Esc cancels" }
+        let matches = Completion.matches(input, in: summary.words)
+        if input.isEmpty { return "  type a word, Tab completes, Esc cancels" }
+        if matches.isEmpty { return "  no word of the vocabulary starts so (Esc cancels)" }
+        let shown = matches.prefix(6).joined(separator: " ")
+        return "  \(shown)\(matches.count > 6 ? " …" : "")  (Tab completes)"
+    }
+}
+
+/// Completion of a typed word from the model's vocabulary.
+enum Completion {
+    /// The vocabulary's words (markers left out) that start with `prefix`, in the vocabulary's
+    /// order (most frequent first); an exact match comes first. Case-sensitive matches first,
+    /// then the others, since the vocabulary keeps case.
+    static func matches(_ prefix: String, in words: [String]) -> [String] {
+        let candidates = words.filter { Vocabulary.specialID($0) == nil }
+        let exact = candidates.filter { $0.hasPrefix(prefix) }
+        let folded = candidates.filter { !$0.hasPrefix(prefix) && $0.lowercased().hasPrefix(prefix.lowercased()) }
+        let all = exact + folded
+        guard let i = all.firstIndex(of: prefix) else { return all }
+        return [prefix] + all[..<i] + all[(i + 1)...]
+    }
+
+    /// The prompt after Tab: the first Tab extends the input to the longest prefix its matches
+    /// share, or (when that adds nothing) takes the first match; further Tabs cycle through
+    /// the matches of what was typed.
+    static func complete(_ prompt: Prompt, in words: [String]) -> Prompt {
+        var p = prompt
+        if let typed = prompt.completionPrefix {
+            let matches = Self.matches(typed, in: words)
+            guard !matches.isEmpty else { return p }
+            let next = matches.firstIndex(of: prompt.input).map { $0 + 1 } ?? 0
+            p.input = matches[next % matches.count]
+            return p
+        }
+        let matches = Self.matches(prompt.input, in: words)
+        guard !matches.isEmpty else { return p }
+        var common = matches[0]
+        for m in matches.dropFirst() { while !m.hasPrefix(common) { common.removeLast() } }
+        if common.count > prompt.input.count {
+            p.input = common
+            return p
+        }
+        p.completionPrefix = prompt.input
+        p.input = matches[0] == prompt.input && matches.count > 1 ? matches[1] : matches[0]
+        return p
     }
 }

@@ -66,7 +66,7 @@ private struct Reduction {
         if command == .quit { effects.append(.quit); return }
         if command == .toggleHelp || command == .dismiss || command == .accept { return overlayKey(command) }
         switch command {
-        case .menuMove, .menuShortcut, .promptInsert, .promptBackspace: return overlayKey(command)
+        case .menuMove, .menuShortcut, .promptInsert, .promptBackspace, .promptComplete: return overlayKey(command)
         default: break
         }
         if command == .cycleTheme { return cycleTheme() }
@@ -147,6 +147,8 @@ private struct Reduction {
             openMenu(.forward(current: current, heldOut: !state.heldOutSentences.isEmpty))
         case .moveRow(let delta):
             moveRow(delta, engine)
+        case .pinPrompt:
+            openPinPrompt(engine)
         default:
             break
         }
@@ -256,10 +258,14 @@ private struct Reduction {
             if prompt.input.count < 200, !(c.asciiValue.map { $0 < 32 || $0 == 127 } ?? false) {
                 prompt.input.append(c)
             }
+            prompt.completionPrefix = nil
             state.overlay = .prompt(prompt)
         case (.prompt(var prompt), .promptBackspace):
             if !prompt.input.isEmpty { prompt.input.removeLast() }
+            prompt.completionPrefix = nil
             state.overlay = .prompt(prompt)
+        case (.prompt(let prompt), .promptComplete):
+            if case .pin = prompt.kind { state.overlay = .prompt(Completion.complete(prompt, in: summary.words)) }
         default:
             break
         }
@@ -299,8 +305,10 @@ private struct Reduction {
         switch kind {
         case .jump, .inspect:
             state.overlay = .none
-        case .seed, .temperature:
+        case .seed, .temperature, .eta, .steps:
             openMenu(.branch, at: .prompt(kind))
+        case .pin:
+            state.overlay = .none
         case .length, .infill, .guidanceWeight:
             openMenu(.controls)
         case .forwardText:
@@ -316,7 +324,23 @@ private struct Reduction {
             send(.branch(draft))
             state.draft = nil
             state.overlay = .none
-            say("new branch from step \(step): \(Describe.controls(draft)), seed \(draft.seed), clamp \(draft.clamp ? "on" : "off")")
+            let restart = engine.map { draft.steps != $0.settings.steps || draft.samplerDescription != $0.settings.samplerDescription } ?? false
+            let sampler = draft.samplerKind == .ddim || engine?.settings.samplerKind == .ddim ? ", \(draft.samplerDescription)" : ""
+            say("new branch from step \(restart ? 0 : step): \(Describe.controls(draft)), seed \(draft.seed), clamp \(draft.clamp ? "on" : "off")\(sampler)")
+        case .toggleSampler:
+            guard var draft = state.draft else { return }
+            if draft.samplerKind == .ddim {
+                draft.sampler = .ddpm
+                draft.eta = nil
+            } else {
+                draft.sampler = .ddim
+                draft.eta = 0
+            }
+            state.draft = draft
+            openMenu(.branch, at: .toggleSampler)
+        case .clearPins:
+            state.draft?.pins = []
+            openMenu(.branch, at: .confirmBranch)
         case .openControls:
             openMenu(.controls)
         case .chooseField(let field):
@@ -359,7 +383,9 @@ private struct Reduction {
         case .infill: return settings.infill ?? ""
         case .guidanceWeight: return Describe.trimmed(Double(settings.guidance.weight))
         case .temperature: return Describe.trimmed(Double(settings.temperatureValue))
-        case .jump, .inspect, .seed, .forwardText: return ""
+        case .eta: return Describe.trimmed(Double(settings.etaValue))
+        case .steps: return "\(settings.steps)"
+        case .jump, .inspect, .seed, .forwardText, .pin: return ""
         }
     }
 
@@ -431,7 +457,63 @@ private struct Reduction {
                 return say("not a weight: \"\(input)\" (expected a number from 0 to 100)", error: true)
             }
             edit("guidance weight \(Describe.trimmed(Double(weight)))") { $0.guidance.weight = weight }
+        case .eta:
+            guard let eta = Float(input), eta.isFinite, ChainSettings.etaRange.contains(eta) else {
+                return say("not an eta: \"\(input)\" (expected a number from 0 to 1; 0 is deterministic)", error: true)
+            }
+            state.draft?.eta = eta
+        case .steps:
+            let most = summary.diffusionSteps
+            guard let steps = Int(input), (1...most).contains(steps) else {
+                return say("not a step count: \"\(input)\" (expected 1-\(most))", error: true)
+            }
+            state.draft?.steps = steps
+        case .pin(let position, let step):
+            pin(input, position: position, step: step)
         }
+    }
+
+    /// `w`: the pin prompt for the inspected position at the step shown, when a pin can go there.
+    private mutating func openPinPrompt(_ engine: EngineState) {
+        let s = engine.snapshot, p = min(state.inspected, max(0, sequenceLength - 1))
+        if summary.replay != nil { return say("replay: pinning a word needs the model (denoise play --model DIR)") }
+        if engine.direction == .forward { return say("w pins a word in a reverse chain: b edits from this step first") }
+        if s.step >= s.totalSteps { return say("last step (\(s.totalSteps)): a pin holds from an earlier step (← steps back)") }
+        if let refusal = pinRefusal(position: p, settings: engine.settings) { return say(refusal, error: true) }
+        if engine.playing { send(.pause) }
+        state.overlay = .prompt(Prompt(.pin(position: p, step: s.step)))
+    }
+
+    /// Why `position` cannot be pinned under `settings` (START, END, PAD, a template's word), or nil.
+    private func pinRefusal(position p: Int, settings: ChainSettings) -> String? {
+        let last: Int
+        var given: [Int] = []
+        if let n = settings.length {
+            last = n
+        } else if let template = settings.infill {
+            let tokens = Tokenizer.tokenize(template)
+            last = tokens.count
+            given = tokens.enumerated().filter { $0.element != "_" }.map { $0.offset + 1 }
+        } else {
+            last = summary.sequenceLength - 2
+        }
+        if p == 0 { return "position 0 is START: pin a word at positions 1-\(last) (Tab picks the position)" }
+        if p > last { return "position \(p) is past the sentence's last word: pin at positions 1-\(last) (Tab picks the position)" }
+        if given.contains(p) { return "position \(p) holds a word of the infill template: pin one of its free positions" }
+        return nil
+    }
+
+    /// Pins `word` at `position` from `step` on: a new branch from the step shown.
+    private mutating func pin(_ word: String, position: Int, step: Int) {
+        guard !word.isEmpty else { return say("no word given: w, then a word of the vocabulary (Tab completes)", error: true) }
+        guard summary.words.contains(word), Vocabulary.specialID(word) == nil else {
+            let close = Completion.matches(String(word.prefix(3)), in: summary.words).prefix(3)
+            let hint = close.isEmpty ? "" : "; close: \(close.joined(separator: ", "))"
+            return say("\"\(word)\" is not a word of the model's vocabulary (words are case-sensitive\(hint))", error: true)
+        }
+        guard let engine else { return }
+        send(.branch(engine.settings.pinning(WordPin(step: step, position: position, word: word))))
+        say("pinned \"\(word)\" at position \(position) from step \(step): a new branch (B compares it with the chain before)")
     }
 }
 

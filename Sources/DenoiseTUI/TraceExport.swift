@@ -46,7 +46,10 @@ public enum TraceExport {
     public static func table(_ engine: EngineState, summary: ModelSummary) -> String {
         let settings = engine.settings
         var out = "denoise trace: model \(summary.name), seed \(settings.seed), branch \(engine.branchIndex + 1), "
-            + "\(engine.snapshot.totalSteps) steps, clamp \(settings.clamp ? "on" : "off"), controls \(Describe.controls(settings))\n"
+            + "\(engine.snapshot.totalSteps) steps, clamp \(settings.clamp ? "on" : "off"), controls \(Describe.controls(settings))"
+            + (settings.samplerKind == .ddim ? ", \(settings.samplerDescription)" : "")
+            + (settings.pins.isEmpty ? "" : ", pins " + settings.pins.map { "\($0.position)=\($0.word) from step \($0.step)" }.joined(separator: ", "))
+            + "\n"
         out += "final: \(finalText(engine))\n\n"
         let keys = Set(shown(engine).flatMap { $0.scores.keys }).sorted()
         var header = pad("step", 5) + pad("t", 6) + pad("alphaBar", 9) + pad("snrDB", 8) + pad("dist", 7) + pad("chg", 4)

@@ -17,7 +17,7 @@ struct Eval: ParsableCommand {
             help: "Labelled E2E CSVs that count each field/value pair's training examples for --min-examples; default: the cleaned E2E files in Data/e2e.")
     var labels: [String] = []
     @Option(help: "Samples per control target, per length and per infill template.") var perTarget = 20
-    @Option(help: "Which parts to run: all, unguided, control, pairs, triples, length, infill, forward, edit, loss (comma-separated).") var parts = PartList.all
+    @Option(help: "Which parts to run: all, unguided, control, pairs, triples, length, infill, forward, edit, loss, and steps (fluency, and control with --target, at each of --step-counts with DDPM and DDIM; not in all) (comma-separated).") var parts = PartList.all
     @Option(help: "Random cross-field sets for the pairs part and for the triples part (drawn with --seed).") var combinations = 30
     @Option(help: "Only values with at least this many training examples in the control, pairs and triples parts (0: every value the classifier offers).")
     var minExamples = 0
@@ -31,6 +31,9 @@ struct Eval: ParsableCommand {
     @OptionGroup var guidance: GuidanceOptions
     @OptionGroup var temperatureOption: TemperatureOption
     @OptionGroup var discrete: DiscreteOptions
+    @OptionGroup var samplerOption: SamplerOption
+    @Option(help: "Step counts of the steps part (comma-separated, each within the model's T).")
+    var stepCounts = StepsVariant.defaultStepCounts.map(String.init).joined(separator: ",")
     @Option(help: "Output format: text (printed as each part finishes) or json (the whole result at the end).")
     var format = ReportFormat.text
 
@@ -45,6 +48,16 @@ struct Eval: ParsableCommand {
         }
         if format == .json && parts.namedOnly && parts.textOnly { throw ValidationError("the forward, edit and loss parts print text only: leave out --format json") }
         for t in targets { _ = try ChainOptions.parseControl(t) }
+        _ = try parsedStepCounts()
+    }
+
+    /// `--step-counts` as numbers, each at least 1.
+    func parsedStepCounts() throws -> [Int] {
+        let counts = stepCounts.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+            throw ValidationError("--step-counts \"\(stepCounts)\" is not a comma-separated list of step counts >= 1 (e.g. 10,25,50,100,200)")
+        }
+        return counts.compactMap { $0 }
     }
 
     func run() throws {
@@ -67,14 +80,20 @@ struct Eval: ParsableCommand {
 
     func settings() throws -> EvaluationSettings {
         let m = try model.load()
-        try KindCheck.refuse(continuousOnly: guidance.continuousOnlyGiven, discreteOnly: discrete.given, for: m.config.modelKind)
+        try KindCheck.refuse(continuousOnly: guidance.continuousOnlyGiven + samplerOption.given, discreteOnly: discrete.given,
+                             for: m.config.modelKind)
         let trainingFiles = !data.isEmpty ? data : try DefaultData.paths(m.config.training?.data ?? DefaultData.training, replacedBy: "--data")
         // The labels are read only to count examples for --min-examples.
         let labelFiles = !labels.isEmpty || minExamples == 0 ? labels : try DefaultData.paths(DefaultData.labels, replacedBy: "--labels")
-        var s = EvaluationSettings(model: m, modelPath: model.path, chain: ChainSettings(seed: seed, steps: steps, guidance: guidance.settings(),
-                                                                                                   temperature: temperatureOption.temperature),
-                                   trainingFiles: trainingFiles, labelFiles: labelFiles)
-        s.chain.unmask = discrete.unmaskRule
+        var chain = ChainSettings(seed: seed, steps: steps, guidance: guidance.settings(), temperature: temperatureOption.temperature)
+        samplerOption.apply(to: &chain)
+        try chain.validateSampler()
+        chain.unmask = discrete.unmaskRule
+        var s = EvaluationSettings(model: m, modelPath: model.path, chain: chain, trainingFiles: trainingFiles, labelFiles: labelFiles)
+        s.stepCounts = try parsedStepCounts()
+        if !s.stepCounts.contains(where: { $0 <= m.config.diffusionSteps }) && parts.parts.contains(.steps) {
+            throw DenoiseError.invalid("--step-counts \(stepCounts): none within this model's \(m.config.diffusionSteps) diffusion steps")
+        }
         s.count = count
         s.perTarget = perTarget
         s.combinations = combinations
@@ -88,7 +107,7 @@ struct Eval: ParsableCommand {
 
 /// `--parts`: a comma-separated list of evaluation parts, or `all`.
 struct PartList: ExpressibleByArgument {
-    static let all = PartList(parts: Set(EvaluationPart.allCases))
+    static let all = PartList(parts: EvaluationPart.standard)
 
     var parts: Set<EvaluationPart>
     /// The forward curve, editing by partial noising and the held-out loss (text reports of their own).
@@ -106,7 +125,7 @@ struct PartList: ExpressibleByArgument {
         var forward = false, edit = false, loss = false, unknown = [String]()
         for name in argument.split(separator: ",") {
             switch name {
-            case "all": parts.formUnion(EvaluationPart.allCases); forward = true; edit = true; loss = true
+            case "all": parts.formUnion(EvaluationPart.standard); forward = true; edit = true; loss = true
             case "forward": forward = true
             case "edit": edit = true
             case "loss": loss = true

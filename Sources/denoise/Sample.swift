@@ -22,6 +22,8 @@ struct Sample: ParsableCommand {
     @Option(help: "Write a JSONL trace of every step of the first sample to this file.") var trace: String?
     @Option(help: "Edit this sentence instead of starting from noise (needs --strength).") var fromText: String?
     @Option(help: "How far --from-text is noised: 0 < S <= 1 (t = S*T; 1 is pure noise).") var strength: Double?
+    @Option(name: .customLong("pin"), help: "Hold WORD at POSITION from step STEP on: STEP:POSITION=WORD (repeatable; positions count as in the playground's inspector, START is 0).")
+    var pins: [String] = []
 
     func validate() throws {
         if count < 1 || count > 100_000 { throw ValidationError("--count must be in 1...100000 (got \(count))") }
@@ -34,6 +36,7 @@ struct Sample: ParsableCommand {
             if let strength { try SentenceEdit.validate(strength: strength) }
             let model = try chain.loadModel()
             var settings = chain.settings()
+            settings.pins = try pins.map(WordPin.init(parsing:))
             var edit: SentenceEdit? = nil
             if let fromText, let strength {
                 let source = try SourceSentence(text: fromText, vocabulary: model.vocabulary, sequenceLength: model.config.sequenceLength)

@@ -25,6 +25,7 @@ struct ChainOptions: ParsableArguments {
     @Flag(help: "Let the model alone decide where each sentence ends (no length prior).") var freeLength = false
     @OptionGroup var temperatureOption: TemperatureOption
     @OptionGroup var discrete: DiscreteOptions
+    @OptionGroup var samplerOption: SamplerOption
 
     var modelPath: String { modelOption.path }
 
@@ -54,6 +55,7 @@ struct ChainOptions: ParsableArguments {
                                      temperature: temperatureOption.temperature)
         settings.freeLength = freeLength
         settings.unmask = discrete.unmaskRule
+        samplerOption.apply(to: &settings)
         return settings
     }
 
@@ -67,7 +69,7 @@ struct ChainOptions: ParsableArguments {
 
     /// Options of one kind given for a model of another: one line naming the kind that takes them.
     func checkKind(_ kind: ModelKind) throws {
-        var continuousOnly = guidance.continuousOnlyGiven
+        var continuousOnly = guidance.continuousOnlyGiven + samplerOption.given
         if noClamp { continuousOnly.insert("--no-clamp", at: 0) }
         try KindCheck.refuse(continuousOnly: continuousOnly, discreteOnly: discrete.given, for: kind)
     }
@@ -114,6 +116,26 @@ struct TemperatureOption: ParsableArguments {
         }
     }
 }
+
+/// `--sampler` and `--eta`, shared by `sample`, `play` and `eval`. The chain checks eta
+/// (`ChainSettings.validateSampler`), so a bad one is a one-line error with exit status 1.
+struct SamplerOption: ParsableArguments {
+    @Option(help: "Reverse sampler of a continuous model: ddpm (ancestral, the model's own reverse process) or ddim (Song et al. 2021; deterministic at --eta 0).")
+    var sampler: ReverseSampler?
+    @Option(help: "DDIM's eta in 0...1: 0 adds no noise after the start, 1 adds DDPM's posterior noise (default 0; DDIM only).")
+    var eta: Float?
+
+    /// Records the sampler in the settings (and so in trace headers), DDIM's eta with it.
+    func apply(to settings: inout ChainSettings) {
+        settings.sampler = sampler ?? .ddpm
+        settings.eta = eta ?? (sampler == .ddim ? 0 : nil)
+    }
+
+    /// The options given on the command line (continuous models only).
+    var given: [String] { (sampler == nil ? [] : ["--sampler"]) + (eta == nil ? [] : ["--eta"]) }
+}
+
+extension ReverseSampler: ExpressibleByArgument {}
 
 /// The guidance knobs of docs/DESIGN.md ("The method"), shared by `sample`, `play` and `eval`. Defaults are
 /// `GuidanceSettings()`; every value is checked here so a bad one is a one-line error.

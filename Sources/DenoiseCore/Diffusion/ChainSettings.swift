@@ -22,6 +22,13 @@ public struct ChainSettings: Sendable, Equatable, Codable {
     /// Masked models: which masked positions a step commits (nil: `UnmaskRule.standard`).
     public var unmask: UnmaskRule?
     public var unmaskRule: UnmaskRule { unmask ?? .standard }
+    /// The reverse sampler; nil (settings saved before the option) reads as DDPM.
+    public var sampler: ReverseSampler?
+    /// DDIM's eta: 0 is deterministic after the start, 1 adds DDPM's posterior noise; nil reads as 0.
+    public var eta: Float?
+    /// Words held at positions from a step on (`WordPin`); nil (settings saved before the
+    /// option, or no pins) reads as none. `pins` is the list to use.
+    public var pinned: [WordPin]?
 
     /// The temperature `sample`, `eval` and the playground start with (docs/DECISIONS.md).
     public static let defaultTemperature: Float = 1

@@ -83,7 +83,8 @@ extension PositionConstraints {
     /// The fixed positions of each sequence of a chain: those `settings` ask for (length or
     /// template), or without either a length drawn per sequence from the model's training
     /// length histogram (the length prior), unless `freeLength`.
-    static func forChain(settings: ChainSettings, model: DiffusionModel, batch: Int) throws -> [PositionConstraints] {
+    /// A drawn length is at least `minimumLength` (room for pinned words).
+    static func forChain(settings: ChainSettings, model: DiffusionModel, batch: Int, minimumLength: Int = 0) throws -> [PositionConstraints] {
         let c = model.config
         let requested = try PositionConstraints(length: settings.length, infill: settings.infill,
                                                 vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
@@ -97,7 +98,7 @@ extension PositionConstraints {
         return try (0..<batch).map { b in
             var rng = RandomSource(seed: (settings.seed &+ UInt64(b)) ^ 0xB7E1_5162_8AED_2A6B)
             let n = PositionConstraints.drawLength(histogram: histogram, u: rng.uniform())
-            return try PositionConstraints(length: n.map { Swift.min($0, c.sequenceLength - 2) }, infill: nil,
+            return try PositionConstraints(length: n.map { Swift.min(Swift.max($0, minimumLength), c.sequenceLength - 2) }, infill: nil,
                                            vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
         }
     }

@@ -42,6 +42,8 @@ public final class ReverseChain: DiffusionChain {
     public var candidateCount = 5
     /// Positions of sequence 0 whose prediction survives a step (see `step`); nil: all.
     let unfixedSpan: Range<Int>?
+    /// The settings' pins, checked, with their words' ids.
+    let pins: [WordPin.Resolved]
 
     public typealias State = ChainState
 
@@ -50,11 +52,18 @@ public final class ReverseChain: DiffusionChain {
         guard settings.steps >= 1 && settings.steps <= c.diffusionSteps else {
             throw DenoiseError.invalid("--steps \(settings.steps) is out of range: accepted 1...\(c.diffusionSteps) for this model")
         }
+        try settings.validateSampler()
         self.model = model
         self.settings = settings
         self.batch = batch
         schedule = NoiseSchedule(sqrtSteps: c.diffusionSteps).respaced(to: settings.steps)
-        constraints = try PositionConstraints.forChain(settings: settings, model: model, batch: batch)
+        let requested = try PositionConstraints(length: settings.length, infill: settings.infill,
+                                                vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
+        pins = try WordPin.resolve(settings.pins, vocabulary: model.vocabulary, sequenceLength: c.sequenceLength,
+                                   steps: settings.steps, fixed: requested)
+        // A drawn length leaves room for the pinned words: END comes after the last of them.
+        constraints = try PositionConstraints.forChain(settings: settings, model: model, batch: batch,
+                                                       minimumLength: pins.map(\.position).max() ?? 0)
         // With a classifier, the guide also scores every step; it guides only when controls are set.
         if let classifier = model.classifier {
             guide = try ClassifierGuide(classifier: classifier, controls: settings.controls, batch: batch,
@@ -124,6 +133,8 @@ public final class ReverseChain: DiffusionChain {
         rngs = state.rngs
         stepsTaken = state.stepsTaken
         previousSentence = state.previousSentence
+        // A state saved before a pin's step (or by a chain without the pin) gets the word now.
+        if !pins.isEmpty { applyConstraints(to: latent.pointer) { self.rounder.embeddingRow($0) } }
     }
 
     /// Schedule index of the next step (K-1 down to 0).
@@ -331,12 +342,11 @@ public final class ReverseChain: DiffusionChain {
         let embed: (Int32) -> UnsafePointer<Float> = { self.rounder.embeddingRow($0) }
         applyConstraints(to: x0hat, embedding: embed)
 
-        let post = schedule.posterior(i)
-        // The posterior's standard deviation, scaled by the sampling temperature.
-        let c1 = Float(post.c1), c2 = Float(post.c2), sd = Float(post.variance.squareRoot()) * settings.temperatureValue
+        let step = update(i)
+        let c1 = step.c1, c2 = step.c2, sd = step.sd
         let x = latent.pointer, mu = mean.pointer
         for k in 0..<count { mu[k] = c1 * x0hat[k] + c2 * x[k] }
-        if i > 0 {
+        if step.draws {
             let per = length * dim
             for b in 0..<batch {
                 for k in (b * per)..<((b + 1) * per) { x[k] = mu[k] + sd * rngs[b].normal() }
@@ -346,16 +356,23 @@ public final class ReverseChain: DiffusionChain {
         }
         let tNext = i > 0 ? schedule.timesteps[i - 1] : 0
         if plan.guided, let guide {
-            guidanceNorm += guide.guide(x, mean: mu, t: tNext, sigma: Swift.max(sd, 1e-3), settings: settings.guidance)
+            guidanceNorm += guide.guide(x, mean: mu, t: tNext, sigma: step.guidanceSigma, settings: settings.guidance)
         }
-        applyConstraints(to: x, embedding: embed)
+        // Counted first, so the pins of the step reached hold in the latent it leaves.
         stepsTaken += 1
+        applyConstraints(to: x, embedding: embed)
         return guidanceNorm
     }
 
+    /// Overwrites the fixed positions of every sequence of `x` ([batch, L, D]) with their
+    /// words: those of length control and infilling, and the pins whose step has been reached.
     func applyConstraints(to x: UnsafeMutablePointer<Float>, embedding: (Int32) -> UnsafePointer<Float>) {
         for b in 0..<batch where !constraints[b].isEmpty {
             constraints[b].apply(to: x + b * length * dim, dim: dim, embedding: embedding)
+        }
+        for pin in pins where pin.step <= stepsTaken {
+            let row = embedding(pin.id)
+            for b in 0..<batch { (x + (b * length + pin.position) * dim).update(from: row, count: dim) }
         }
     }
 

@@ -239,6 +239,15 @@ public final class PlaygroundEngine: EngineHandle, @unchecked Sendable {
             if settings.steps != parent.settings.steps {
                 k = 0
                 note = "steps changed: the new branch starts from step 0"
+            } else if settings.samplerDescription != parent.settings.samplerDescription {
+                // A sampler is compared from the same x_T, not grafted onto another's x_t.
+                k = 0
+                note = "sampler changed: the new branch starts from step 0 (the same x_T)"
+            } else if let pinned = settings.pins.filter({ !parent.settings.pins.contains($0) }).map(\.step).min(),
+                      pinned - parent.firstStep >= 0, pinned - parent.firstStep < k {
+                // A new pin branches at its own step (the chain may have moved on while it was
+                // typed), so the steps before it are the parent's and every step after holds it.
+                k = pinned - parent.firstStep
             }
             var history = [StepSnapshot](), states = [ChainState]()
             let fresh = k == 0 && parent.firstStep == 0

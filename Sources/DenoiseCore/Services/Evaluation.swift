@@ -14,6 +14,12 @@ public enum EvaluationPart: String, CaseIterable, Codable, Sendable {
     case length
     /// Given words kept in place by infilling.
     case infill
+    /// Fluency (and control, with targets) at several step counts, per sampler. Not in the
+    /// standard set: it samples once per sampler and step count.
+    case steps
+
+    /// The parts `--parts all` and the default run.
+    public static let standard = Set(allCases).subtracting([.steps])
 }
 
 /// What `Evaluation` measures: the model, the chain settings (seed, steps, guidance), the
@@ -33,7 +39,7 @@ public struct EvaluationSettings: Sendable {
     public var count = 200
     /// Samples per control target, per length and per infill template.
     public var perTarget = 20
-    public var parts = Set(EvaluationPart.allCases)
+    public var parts = EvaluationPart.standard
     /// Only these (canonical) fields in the control parts; nil: all.
     public var fields: Set<String>?
     /// Only these targets in the control parts; empty: all.
@@ -43,6 +49,9 @@ public struct EvaluationSettings: Sendable {
     public var minimumExamples = 0
     /// Random cross-field sets of the pairs part and of the triples part.
     public var combinations = 30
+    /// The steps part: the step counts and the samplers of its rows.
+    public var stepCounts = StepsVariant.defaultStepCounts
+    public var stepsVariants: [StepsVariant]
 
     public init(model: DiffusionModel, modelPath: String, chain: ChainSettings, trainingFiles: [String], labelFiles: [String]) {
         self.model = model
@@ -50,6 +59,7 @@ public struct EvaluationSettings: Sendable {
         self.chain = chain
         self.trainingFiles = trainingFiles
         self.labelFiles = labelFiles
+        stepsVariants = StepsVariant.continuous(base: chain)
     }
 }
 
@@ -65,6 +75,8 @@ public struct EvaluationHeader: Codable, Sendable, Equatable {
     public var meanLength: Double
     /// The sampling temperature every part's chains ran at (nil: 1, results written before it).
     public var temperature: Float?
+    /// The sampler of every part but steps ("DDPM", "DDIM η 0"; nil: DDPM, results written before it).
+    public var sampler: String?
 }
 
 /// Everything an evaluation measured; a part not run is nil.
@@ -79,6 +91,7 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
     public var controlSkipped: String?
     public var length: LengthEvaluation?
     public var infill: InfillEvaluation?
+    public var steps: StepsEvaluation?
 
     public init(header: EvaluationHeader) {
         self.header = header
@@ -98,6 +111,8 @@ public enum EvaluationEvent: Sendable {
     case controlSkipped(String)
     case length(LengthEvaluation)
     case infill(InfillEvaluation)
+    case stepsBegan(count: Int, perTarget: Int, targets: [String], stepCounts: [Int])
+    case stepsRow(StepsRow)
 }
 
 /// Measures a model's quality: fluency, copies and length of unguided samples; success of
@@ -123,7 +138,7 @@ public struct Evaluation {
         var result = EvaluationResult(header: EvaluationHeader(
             model: settings.modelPath, steps: settings.chain.steps, seed: settings.chain.seed,
             trainingSentences: train.count, heldOutSentences: heldOut.count, meanLength: index.meanLength,
-            temperature: settings.chain.temperatureValue))
+            temperature: settings.chain.temperatureValue, sampler: settings.chain.samplerDescription))
         events(.began(result.header))
         if settings.parts.contains(.unguided) {
             let unguided = try evaluateUnguided(index: index, heldOut: heldOut)
@@ -158,6 +173,9 @@ public struct Evaluation {
             let infill = try evaluateInfill()
             result.infill = infill
             events(.infill(infill))
+        }
+        if settings.parts.contains(.steps) {
+            result.steps = try evaluateSteps(index: index, events: events)
         }
         return result
     }

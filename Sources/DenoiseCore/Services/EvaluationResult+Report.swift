@@ -7,7 +7,8 @@ public enum EvaluationReport {
         switch event {
         case let .began(h):
             let temperature = (h.temperature ?? 1) == 1 ? "" : String(format: " · temperature %.2g", h.temperature ?? 1)
-            return ["denoise eval · \(h.model) · \(h.steps) steps · seed \(h.seed)\(temperature)",
+            let sampler = h.sampler.map { $0 == "DDPM" ? "" : " · \($0)" } ?? ""
+            return ["denoise eval · \(h.model) · \(h.steps) steps · seed \(h.seed)\(temperature)\(sampler)",
                     "corpus: \(h.trainingSentences) training sentences (trigram reference), \(h.heldOutSentences) held out; mean length \(String(format: "%.1f", h.meanLength)) tokens"]
         case let .unguided(u):
             return unguided(u)
@@ -37,6 +38,10 @@ public enum EvaluationReport {
             return ["\n== infill (\(i.perTemplate) samples per template)"]
                 + i.templates.map { "  \($0.template)  →  \($0.firstSample)" }
                 + [String(format: "infill words kept      %.1f%% of %d", 100 * i.keptShare, i.given)]
+        case let .stepsBegan(count, perTarget, targets, stepCounts):
+            return stepsHeader(count: count, perTarget: perTarget, targets: targets, stepCounts: stepCounts)
+        case let .stepsRow(row):
+            return stepsRow(row)
         }
     }
 
@@ -120,6 +125,10 @@ extension EvaluationResult {
         if let controlSkipped { events.append(.controlSkipped(controlSkipped)) }
         if let length { events.append(.length(length)) }
         if let infill { events.append(.infill(infill)) }
+        if let steps {
+            events.append(.stepsBegan(count: steps.count, perTarget: steps.perTarget, targets: steps.targets, stepCounts: steps.stepCounts))
+            events += steps.rows.map(EvaluationEvent.stepsRow)
+        }
         return events
     }
 

@@ -33,9 +33,12 @@ enum FooterPanel {
             let shown = prompt.input.count > room ? String(prompt.input.suffix(room)) : prompt.input
             let typed = frame.put(shown, x: x + used, y: rect.y, limit: room)
             frame.put(" ", x: x + used + typed, y: rect.y, reverse: true)
-            let hint = "  Enter accepts, Esc cancels"
+            let hint = prompt.kind.hint(input: prompt.input, summary: c.summary)
             if used + typed + 1 + hint.count <= width {
                 frame.put(hint, x: x + used + typed + 1, y: rect.y, role: .dim)
+            } else if case .pin = prompt.kind, used + typed + 13 <= width {
+                // Completions are worth their first few words.
+                frame.put(hint, x: x + used + typed + 1, y: rect.y, role: .dim, limit: width - used - typed - 1)
             }
             return
         }

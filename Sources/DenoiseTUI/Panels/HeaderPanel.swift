@@ -1,7 +1,7 @@
 import DenoiseCore
 
 /// The top line: model, seed, step, noise level, play state, clamping (and the sampling
-/// temperature when it is not 1), branch.
+/// temperature when it is not 1, the sampler when a branch uses DDIM), branch.
 enum HeaderPanel {
     static func draw(_ frame: inout Frame, _ rect: Rect, _ c: PanelContext) {
         let s = c.snapshot, e = c.engine, g = c.glyphs
@@ -10,7 +10,10 @@ enum HeaderPanel {
         let play = (e.playing ? "\(g.playing) playing \(Describe.speed(e.stepsPerSecond))/s" : "\(g.paused) paused") + computing
         let playShort = (e.playing ? "\(g.playing) \(Describe.speed(e.stepsPerSecond))/s" : "\(g.paused) paused") + computing
         let temperature = e.settings.temperatureValue == 1 ? "" : " temp " + Describe.trimmed(Double(e.settings.temperatureValue))
-        let clamp = "clamp \(e.settings.clamp ? "on" : "off")" + temperature
+        // DDPM is the default and goes unsaid until some branch uses DDIM, so B's two chains say which is which.
+        let ddim = e.settings.samplerKind == .ddim || e.branches.contains { $0.settings.samplerKind == .ddim }
+        let sampler = ddim ? " \(g.separator) " + e.settings.samplerDescription : ""
+        let clamp = "clamp \(e.settings.clamp ? "on" : "off")" + temperature + sampler
         let branch = e.branches.count > 1 ? "branch \(e.branchIndex + 1) of \(e.branches.count)" : "branch \(e.branchIndex + 1)"
         let branchShort = e.branches.count > 1 ? "br \(e.branchIndex + 1)/\(e.branches.count)" : "br \(e.branchIndex + 1)"
         // A forward walk counts up in t, clean to noise; an edit is a chain started from one.

@@ -11,8 +11,9 @@ enum InspectorPanel {
         }
         let token = tokens[c.inspected]
         let lock = c.digest.lockSteps[c.inspected]
-        let since = lock == 0 ? "unchanged since step 0" : (s.step - lock >= c.digest.lockWindow
+        let unpinned = lock == 0 ? "unchanged since step 0" : (s.step - lock >= c.digest.lockWindow
             ? "locked in at step \(lock)" : "last changed at step \(lock)")
+        let since = c.engine.settings.pin(at: c.inspected, step: s.step).map { "pinned \"\($0.word)\" since step \($0.step)" } ?? unpinned
         let d = Describe.fixed(Double(token.distance), 2), m = Describe.fixed(Double(token.margin), 2)
         let sep = " \(g.separator) "
         let titles = [
