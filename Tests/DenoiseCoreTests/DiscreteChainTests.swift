@@ -130,4 +130,24 @@ import Testing
         a.runToEnd(); b.runToEnd()
         #expect(a.tokenIDs(sequence: 0) == b.tokenIDs(sequence: 0))
     }
+
+    /// A pinned word is committed at its step and holds on every later step, through a saved
+    /// state too.
+    @Test(arguments: kinds) func pinHoldsFromItsStep(kind: ModelKind) throws {
+        let m = try Self.model(kind)
+        var settings = ChainSettings(seed: 8, steps: 10)
+        settings.length = 8
+        settings.pinned = [WordPin(step: 4, position: 3, word: "pub")]
+        let chain = try m.makeChain(settings: settings)
+        let pub = m.vocabulary.id("pub")
+        var states = [ChainState]()
+        while !chain.isFinished {
+            chain.silentStep()
+            states.append(chain.saveState())
+            if chain.stepsTaken >= 4 { #expect(chain.tokenIDs(sequence: 0)[3] == pub, "step \(chain.stepsTaken)") }
+        }
+        chain.restore(states[5])
+        chain.runToEnd()
+        #expect(chain.tokenIDs(sequence: 0)[3] == pub)
+    }
 }

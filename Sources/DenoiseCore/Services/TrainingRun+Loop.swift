@@ -30,9 +30,12 @@ struct TrainingLoopState {
     /// The median of the last 50 iteration times.
     var secondsPerIteration: Double { window.sorted()[window.count / 2] }
 
+    /// The smoothed loss terms at the end: a discrete model's ELBO ("diffusion"), or the
+    /// continuous recipe's four terms.
     var finalLosses: [String: Double] {
-        ["mse": Double(average.mse), "roundingCE": Double(average.roundingCE),
-         "outputCE": Double(average.outputCE), "prior": Double(average.prior), "diffusion": Double(average.diffusion)]
+        if average.diffusion != 0 { return ["diffusion": Double(average.diffusion)] }
+        return ["mse": Double(average.mse), "roundingCE": Double(average.roundingCE),
+                "outputCE": Double(average.outputCE), "prior": Double(average.prior)]
     }
 }
 

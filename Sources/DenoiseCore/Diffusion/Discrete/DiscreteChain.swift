@@ -50,6 +50,9 @@ public final class DiscreteChain: DiffusionChain {
     let certainty: UnsafeMutablePointer<Float>
     let guide: ClassifierGuide?
     let maskID: Int32
+    /// The settings' pins, checked: from its step on, a pinned position holds its word and is
+    /// fixed (a masked chain has committed it).
+    let pins: [WordPin.Resolved]
     var previousSentence: [Int32] = []
     var lastSpans: [String: Range<Int>]?
 
@@ -66,7 +69,12 @@ public final class DiscreteChain: DiffusionChain {
         schedule = DiscreteSchedule(diffusionSteps: c.diffusionSteps)
         times = DiscreteSchedule.times(steps: settings.steps)
         maskID = c.maskID ?? -1
-        constraints = try PositionConstraints.forChain(settings: settings, model: model, batch: batch)
+        let requested = try PositionConstraints(length: settings.length, infill: settings.infill,
+                                                vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
+        pins = try WordPin.resolve(settings.pins, vocabulary: model.vocabulary, sequenceLength: c.sequenceLength,
+                                   steps: settings.steps, fixed: requested)
+        constraints = try PositionConstraints.forChain(settings: settings, model: model, batch: batch,
+                                                       minimumLength: pins.map(\.position).max() ?? 0)
         if let classifier = model.classifier {
             guide = try ClassifierGuide(classifier: classifier, controls: settings.controls, batch: batch,
                                         tagScore: settings.guidance.tagScoreKind)
@@ -103,6 +111,21 @@ public final class DiscreteChain: DiffusionChain {
                 tokens[b * l + p] = kind == .masked ? maskID : Int32(rngs[b].int(below: c.vocabSize))
             }
         }
+        applyPins()
+    }
+
+    /// Marks the fixed positions: those of the constraints, and the pins whose step has been
+    /// reached, whose words are written in.
+    func applyPins() {
+        let l = length
+        for b in 0..<batch {
+            for p in 0..<l { fixed[b * l + p] = false }
+            for (p, _) in constraints[b].fixed { fixed[b * l + p] = true }
+            for pin in pins where pin.step <= stepsTaken {
+                tokens[b * l + pin.position] = pin.id
+                fixed[b * l + pin.position] = true
+            }
+        }
     }
 
     deinit {
@@ -124,6 +147,7 @@ public final class DiscreteChain: DiffusionChain {
         rngs = state.rngs
         stepsTaken = state.stepsTaken
         previousSentence = state.previousSentence
+        applyPins()
     }
 
     public func tokenIDs(sequence b: Int) -> [Int32] { Array(UnsafeBufferPointer(start: tokens + b * length, count: length)) }
@@ -322,6 +346,7 @@ public final class DiscreteChain: DiffusionChain {
             }
         }
         stepsTaken += 1
+        if !pins.isEmpty { applyPins() }
         return guidanceNorm
     }
 

@@ -100,6 +100,7 @@ extension DiscreteChain {
         }
         stepsTaken = start
         previousSentence = []
+        applyPins()
         return start
     }
 }
