@@ -53,6 +53,7 @@ test: setup
 	  OPENBLAS_CORETYPE=$$k $(SWIFT) test --skip-build || exit 1; \
 	done
 	DENOISE_BIN=$(CURDIR)/.build/debug/denoise ./Tests/e2e.sh
+	DENOISE_BIN=$(CURDIR)/.build/debug/denoise ./Tests/e2e-kinds.sh
 	DENOISE_BIN=$(CURDIR)/.build/debug/denoise ./Tests/lesson.sh
 	$(MAKE) --no-print-directory sanitize
 

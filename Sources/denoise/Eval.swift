@@ -80,7 +80,7 @@ struct Eval: ParsableCommand {
 
     func settings() throws -> EvaluationSettings {
         let m = try model.load()
-        try KindCheck.refuse(continuousOnly: guidance.continuousOnlyGiven + samplerOption.given, discreteOnly: discrete.given,
+        try KindCheck.refuse(continuousOnly: guidance.continuousOnlyGiven + samplerOption.given, discrete: discrete,
                              for: m.config.modelKind)
         let trainingFiles = !data.isEmpty ? data : try DefaultData.paths(m.config.training?.data ?? DefaultData.training, replacedBy: "--data")
         // The labels are read only to count examples for --min-examples.

@@ -71,7 +71,7 @@ struct ChainOptions: ParsableArguments {
     func checkKind(_ kind: ModelKind) throws {
         var continuousOnly = guidance.continuousOnlyGiven + samplerOption.given
         if noClamp { continuousOnly.insert("--no-clamp", at: 0) }
-        try KindCheck.refuse(continuousOnly: continuousOnly, discreteOnly: discrete.given, for: kind)
+        try KindCheck.refuse(continuousOnly: continuousOnly, discrete: discrete, for: kind)
     }
 }
 
@@ -81,9 +81,10 @@ struct DiscreteOptions: ParsableArguments {
                                valueName: "random|confidence|margin|entropy"))
     var unmask: String?
 
-    func validate() throws {
+    /// Checked with the model's kind (`KindCheck`), so an unknown rule is a one-line error.
+    func check() throws {
         if let unmask, UnmaskRule(rawValue: unmask) == nil {
-            throw ValidationError("--unmask \(unmask) is not a rule (accepted: \(UnmaskRule.accepted))")
+            throw DenoiseError.invalid("--unmask \(unmask) is not a rule (accepted: \(UnmaskRule.accepted))")
         }
     }
 
@@ -94,8 +95,10 @@ struct DiscreteOptions: ParsableArguments {
 
 /// Refuses options given for a model of a kind that does not take them.
 enum KindCheck {
-    /// `discreteOnly`: options of masked models (`--unmask`).
-    static func refuse(continuousOnly: [String], discreteOnly: [String], for kind: ModelKind) throws {
+    /// `discrete`: the options of masked models (`--unmask`).
+    static func refuse(continuousOnly: [String], discrete: DiscreteOptions, for kind: ModelKind) throws {
+        try discrete.check()
+        let discreteOnly = discrete.given
         if kind.isDiscrete, let first = continuousOnly.first {
             throw DenoiseError.invalid("\(first) is for continuous models; this model is \(kind.rawValue) (accepted with a continuous model such as Models/e2e)")
         }
