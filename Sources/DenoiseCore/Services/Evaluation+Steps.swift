@@ -25,6 +25,19 @@ public struct StepsVariant: Sendable {
         ]
     }
 
+    /// The variants of a discrete model: one row per unmasking rule for a masked model (the
+    /// rule `base` asks for first), one row for a uniform model.
+    public static func discrete(kind: ModelKind, base: ChainSettings) -> [StepsVariant] {
+        guard kind == .masked else { return [StepsVariant(label: "uniform posterior") { _ in }] }
+        let rules = [base.unmaskRule] + UnmaskRule.allCases.filter { $0 != base.unmaskRule }
+        return rules.map { rule in StepsVariant(label: "unmask \(rule.rawValue)") { $0.unmask = rule } }
+    }
+
+    /// The variants of a model of any kind.
+    public static func variants(kind: ModelKind, base: ChainSettings) -> [StepsVariant] {
+        kind.isDiscrete ? discrete(kind: kind, base: base) : continuous(base: base)
+    }
+
     /// The step counts the part measures unless told otherwise.
     public static let defaultStepCounts = [10, 25, 50, 100, 200]
 }

@@ -59,7 +59,7 @@ public struct EvaluationSettings: Sendable {
         self.chain = chain
         self.trainingFiles = trainingFiles
         self.labelFiles = labelFiles
-        stepsVariants = StepsVariant.continuous(base: chain)
+        stepsVariants = StepsVariant.variants(kind: model.config.modelKind, base: chain)
     }
 }
 
