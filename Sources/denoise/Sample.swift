@@ -35,7 +35,7 @@ struct Sample: ParsableCommand {
             BLAS.setThreads(1)
             if let strength { try SentenceEdit.validate(strength: strength) }
             let model = try chain.loadModel()
-            var settings = chain.settings()
+            var settings = chain.settings(for: model.config.modelKind)
             settings.pins = try pins.map(WordPin.init(parsing:))
             var edit: SentenceEdit? = nil
             if let fromText, let strength {

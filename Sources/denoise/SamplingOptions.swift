@@ -48,11 +48,12 @@ struct ChainOptions: ParsableArguments {
         return ControlTarget(field: field, value: value)
     }
 
-    func settings() -> ChainSettings {
+    /// The chain settings for a model of `kind` (whose kind decides the default temperature).
+    func settings(for kind: ModelKind = .continuous) -> ChainSettings {
         var settings = ChainSettings(seed: seed, steps: steps, clamp: !noClamp,
                                      controls: controls.compactMap { try? Self.parseControl($0) },
                                      length: length, infill: infill, guidance: guidance.settings(),
-                                     temperature: temperatureOption.temperature)
+                                     temperature: temperatureOption.value(for: kind))
         settings.freeLength = freeLength
         settings.unmask = discrete.unmaskRule
         samplerOption.apply(to: &settings)
@@ -110,14 +111,17 @@ enum KindCheck {
 
 /// `--temperature`, shared by `sample`, `play` and `eval`.
 struct TemperatureOption: ParsableArguments {
-    @Option(help: "Sampling temperature: scales the noise each reverse step adds, or divides a discrete model's logits (1: the model's own reverse process; lower: more fluent, less varied; 0...2).")
-    var temperature: Float = ChainSettings.defaultTemperature
+    @Option(help: "Sampling temperature: scales the noise each reverse step adds (continuous, default \(ChainSettings.defaultTemperature(for: .continuous))), or divides a masked or uniform model's logits (default \(ChainSettings.defaultTemperature(for: .masked))); 1 is the model's own reverse process, lower is more fluent and less varied; 0...2.")
+    var temperature: Float?
 
     func validate() throws {
-        guard temperature.isFinite, ChainSettings.temperatureRange.contains(temperature) else {
+        if let temperature, !(temperature.isFinite && ChainSettings.temperatureRange.contains(temperature)) {
             throw ValidationError("--temperature must be a number in 0...2 (got \(temperature))")
         }
     }
+
+    /// The temperature given, or the default of the model's kind.
+    func value(for kind: ModelKind) -> Float { temperature ?? ChainSettings.defaultTemperature(for: kind) }
 }
 
 /// `--sampler` and `--eta`, shared by `sample`, `play` and `eval`. The chain checks eta

@@ -32,6 +32,11 @@ public struct ChainSettings: Sendable, Equatable, Codable {
 
     /// The temperature `sample`, `eval` and the playground start with (docs/DECISIONS.md).
     public static let defaultTemperature: Float = 1
+    /// The default temperature of a model's kind: 1 for continuous models (their own reverse
+    /// process), 0.5 for masked and uniform ones, whose logits it divides (docs/DECISIONS.md,
+    /// "Discrete kinds: unmasking rule and temperature").
+    public static func defaultTemperature(for kind: ModelKind) -> Float { kind.isDiscrete ? 0.5 : defaultTemperature }
+
     /// Accepted temperatures: 0 (no noise after the first draw) up to 2.
     public static let temperatureRange: ClosedRange<Float> = 0...2
 
@@ -57,8 +62,8 @@ public struct ChainSettings: Sendable, Equatable, Codable {
 public enum UnmaskRule: String, Sendable, Codable, CaseIterable {
     case random, confidence, margin, entropy
 
-    /// The default: see docs/DECISIONS.md ("Unmasking rule").
-    public static let standard: UnmaskRule = .confidence
+    /// The default: see docs/DECISIONS.md ("Discrete kinds: unmasking rule and temperature").
+    public static let standard: UnmaskRule = .random
 
     public static var accepted: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
