@@ -266,11 +266,11 @@ struct RolePalette {
                 if cell.reverse { cellAttributes |= reverse }
                 let scalars = cell.character.unicodeScalars
                 if scalars.count == 1 {
-                    dn_put_wch(Int32(y), Int32(x), wchar_t(bitPattern: scalars.first!.value), cellAttributes, pairs[role])
+                    dn_put_wch(Int32(y), Int32(x), wchar_t(truncatingIfNeeded: scalars.first!.value), cellAttributes, pairs[role])
                 } else {
                     var n = 0
                     for scalar in scalars where n < 5 {
-                        text[n] = wchar_t(bitPattern: scalar.value)
+                        text[n] = wchar_t(truncatingIfNeeded: scalar.value)
                         n += 1
                     }
                     text[n] = 0

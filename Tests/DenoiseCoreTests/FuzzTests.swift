@@ -413,7 +413,7 @@ import Testing
             }
         }
         try Data([0xFF, 0xFE, 0x00]).write(to: URL(fileURLWithPath: path))
-        #expect(throws: DenoiseError.corrupt(file: path, "not UTF-8 text")) { try Trace.read(path: path) }
+        #expect(throws: DenoiseError.corrupt(file: path, "not UTF-8 text (accepted: JSON in UTF-8)")) { try Trace.read(path: path) }
         #expect(throws: DenoiseError.self) { try Trace.read(path: path + ".missing") }
     }
 }
