@@ -106,7 +106,11 @@ import Testing
 
     @Test func libraryDescriptionNamesTheKernelsInUse() {
         #expect(BLAS.summaryFields["blasCoreType"] == BLAS.coreType)
+#if os(macOS)
+        #expect(BLAS.library.name == "Accelerate")
+#else
         #expect(BLAS.library.name == "OpenBLAS")
+#endif
         #expect(BLAS.library.version.split(separator: ".").count >= 2)
         #expect(BLAS.summary.contains(BLAS.coreType))
     }
