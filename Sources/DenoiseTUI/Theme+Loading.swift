@@ -44,7 +44,7 @@ extension Theme {
     /// Parses a theme file's contents; `path` only appears in error messages.
     public static func parse(_ data: Data, name: String, path: String) throws -> Theme {
         func fail(_ problem: String) -> ThemeError { ThemeError("\(path): \(problem)") }
-        guard JSONText.isUTF8(data) else { throw fail(JSONText.accepted) }
+        if let problem = JSONText.problem(data) { throw fail(problem) }
         let json: Any
         do {
             json = try JSONSerialization.jsonObject(with: data)

@@ -49,3 +49,39 @@ import Testing
         #expect(throws: DenoiseError.corrupt(file: trace, JSONText.accepted)) { try Trace.read(path: trace) }
     }
 }
+
+/// Malformed strings: the other input Swift 6.0's JSONDecoder traps on (found by FuzzTests).
+@Suite struct JSONStringTests {
+    static func problem(_ text: String) -> String? { JSONText.stringProblem(Data(text.utf8)) }
+
+    @Test func wellFormedStringsPass() {
+        #expect(Self.problem(#"{"a\"b\\c\/d\b\f\n\r\t": "\u00e9 \uD834\uDD1E caf\u00C9", "n": [1, -2.5e3, true, null]}"#) == nil)
+        #expect(Self.problem("[\"é\", \"☕\"]\n{\"x\": \"\"}") == nil)
+    }
+
+    @Test func eachMalformedStringIsNamedWithItsLine() {
+        #expect(Self.problem("{\"k\u{13}\": 1}") == "line 1: a control character inside a string")
+        #expect(Self.problem("{\n\"k\": \"a\tb\"}") == "line 2: a control character inside a string")
+        #expect(Self.problem(#"{"k": "\x"}"#) == "line 1: an unknown escape in a string")
+        #expect(Self.problem(#"{"k": "\u12"}"#) == "line 1: a \\u escape without four hex digits")
+        #expect(Self.problem(#"{"k": "\uDC00"}"#) == "line 1: a lone surrogate escape in a string")
+        #expect(Self.problem(#"{"k": "\uD800 x"}"#) == "line 1: a lone surrogate escape in a string")
+        #expect(Self.problem(#"{"k": "\uD800\u0041"}"#) == "line 1: a lone surrogate escape in a string")
+        #expect(Self.problem(#"{"k": "abc"#) == "line 1: a string that never ends")
+    }
+
+    /// A control character in the first key of config.json (line 2): on Swift 6.0.3 a crash.
+    @Test func aControlCharacterInAConfigKeyIsAnError() throws {
+        let model = TinyModel.make(classifier: false)
+        let dir = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = try TinyModel.writeFolder(model, in: dir)
+        let file = ModelFolder(path: path).file(ModelFolder.configFile)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        let quote = try #require(bytes.firstIndex(of: UInt8(ascii: "\"")))
+        bytes[quote + 1] = 0x13
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        #expect(throws: DenoiseError.corrupt(file: file, "not valid JSON (line 2: a control character inside a string; "
+                                             + "accepted: JSON text as in RFC 8259)")) { try DiffusionModel.load(path: path) }
+    }
+}
