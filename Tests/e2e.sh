@@ -384,19 +384,28 @@ if has avx2 && has fma && has avx512f && has avx512bw && has avx512dq && has avx
 elif has avx2 && has fma; then
   if grep -qE -m1 'AuthenticAMD|HygonGenuine' /proc/cpuinfo; then expected_core=Zen; else expected_core=Haswell; fi
 fi
-if line=$(blas_line env -u OPENBLAS_CORETYPE "$BIN") && grep -qE "^blas +OpenBLAS [0-9.]+, kernels [A-Za-z0-9_]+ \((library's own detection|chosen by CPU features)\)$" <<<"$line"; then
-  ok "info names the BLAS library, version, kernel set and how it was chosen"
-else not_ok "info names the BLAS library, version, kernel set and how it was chosen" "$line"; fi
-if line=$(blas_line env OPENBLAS_CORETYPE=Haswell "$BIN") && grep -q "kernels Haswell (user's OPENBLAS_CORETYPE)" <<<"$line"; then
-  ok "a user's OPENBLAS_CORETYPE wins"
-else not_ok "a user's OPENBLAS_CORETYPE wins" "$line"; fi
-if line=$(blas_line env OPENBLAS_CORETYPE=Prescott DENOISE_TEST_IMITATE_BLAS_CORE=Prescott "$BIN"); then
-  if [ -n "$expected_core" ] && grep -q "kernels $expected_core (chosen by CPU features)" <<<"$line"; then
-    ok "generic core reported on this CPU: re-executes into $expected_core"
-  elif [ -z "$expected_core" ] && grep -q "kernels Prescott (library's own detection)" <<<"$line"; then
-    ok "generic core reported on a CPU without AVX2+FMA: keeps the library's kernels"
+if [ "$(uname -s)" = Darwin ]; then
+  # Accelerate: no kernel sets to choose; info names the library, the macOS version and the CPU.
+  if line=$(blas_line "$BIN") && grep -qE "^blas +Accelerate [0-9.]+, kernels .+ \(library's own detection\)$" <<<"$line"; then
+    ok "info names the BLAS library, version, kernel set and how it was chosen"
+  else not_ok "info names the BLAS library, version, kernel set and how it was chosen" "$line"; fi
+  skip "a user's OPENBLAS_CORETYPE wins" "OpenBLAS only"
+  skip "generic core reported: re-executes into a better kernel set" "OpenBLAS only"
+else
+  if line=$(blas_line env -u OPENBLAS_CORETYPE "$BIN") && grep -qE "^blas +OpenBLAS [0-9.]+, kernels [A-Za-z0-9_]+ \((library's own detection|chosen by CPU features)\)$" <<<"$line"; then
+    ok "info names the BLAS library, version, kernel set and how it was chosen"
+  else not_ok "info names the BLAS library, version, kernel set and how it was chosen" "$line"; fi
+  if line=$(blas_line env OPENBLAS_CORETYPE=Haswell "$BIN") && grep -q "kernels Haswell (user's OPENBLAS_CORETYPE)" <<<"$line"; then
+    ok "a user's OPENBLAS_CORETYPE wins"
+  else not_ok "a user's OPENBLAS_CORETYPE wins" "$line"; fi
+  if line=$(blas_line env OPENBLAS_CORETYPE=Prescott DENOISE_TEST_IMITATE_BLAS_CORE=Prescott "$BIN"); then
+    if [ -n "$expected_core" ] && grep -q "kernels $expected_core (chosen by CPU features)" <<<"$line"; then
+      ok "generic core reported on this CPU: re-executes into $expected_core"
+    elif [ -z "$expected_core" ] && grep -q "kernels Prescott (library's own detection)" <<<"$line"; then
+      ok "generic core reported on a CPU without AVX2+FMA: keeps the library's kernels"
+    else not_ok "generic core reported: re-executes into ${expected_core:-nothing}" "$line"; fi
   else not_ok "generic core reported: re-executes into ${expected_core:-nothing}" "$line"; fi
-else not_ok "generic core reported: re-executes into ${expected_core:-nothing}" "$line"; fi
+fi
 
 # ---------------------------------------------------------------------------------------------
 # train never touches an existing model unless told to.

@@ -1,17 +1,28 @@
 // Wide-character ncurses for Swift.
 //
-// SwiftPM drops the -D_XOPEN_SOURCE that pkg-config would add, which hides the
+// Linux: SwiftPM drops the -D_XOPEN_SOURCE that pkg-config would add, which hides the
 // wide-character API (cchar_t, setcchar, wadd_wch, wget_wch); defining
-// NCURSES_WIDECHAR before the include brings it back. Macros and globals that do
-// not import into Swift 6 (A_BOLD, ACS_*, stdscr, LINES, COLS) are exposed as
-// static inline functions.
+// NCURSES_WIDECHAR before the include brings it back. The library is libncursesw.
+// macOS: the system's ncurses has the wide-character API in libncurses itself (there is
+// no ncursesw), declared only under _XOPEN_SOURCE_EXTENDED. The SDK's curses.h belongs
+// to a Clang module, which a define in this file does not reach, so Package.swift passes
+// the same define to the importer as well. Which library is linked is set there too.
+// Macros and globals that do not import into Swift 6 (A_BOLD, ACS_*, stdscr, LINES, COLS)
+// are exposed as static inline functions.
 #ifndef DENOISE_CNCURSES_SHIM_H
 #define DENOISE_CNCURSES_SHIM_H
 
-#define NCURSES_WIDECHAR 1
 #include <locale.h>
 #include <wchar.h>
+#if defined(__APPLE__)
+#ifndef _XOPEN_SOURCE_EXTENDED
+#define _XOPEN_SOURCE_EXTENDED 1
+#endif
+#include <curses.h>
+#else
+#define NCURSES_WIDECHAR 1
 #include <ncursesw/curses.h>
+#endif
 
 static inline WINDOW *dn_stdscr(void) { return stdscr; }
 static inline int dn_lines(void) { return LINES; }

@@ -35,9 +35,13 @@ public enum Explain {
     /// The live values every explanation draws on: the same context the panels draw from.
     typealias Facts = PanelContext
 
+    // Each writer is wrapped in a closure: Swift 6.0.3 (Debian 13's compiler) crashes on the
+    // bare function references here ("tuple_expr element type mismatch" between the @Sendable
+    // dictionary value type and the functions' non-Sendable type).
     static let writers: [ExplainTopic: @Sendable (Facts) -> Page] = [
-        .noise: noise, .strip: strip, .rounding: rounding, .inspector: inspector,
-        .controls: controls, .geometry: geometry, .timeline: timeline, .forward: forward,
+        .noise: { noise($0) }, .strip: { strip($0) }, .rounding: { rounding($0) },
+        .inspector: { inspector($0) }, .controls: { controls($0) }, .geometry: { geometry($0) },
+        .timeline: { timeline($0) }, .forward: { forward($0) },
     ]
 
     /// The explanation of the focused panel at the engine's current step (nil before the

@@ -140,7 +140,7 @@ final class NcursesDriver {
         let result = wget_wch(window, &code)
         if result == ERR { return nil }
         if result == KEY_CODE_YES {
-            switch Int32(bitPattern: code) {
+            switch Int32(truncatingIfNeeded: code) {
             case KEY_RESIZE: return .resize
             case KEY_RIGHT: return .key(.right)
             case KEY_LEFT: return .key(.left)
@@ -162,7 +162,8 @@ final class NcursesDriver {
         case 27: return .key(.escape)
         case 8, 127: return .key(.backspace)
         default:
-            guard code >= 32, let scalar = Unicode.Scalar(code) else { return .ignored }
+            // wint_t is UInt32 on Linux and Int32 on macOS.
+            guard code >= 32, let scalar = Unicode.Scalar(UInt32(truncatingIfNeeded: code)) else { return .ignored }
             return .key(.character(Character(scalar)))
         }
     }
@@ -266,11 +267,11 @@ struct RolePalette {
                 if cell.reverse { cellAttributes |= reverse }
                 let scalars = cell.character.unicodeScalars
                 if scalars.count == 1 {
-                    dn_put_wch(Int32(y), Int32(x), wchar_t(bitPattern: scalars.first!.value), cellAttributes, pairs[role])
+                    dn_put_wch(Int32(y), Int32(x), wchar_t(truncatingIfNeeded: scalars.first!.value), cellAttributes, pairs[role])
                 } else {
                     var n = 0
                     for scalar in scalars where n < 5 {
-                        text[n] = wchar_t(bitPattern: scalar.value)
+                        text[n] = wchar_t(truncatingIfNeeded: scalar.value)
                         n += 1
                     }
                     text[n] = 0
@@ -325,7 +326,7 @@ final class TerminalSession {
         while read < 64 {
             let result = wget_wch(window, &code)
             if result == ERR { break }
-            if result == KEY_CODE_YES && Int32(bitPattern: code) == KEY_RESIZE { lastFrame = nil }
+            if result == KEY_CODE_YES && Int32(truncatingIfNeeded: code) == KEY_RESIZE { lastFrame = nil }
             read += 1
         }
         return (Int(getmaxx(window)), Int(getmaxy(window)))
@@ -358,8 +359,10 @@ final class TerminalSession {
 private enum SignalHandlers {
     static let fatal: [Int32] = [SIGSEGV, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE]
 
+    /// A C signal handler (glibc calls the type sighandler_t, macOS sig_t).
+    typealias Handler = @convention(c) (Int32) -> Void
     /// Written once before the handlers are installed, read only by them.
-    nonisolated(unsafe) static var previous = [sighandler_t?](repeating: nil, count: 65)
+    nonisolated(unsafe) static var previous = [Handler?](repeating: nil, count: 65)
     /// The first SIGINT or SIGTERM received (0: none); written by the handler.
     nonisolated(unsafe) static var pending: sig_atomic_t = 0
 

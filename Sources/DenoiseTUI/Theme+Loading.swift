@@ -1,4 +1,5 @@
 import Foundation
+import DenoiseCore
 
 /// A theme that cannot be used, with a message naming the file and the problem.
 public struct ThemeError: Error, Equatable, CustomStringConvertible {
@@ -43,6 +44,7 @@ extension Theme {
     /// Parses a theme file's contents; `path` only appears in error messages.
     public static func parse(_ data: Data, name: String, path: String) throws -> Theme {
         func fail(_ problem: String) -> ThemeError { ThemeError("\(path): \(problem)") }
+        if let problem = JSONText.problem(data) { throw fail(problem) }
         let json: Any
         do {
             json = try JSONSerialization.jsonObject(with: data)

@@ -52,6 +52,11 @@ import Testing
 
     @Test func malformedFilesNameTheFileAndTheProblem() {
         #expect(parseError("{ \"roles\": { \"text\": {} ")?.hasPrefix("Themes/foo.json: not valid JSON") == true)
+        // Swift 6.0's JSONDecoder stops the process on invalid UTF-8; every reader checks first.
+        let invalid = Data("{ \"roles\": { \"te".utf8) + Data([0xFF]) + Data("xt\": {} } }".utf8)
+        #expect(throws: ThemeError("Themes/foo.json: not UTF-8 text (accepted: JSON in UTF-8)")) {
+            try Theme.parse(invalid, name: "foo", path: "Themes/foo.json")
+        }
         #expect(parseError("{ \"roles\": { \"chnged\": {} } }")?.hasPrefix("Themes/foo.json: unknown role \"chnged\"") == true)
         #expect(parseError("{ \"roles\": { \"text\": { \"fg\": 300 } } }")
                 == "Themes/foo.json: role \"text\": fg must be 0...255 or \"default\", got 300")

@@ -8,7 +8,7 @@ extension ModelFolder {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else { throw DenoiseError.file(path, "cannot be read") }
         let (_, metadata) = try Safetensors.decode(data, file: path)
-        guard let json = metadata["denoise.classifier"],
+        guard let json = metadata["denoise.classifier"], JSONText.problem(Data(json.utf8)) == nil,
               let config = try? JSONDecoder().decode(Classifier.Config.self, from: Data(json.utf8)) else {
             throw DenoiseError.corrupt(file: path, "classifier metadata (field/value table) missing or malformed")
         }

@@ -42,7 +42,7 @@ public enum Trace {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DenoiseError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such trace file")
         }
-        guard let content = String(data: data, encoding: .utf8) else { throw DenoiseError.corrupt(file: path, "not UTF-8 text") }
+        let content = String(decoding: try JSONText.checked(data, file: path), as: UTF8.self)
         var contents = Contents(header: nil, snapshots: [], text: nil)
         let decoder = JSONDecoder()
         for (n, raw) in content.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {

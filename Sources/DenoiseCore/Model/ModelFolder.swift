@@ -28,7 +28,7 @@ public struct ModelFolder {
     }
 
     public func loadConfig() throws -> ModelConfig {
-        let data = try read(Self.configFile)
+        let data = try JSONText.checked(try read(Self.configFile), file: file(Self.configFile))
         let config: ModelConfig
         do { config = try JSONDecoder().decode(ModelConfig.self, from: data) } catch {
             throw DenoiseError.corrupt(file: file(Self.configFile), "not a valid model config (\(Self.describe(error)))")

@@ -48,7 +48,7 @@ public enum Safetensors {
         guard headerLength <= UInt64(maxHeaderBytes), Int(headerLength) <= data.count - 8 else {
             throw fail("header length \(headerLength) does not fit the file (\(data.count) bytes)")
         }
-        let headerData = data.subdata(in: 8..<(8 + Int(headerLength)))
+        let headerData = try JSONText.checked(data.subdata(in: 8..<(8 + Int(headerLength))), file: file)
         guard let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any] else {
             throw fail("header is not a JSON object")
         }

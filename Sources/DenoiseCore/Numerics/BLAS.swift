@@ -62,18 +62,18 @@ public enum BLAS {
 
     /// Sets the number of threads OpenBLAS may use. Inference runs single-threaded (batch 1 is
     /// too small to split, and the UI thread needs the other core); training uses every core.
-    public static func setThreads(_ count: Int) {
-        openblas_set_num_threads(Int32(max(1, count)))
-    }
+    public static func setThreads(_ count: Int) { BLASProvider.setThreads(count) }
 
-    public static var threads: Int { Int(openblas_get_num_threads()) }
+    public static var threads: Int { BLASProvider.threads }
 
-    /// The kernel set OpenBLAS is running (its `openblas_get_corename()`, e.g. "SkylakeX").
-    public static let coreType: String = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+    /// The kernel set OpenBLAS is running (its `openblas_get_corename()`, e.g. "SkylakeX"); the
+    /// CPU's name under Accelerate.
+    public static let coreType: String = BLASProvider.coreType
 
     /// The library's build description (`openblas_get_config()`), e.g.
-    /// "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64".
-    public static let configuration: String = openblas_get_config().map { String(cString: $0) } ?? "OpenBLAS"
+    /// "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64", or
+    /// "Accelerate 14.5.0 NEW_LAPACK" on macOS.
+    public static let configuration: String = BLASProvider.configuration
 
     /// The library's name and version, from `configuration`.
     public static var library: (name: String, version: String) {

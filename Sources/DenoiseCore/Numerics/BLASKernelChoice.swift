@@ -48,10 +48,12 @@ public struct CPUDescription: Sendable, Equatable {
 /// slower at this program's products than the kernels the CPU can run (docs/PERFORMANCE.md,
 /// "BLAS kernel sets"). Deciding by features fixes that for every CPU the library does not know yet.
 public enum BLASKernelChoice {
-    /// Cores OpenBLAS 0.3.21 reports that use no AVX2: the x86 kernel sets from before AVX2 and
+    /// Cores OpenBLAS reports that use no AVX2: the x86 kernel sets from before AVX2 and
     /// "Unknown". On a CPU with AVX2 and FMA enabled they mean the library's detection missed it.
     /// The AMD Bulldozer family (Bulldozer, Piledriver, Steamroller, Excavator) is left out: the
-    /// library picks those for exactly those CPUs.
+    /// library picks those for exactly those CPUs. Every other name is trusted, including the
+    /// ones newer libraries add (0.3.29, Debian 13's, knows SapphireRapids and, for a CPU model
+    /// it does not know, picks a real core by its features).
     public static let genericCores: Set<String> = [
         "katmai", "coppermine", "northwood", "prescott", "banias", "atom", "core2", "penryn", "dunnington",
         "nehalem", "athlon", "opteron", "opteron_sse3", "barcelona", "nano", "sandybridge", "bobcat", "unknown",

@@ -1,6 +1,6 @@
 import CBLAS
 
-/// The LAPACK routines Denoise uses, called through their Fortran symbols in libopenblas.
+/// The LAPACK routines Denoise uses: OpenBLAS's on Linux, Accelerate's on macOS (see CBLAS/shim.h).
 public enum LAPACK {
     /// Eigenvalues (ascending) and orthonormal eigenvectors of the symmetric n x n matrix `a`
     /// (row-major; symmetric, so its storage order does not matter), by `ssyevd`. Eigenvector
@@ -12,15 +12,15 @@ public enum LAPACK {
         // (contiguous in memory) is the j-th eigenvector, which is the row layout promised above.
         var matrix = a
         var values = [Float](repeating: 0, count: n)
-        var size = Int32(n), lda = Int32(n), info: Int32 = 0
-        var workQuery: Float = 0, iworkQuery: Int32 = 0, query: Int32 = -1
-        ssyevd_("V", "U", &size, &matrix, &lda, &values, &workQuery, &query, &iworkQuery, &query, &info, 1, 1)
-        guard info == 0 else { return nil }
-        var lwork = Int32(workQuery), liwork = iworkQuery
+        let size = Int32(n)
+        var workQuery: Float = 0, iworkQuery: Int32 = 0
+        guard dn_ssyevd(CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")), size, &matrix, size, &values,
+                        &workQuery, -1, &iworkQuery, -1) == 0 else { return nil }
+        let lwork = Int32(workQuery), liwork = iworkQuery
         var work = [Float](repeating: 0, count: Int(lwork))
         var iwork = [Int32](repeating: 0, count: Int(liwork))
-        ssyevd_("V", "U", &size, &matrix, &lda, &values, &work, &lwork, &iwork, &liwork, &info, 1, 1)
-        guard info == 0 else { return nil }
+        guard dn_ssyevd(CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")), size, &matrix, size, &values,
+                        &work, lwork, &iwork, liwork) == 0 else { return nil }
         return (values, matrix)
     }
 }

@@ -104,17 +104,10 @@ public struct Benchmark {
         return times[times.count / 2]
     }
 
-    static func peakRSSMB() -> Double {
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        return Double(usage.ru_maxrss) / 1024
-    }
+    static func peakRSSMB() -> Double { CPUFacts.peakResidentMB() }
 
-    /// `N cores, <CPU model name>` from /proc/cpuinfo.
+    /// `N cores, <CPU model name>`.
     public static func machineDescription() -> String {
-        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let name = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
-            .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "unknown CPU"
-        return "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(name)"
+        "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(CPUFacts.modelName)"
     }
 }

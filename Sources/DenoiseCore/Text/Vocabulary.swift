@@ -88,6 +88,7 @@ public struct Vocabulary: Sendable, Equatable {
     }
 
     public static func fromJSON(_ data: Data, file: String) throws -> Vocabulary {
+        try JSONText.checked(data, file: file)
         guard let list = (try? JSONSerialization.jsonObject(with: data)) as? [String] else {
             throw DenoiseError.corrupt(file: file, "expected a JSON array of strings")
         }

@@ -32,7 +32,7 @@ extension Trainer {
             throw DenoiseError.file(path, "no resume state here (run without --resume to start afresh)")
         }
         let (tensors, metadata) = try Safetensors.decode(data, file: path)
-        guard let json = metadata["denoise.resume"],
+        guard let json = metadata["denoise.resume"], JSONText.problem(Data(json.utf8)) == nil,
               let meta = try? JSONDecoder().decode(ResumeMetadata.self, from: Data(json.utf8)) else {
             throw DenoiseError.corrupt(file: path, "resume metadata missing or malformed")
         }
