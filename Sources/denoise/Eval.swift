@@ -85,7 +85,8 @@ struct Eval: ParsableCommand {
         let trainingFiles = !data.isEmpty ? data : try DefaultData.paths(m.config.training?.data ?? DefaultData.training, replacedBy: "--data")
         // The labels are read only to count examples for --min-examples.
         let labelFiles = !labels.isEmpty || minExamples == 0 ? labels : try DefaultData.paths(DefaultData.labels, replacedBy: "--labels")
-        var chain = ChainSettings(seed: seed, steps: steps, guidance: guidance.settings(), temperature: temperatureOption.value(for: m.config.modelKind))
+        var chain = ChainSettings(seed: seed, steps: steps, guidance: guidance.settings(for: m.config.modelKind),
+                                  temperature: temperatureOption.value(for: m.config.modelKind))
         samplerOption.apply(to: &chain)
         try chain.validateSampler()
         chain.unmask = discrete.unmaskRule

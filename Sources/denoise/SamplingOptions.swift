@@ -52,7 +52,7 @@ struct ChainOptions: ParsableArguments {
     func settings(for kind: ModelKind = .continuous) -> ChainSettings {
         var settings = ChainSettings(seed: seed, steps: steps, clamp: !noClamp,
                                      controls: controls.compactMap { try? Self.parseControl($0) },
-                                     length: length, infill: infill, guidance: guidance.settings(),
+                                     length: length, infill: infill, guidance: guidance.settings(for: kind),
                                      temperature: temperatureOption.value(for: kind))
         settings.freeLength = freeLength
         settings.unmask = discrete.unmaskRule
@@ -147,7 +147,8 @@ extension ReverseSampler: ExpressibleByArgument {}
 /// The guidance knobs of docs/DESIGN.md ("The method"), shared by `sample`, `play` and `eval`. Defaults are
 /// `GuidanceSettings()`; every value is checked here so a bad one is a one-line error.
 struct GuidanceOptions: ParsableArguments {
-    @Option(help: "Weight of the classifier term in guidance (every kind).") var guidanceWeight: Float = GuidanceSettings().weight
+    @Option(help: "Weight of the classifier term in guidance (every kind; default \(GuidanceSettings.defaultWeight(for: .continuous)) for continuous models, \(GuidanceSettings.defaultWeight(for: .masked)) for masked and uniform ones).")
+    var guidanceWeight: Float?
     @Option(help: "Gradient steps on the latent after each reverse step (continuous models; default \(GuidanceSettings().iterations)).")
     var guidanceSteps: Int?
     @Option(help: "Step size of each guidance step: per coordinate (sign), or the RMS of the change (normalized) (continuous models; default \(GuidanceSettings().stepSize)).")
@@ -194,9 +195,9 @@ struct GuidanceOptions: ParsableArguments {
          (guidanceCombination != nil, "--guidance-combination")].filter(\.0).map(\.1)
     }
 
-    func settings() -> GuidanceSettings {
+    func settings(for kind: ModelKind = .continuous) -> GuidanceSettings {
         var g = GuidanceSettings()
-        g.weight = guidanceWeight
+        g.weight = guidanceWeight ?? GuidanceSettings.defaultWeight(for: kind)
         if let v = guidanceSteps { g.iterations = v }
         if let v = guidanceStepSize { g.stepSize = v }
         if let v = guidanceLambda { g.lambda = v }
