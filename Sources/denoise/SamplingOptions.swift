@@ -147,7 +147,7 @@ extension ReverseSampler: ExpressibleByArgument {}
 /// The guidance knobs of docs/DESIGN.md ("The method"), shared by `sample`, `play` and `eval`. Defaults are
 /// `GuidanceSettings()`; every value is checked here so a bad one is a one-line error.
 struct GuidanceOptions: ParsableArguments {
-    @Option(help: "Weight of the classifier term in guidance (every kind; default \(GuidanceSettings.defaultWeight(for: .continuous)) for continuous models, \(GuidanceSettings.defaultWeight(for: .masked)) for masked and uniform ones).")
+    @Option(help: "Weight of the classifier term in guidance (every kind; default \(GuidanceSettings.defaultWeight(for: .uniform)) for uniform models, \(GuidanceSettings.defaultWeight(for: .masked)) for the others).")
     var guidanceWeight: Float?
     @Option(help: "Gradient steps on the latent after each reverse step (continuous models; default \(GuidanceSettings().iterations)).")
     var guidanceSteps: Int?

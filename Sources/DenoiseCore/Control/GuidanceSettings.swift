@@ -28,10 +28,10 @@ public struct GuidanceSettings: Sendable, Equatable, Codable {
     /// Multiplies the classifier term (the CLI's --guidance-weight).
     public var weight: Float = 1
 
-    /// The default weight of a model's kind: 1 for continuous models; 4 for masked and uniform
-    /// ones, whose first-order term adds w * (gain in log p(c)) to each word's logit
-    /// (docs/DECISIONS.md, "Discrete kinds: guidance weight").
-    public static func defaultWeight(for kind: ModelKind) -> Float { kind.isDiscrete ? 4 : 1 }
+    /// The default weight of a model's kind: 4 for uniform models, whose first-order term adds
+    /// w * (gain in log p(c)) to each word's logit; 1 for the others (docs/DECISIONS.md,
+    /// "Discrete kinds: guidance weight").
+    public static func defaultWeight(for kind: ModelKind) -> Float { kind == .uniform ? 4 : 1 }
     /// Gradient steps on the denoiser's prediction x0-hat (scored as clean text) before it is
     /// rounded, on top of the steps on x_{t-1}. 0 turns this stage off, which leaves values
     /// without words of their own (familyFriendly, "cheap", "high") under 0.5. Three rather than
