@@ -79,7 +79,7 @@ extension Explain {
         let done = masked ? s.xt.count - (s.discrete?.maskedCount ?? 0) : d.allEvents.count
         return Page(title: masked ? "commits" : "changes", paragraphs: [
             masked
-                ? "\(done) of \(s.xt.count) positions are committed; once committed a word stays to the end."
+                ? "\(done) of \(s.xt.count) positions hold a word (fixed from the start or committed); once committed a word stays to the end."
                 : "\(done) changes so far over all positions; a uniform chain may change a word again.",
             "The prediction gave the words it \(masked ? "committed" : "changed to") a mean probability of \(confidence) at the step they were chosen.",
             "Entropy measures the prediction's doubt per position: 0 when sure of one word, ln \(f.summary.vocabularySize) = \(fixed(Double(f.summary.vocabularySize).logValue, 2)) when it cannot tell any apart. Its mean over the steps so far is \(entropy) nats; the chart shows it step by step.",

@@ -68,7 +68,7 @@ import Testing
         let stripRows = start.split(separator: "\n").filter { $0.hasPrefix(" x_t") }
         #expect(!stripRows.isEmpty && stripRows.allSatisfy { $0.contains(Glyphs.unicode.mask) && !$0.contains("MASK") })
         let end = render(.masked, 120, 40, current: 48).text
-        #expect(end.contains("masked 0/48") && end.contains("committed 48/48"))
+        #expect(end.contains("masked 0/48") && end.contains("unmasked 48/48"))
         let mid = DiscreteFixtures.engineState(.masked, current: 30)
         let stillMasked = mid.snapshot.discrete!.maskedCount
         #expect(stillMasked > 0 && stillMasked < 48)

@@ -13,6 +13,8 @@ struct DiscreteDigest {
 
     /// Per position: its events, oldest first.
     let events: [[Event]]
+    /// Positions whose token changed at the current step.
+    let changedNow: Int
     /// Mean entropy (nats) of the prediction per step 0...totalSteps (nil where not computed).
     let meanEntropies: [Double?]
     /// Per step 0...totalSteps: the mean over positions of the top word's probability.
@@ -24,19 +26,28 @@ struct DiscreteDigest {
         var events = [[Event]](repeating: [], count: snapshot.xt.count)
         var entropies = [Double?](repeating: nil, count: total + 1)
         var confidences = [Double?](repeating: nil, count: total + 1)
+        // An event is a position whose token differs from the step before: a commit or change
+        // of a reverse chain (its `changed`), a word masked or replaced by a forward walk (whose
+        // `changed` follows the prediction instead).
+        var previous: StepSnapshot?
+        var now = 0
         for s in engine.history.prefix(engine.current + 1) {
-            if s.step > 0 {
-                for p in s.changed where p < events.count && p < s.xt.count {
+            if let before = previous, s.step > 0 {
+                now = 0
+                for p in 0..<min(events.count, s.xt.count, before.xt.count) where s.xt[p].text != before.xt[p].text {
                     events[p].append(Event(step: s.step, text: s.xt[p].text,
                                            probability: Self.probability(of: s.xt[p].text, at: p, in: s)))
+                    now += 1
                 }
             }
+            previous = s
             guard (0...total).contains(s.step), !s.x0.isEmpty else { continue }
             if let detail = s.discrete { entropies[s.step] = Double(detail.meanEntropy) }
             let known = s.x0.compactMap(\.probability)
             if !known.isEmpty { confidences[s.step] = Double(known.reduce(0, +)) / Double(known.count) }
         }
         self.events = events
+        changedNow = now
         meanEntropies = entropies
         meanConfidences = confidences
     }
@@ -150,6 +161,7 @@ enum CommitPanel {
     static func draw(_ frame: inout Frame, _ rect: Rect, _ c: PanelContext, _ d: DiscreteDigest) {
         let s = c.snapshot
         let masked = c.summary.kind == .masked
+        if c.engine.direction == .forward { return drawForward(&frame, rect, c, d) }
         frame.box(rect, title: masked ? "commits" : "changes")
         let inner = rect.inset(1)
         guard inner.height >= 3, inner.width >= 10 else { return }
@@ -157,7 +169,7 @@ enum CommitPanel {
         let committed = masked ? length - (s.discrete?.maskedCount ?? 0) : d.allEvents.count
         let confidence = d.meanConfidenceAtCommit.map { Describe.fixed($0, 2) } ?? "-"
         let entropy = d.meanEntropy.map { Describe.fixed($0, 2) } ?? "-"
-        let first = masked ? "committed \(committed)/\(length)   now \(s.changed.count)"
+        let first = masked ? "unmasked \(committed)/\(length)   now \(s.changed.count)"
                            : "changes \(committed)   now \(s.changed.count)"
         let lines = [first, "mean p at \(masked ? "commit" : "change") \(confidence)", "mean entropy \(entropy) nats"]
         for (i, line) in lines.enumerated() where i < inner.height - 1 {
@@ -170,6 +182,23 @@ enum CommitPanel {
         frame.columnChart(Series.bucket(d.meanEntropies, cells: chart.width), in: chart,
                           range: Series.range(d.meanEntropies),
                           highlight: Series.cell(of: s.step, count: d.meanEntropies.count, cells: chart.width))
+    }
+}
+
+extension CommitPanel {
+    /// A forward walk corrupts instead of committing: how many words are masked (or were
+    /// replaced) so far, and how sure the denoiser still is of its guess.
+    static func drawForward(_ frame: inout Frame, _ rect: Rect, _ c: PanelContext, _ d: DiscreteDigest) {
+        let s = c.snapshot, masked = c.summary.kind == .masked
+        frame.box(rect, title: masked ? "masking" : "replacing")
+        let inner = rect.inset(1)
+        guard inner.height >= 2, inner.width >= 10 else { return }
+        let first = masked ? "masked \(s.discrete?.maskedCount ?? 0)/\(s.xt.count)   now \(d.changedNow)"
+                           : "replaced \(d.allEvents.count)   now \(d.changedNow)"
+        let top = s.x0.compactMap(\.probability)
+        let second = top.isEmpty ? "no prediction at step 0"
+            : "prediction's mean top p \(Describe.fixed(Double(top.reduce(0, +)) / Double(top.count), 2))"
+        for (i, line) in [first, second].enumerated() { frame.put(line, x: inner.x, y: inner.y + i, limit: inner.width) }
     }
 }
 
@@ -188,10 +217,14 @@ enum DiscreteInspectorPanel {
         let events = p < d.events.count ? d.events[p] : []
         let masked = c.summary.kind == .masked
         let since: String
-        if let last = events.last {
+        let forward = c.engine.direction == .forward
+        if forward {
+            since = events.last.map { masked ? "masked at step \($0.step)" : "replaced at step \($0.step)" } ?? "clean so far"
+        } else if let last = events.last {
             since = masked ? "committed at step \(last.step)" : "last changed at step \(last.step)"
         } else {
-            since = masked ? "still masked" : "unchanged since step 0"
+            // A masked chain starts every free position as MASK: a word there without a commit was fixed.
+            since = masked ? (token.text == Vocabulary.mask ? "still masked" : "fixed from step 0") : "unchanged since step 0"
         }
         let pinned = c.engine.settings.pin(at: p, step: s.step).map { "pinned \"\($0.word)\" since step \($0.step)" }
         let chosen = token.probability.map { "p \(Describe.fixed(Double($0), 2))" }
@@ -225,12 +258,12 @@ enum DiscreteInspectorPanel {
         guard body.height > 0 else { return }
         let finalWord = finalChoice(c, position: p)
         var lines: [(String, Role)] = []
-        if let finalWord {
+        if !forward, let finalWord, finalWord.step > 0 || !masked {
             let probability = finalWord.probability.map { " with p \(Describe.fixed(Double($0), 2))" } ?? ""
             lines.append(("chosen in the end: \"\(finalWord.text)\"\(probability) at step \(finalWord.step)", .title))
         }
-        let verb = masked ? "committed" : "went through"
-        let items = (masked ? [] : ["(\(p < c.engine.history.first?.xt.count ?? 0 ? c.engine.history[0].xt[p].text : "?") step 0)"])
+        let verb = forward ? "went through" : masked ? "committed" : "went through"
+        let items = (masked && !forward ? [] : ["(\(p < c.engine.history.first?.xt.count ?? 0 ? c.engine.history[0].xt[p].text : "?") step 0)"])
             + events.map { e in "\(e.text) (step \(e.step)\(e.probability.map { ", p \(Describe.fixed(Double($0), 2))" } ?? ""))" }
         lines.append(("\(verb): " + (items.isEmpty ? "not yet" : items.suffix(6).joined(separator: " \(g.arrow) ")), .text))
         if let entropy = s.discrete?.entropy, p < entropy.count, !s.x0.isEmpty {
