@@ -37,6 +37,8 @@ if [ ! -x "$BIN" ]; then
   exit 1
 fi
 MODEL=$root/Models/e2e
+# `$E2E` in a lesson command is the corpus folder the repository ships.
+E2E=$root/Data/e2e
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/denoise-lesson.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
