@@ -864,11 +864,11 @@ else
   else not_ok "${compare_checks[3]}" "$(screen "$s")"; fi
   tm kill-session -t "$s" 2>/dev/null || true
 
-  # K offers the folders of the repository's Models/ (found beside the binary): Models/e2e at least.
+  # K offers the model folders of Models/ (the working directory's first, else the repository's).
   s=compare2
   start "$s" "$BIN" play --model "$TMP/tiny-masked" --steps 20
   if wait_for "$s" "step 0/20" 15 && { tm send-keys -t "$s" K; wait_for "$s" "compare side by side with" 5; } &&
-     wait_for "$s" "1 +e2e " 5 && { tm send-keys -t "$s" 1; wait_for "$s" "e2e \(.*\) · continuous · step 0/20" 30; } &&
+     { tm send-keys -t "$s" 1; wait_for "$s" "denoise · compare · masked and " 30; } &&
      wait_for "$s" "tiny-masked \(.*\) · masked · step 0/20" 5 &&
      { tm send-keys -t "$s" Escape; wait_for "$s" "back to the playground" 5; } &&
      { tm send-keys -t "$s" q; wait_for "$s" '^\[exited 0\]' 5; }; then
