@@ -840,6 +840,53 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
+# The compare screen: a continuous and a masked tiny model side by side, in lockstep.
+
+compare_checks=(
+  "play --compare: both halves titled with model, kind and step 0/20"
+  "play --compare: Right steps both chains, End takes both to the last step"
+  "play --compare at 80x24: two compact strips, each with its reads line"
+  "play --compare: q exits 0 with the terminal restored"
+  "play: K lists the bundled models, Enter opens the compare screen, Esc goes back"
+)
+if [ "$have_tmux" = 0 ]; then
+  for name in "${compare_checks[@]}"; do skip "$name" "tmux is not installed"; done
+elif ! "$BIN" init --kind masked --out "$TMP/tiny-masked" --seed 13 "${tiny_opts[@]}" > "$TMP/err" 2>&1; then
+  for name in "${compare_checks[@]}"; do not_ok "$name" "init --kind masked failed: $(cat "$TMP/err")"; done
+else
+  s=compare1
+  start "$s" "$BIN" play --model "$M" --steps 20 --compare "$TMP/tiny-masked"
+  if wait_for "$s" "tiny \(.*\) · continuous · step 0/20" 15 && wait_for "$s" "tiny-masked \(.*\) · masked · step 0/20" 10; then
+    ok "${compare_checks[0]}"
+  else not_ok "${compare_checks[0]}" "$(screen "$s")"; fi
+  tm send-keys -t "$s" Right
+  if wait_for "$s" "continuous · step 1/20" 5 && wait_for "$s" "masked · step 1/20" 5 &&
+     { press_end "$s"; wait_for "$s" "continuous · step 20/20" 10; } && wait_for "$s" "masked · step 20/20 .*masked 0/16" 10; then
+    ok "${compare_checks[1]}"
+  else not_ok "${compare_checks[1]}" "$(screen "$s")"; fi
+  tm resize-window -t "$s" -x 80 -y 24
+  if wait_for "$s" "masked · step 20/20" 5 && [ "$(screen "$s" | grep -c '^ reads ')" = 2 ]; then
+    ok "${compare_checks[2]}"
+  else not_ok "${compare_checks[2]}" "$(screen "$s")"; fi
+  tm send-keys -t "$s" q
+  if wait_for "$s" '^\[exited 0\]' 5 && wait_for "$s" '^\[modes icanon echo \]' 3; then ok "${compare_checks[3]}"
+  else not_ok "${compare_checks[3]}" "$(screen "$s")"; fi
+  tm kill-session -t "$s" 2>/dev/null || true
+
+  # K offers the model folders of Models/ (the working directory's first, else the repository's).
+  s=compare2
+  start "$s" "$BIN" play --model "$TMP/tiny-masked" --steps 20
+  if wait_for "$s" "step 0/20" 15 && { tm send-keys -t "$s" K; wait_for "$s" "compare side by side with" 5; } &&
+     { tm send-keys -t "$s" 1; wait_for "$s" "denoise · compare · masked and " 30; } &&
+     wait_for "$s" "tiny-masked \(.*\) · masked · step 0/20" 5 &&
+     { tm send-keys -t "$s" Escape; wait_for "$s" "back to the playground" 5; } &&
+     { tm send-keys -t "$s" q; wait_for "$s" '^\[exited 0\]' 5; }; then
+    ok "${compare_checks[4]}"
+  else not_ok "${compare_checks[4]}" "$(screen "$s")"; fi
+  tm kill-session -t "$s" 2>/dev/null || true
+fi
+
+# ---------------------------------------------------------------------------------------------
 # SIGINT at any moment of start-up (process start, model load, newterm, handlers, first frames):
 # the terminal must always come back (icanon, echo) and the exit status must be 130. A wrapper
 # writes its pid and execs the program, so the signal reaches the program from its first

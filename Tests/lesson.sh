@@ -16,6 +16,13 @@
 # `play --forward` is skipped while the binary's own help does not list that subcommand or flag.
 # Once it does, the command runs like every other.
 #
+# A `--model Models/NAME` or `--compare Models/NAME` is the repository's folder of that name. When
+# it is not there (the masked and uniform models are bundled only once trained), the script
+# stands in an untrained model of the kind the name ends with (`-masked`, `-uniform`; continuous
+# otherwise), made by `denoise init` on Data/e2e/devset.csv: the commands' options and output are
+# checked, not the quality of their sentences. `--compare DIR` is a play option, so the play
+# check's `sample` leaves it out.
+#
 # Prints `ok - …` / `not ok - …` per command and `N passed, M failed`; exits 1 when anything failed.
 set -euo pipefail
 
@@ -30,6 +37,8 @@ if [ ! -x "$BIN" ]; then
   exit 1
 fi
 MODEL=$root/Models/e2e
+# `$E2E` in a lesson command is the corpus folder the repository ships.
+E2E=$root/Data/e2e
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/denoise-lesson.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
@@ -53,6 +62,30 @@ play_help=$("$BIN" play --help 2>/dev/null || true)
 grep -Eq '^[[:space:]]+forward([[:space:]]|$)' <<< "$top_help" && has_forward=1
 grep -q -- '--from-text' <<< "$sample_help" && has_from_text=1
 grep -q -- '--forward' <<< "$play_help" && has_play_forward=1
+
+# The folder a lesson's Models/NAME stands for: the repository's, or an untrained stand-in.
+model_folder() {
+  local name=${1#Models/}
+  if [ -f "$root/Models/$name/config.json" ]; then echo "$root/Models/$name"; return; fi
+  local stand_in=$TMP/Models/$name kind=continuous
+  case $name in *-masked) kind=masked ;; *-uniform) kind=uniform ;; esac
+  if [ ! -f "$stand_in/config.json" ]; then
+    "$BIN" init --kind "$kind" --out "$stand_in" --data "$root/Data/e2e/devset.csv" \
+      --hidden 32 --layers 1 --heads 2 --ffn 64 > /dev/null 2>&1 || return 1
+  fi
+  echo "$stand_in"
+}
+
+# Rewrites the Models/NAME values of --model and --compare in `args` to folders that exist.
+resolve_models() {
+  local i
+  for ((i = 0; i < ${#args[@]}; i++)); do
+    case ${args[i]} in
+      --model | --compare)
+        if [[ ${args[i + 1]:-} == Models/* ]]; then args[i + 1]=$(model_folder "${args[i + 1]}") || return 1; fi ;;
+    esac
+  done
+}
 
 # The commands, one per line, continuation lines joined.
 commands=$(awk '
@@ -98,7 +131,7 @@ chain_options() {
   chain=()
   while [ $# -gt 0 ]; do
     case $1 in
-      --theme | --replay) shift 2 ;;
+      --theme | --replay | --compare) shift 2 ;;
       *) chain+=("$1"); shift ;;
     esac
   done
@@ -108,6 +141,7 @@ while IFS= read -r cmd; do
   [ -n "$cmd" ] || continue
   name="lesson: $cmd"
   if ! split_command "$cmd"; then not_ok "$name" "a lesson command must be a plain command line"; continue; fi
+  if ! resolve_models; then not_ok "$name" "could not make a stand-in model"; continue; fi
   sub=${args[1]:-play}
   rest=("${args[@]:2}")
   missing=""

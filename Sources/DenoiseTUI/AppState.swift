@@ -70,6 +70,10 @@ public struct AppState: Sendable, Equatable {
     public var tourStop: Int?
     /// State of the generator behind `s` (new seed); injectable so tests are deterministic.
     public var seedState: UInt64
+    /// The compare screen is shown (`K`, `play --compare`): two models' chains in lockstep.
+    public var sideBySide = false
+    /// The bundled model folders `K` offers (found in Models/ when the playground starts).
+    public var bundledModels: [String] = []
 
     public init(themeName: String = "default", themes: [String] = [], colorsEnabled: Bool = true,
                 ascii: Bool = false, seedState: UInt64 = 0x5EED,
@@ -126,6 +130,8 @@ public enum MenuKind: Sendable, Equatable {
     case controls
     /// The values of one field.
     case values(field: String)
+    /// `K`: the bundled models to compare the running chain with (folder paths).
+    case compareModels([String])
     /// `f`: what the forward walk noises: the shown branch's sentence `current`, a typed one,
     /// or a random held-out sentence (offered when `heldOut` sentences are loaded).
     case forward(current: String, heldOut: Bool)

@@ -56,6 +56,8 @@ public enum Command: Sendable, Equatable {
     case promptComplete
     /// `w`: pin a word at the inspected position from the current step on.
     case pinPrompt
+    /// `K`: the menu of bundled models to compare with; on the compare screen, back to the playground.
+    case compareMenu
 }
 
 /// What the driver must do after a command, besides redrawing.
@@ -64,4 +66,8 @@ public enum Effect: Sendable, Equatable {
     case loadTheme(String)
     case export
     case quit
+    /// Load the model in this folder and show the compare screen with it.
+    case openCompare(String)
+    /// Leave the compare screen (its second engine is let go).
+    case closeCompare
 }

@@ -55,7 +55,9 @@ public enum Explain {
 
     public static func page(_ topic: ExplainTopic, state: AppState, engine: EngineState?, summary: ModelSummary) -> Page? {
         guard let engine, engine.hasSnapshot, let writer = writers[topic] else { return nil }
-        return writer(facts(state: state, engine: engine, summary: summary))
+        let f = facts(state: state, engine: engine, summary: summary)
+        if engine.snapshot.isDiscrete, let page = discretePage(topic, f) { return page }
+        return writer(f)
     }
 
     static func facts(state: AppState, engine: EngineState, summary: ModelSummary) -> Facts {

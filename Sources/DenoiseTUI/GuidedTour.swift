@@ -77,6 +77,11 @@ public enum GuidedTour {
             "The timeline shows every step as a row and every position as a column: you can see where each word locked in.",
         ] }, key: "v", action: "show the timeline",
              done: { _, _, state in state.mainView == .timeline }),
+        Stop(panel: .main, title: "three ways to corrupt text", text: { f in [
+            "This model is \(f.summary.kind.label): its noise \(f.summary.kind == .continuous ? "blurs word vectors, and rounding settles the words" : f.summary.kind == .masked ? "hides words behind MASK, and the chain commits them one by one" : "swaps words for random ones, and the chain replaces them").",
+            "The other kinds corrupt differently: masked models hide words, uniform models swap them, continuous models blur vectors. K shows another model's chain beside this one, step for step.",
+        ] }, key: "K", action: "compare with a bundled model",
+             done: { _, effects, _ in effects.contains { if case .openCompare = $0 { return true }; return false } }),
         Stop(panel: .main, title: "that was the tour", text: { _ in [
             "Every key keeps working: b branches, s starts a new seed, ? lists all keys, E explains any panel.",
             "Esc leaves the tour and keeps the playground; T starts it again.",

@@ -39,6 +39,7 @@ public enum KeyMap {
         .character("E"): .toggleExplain,
         .character("T"): .toggleTour,
         .character("w"): .pinPrompt,
+        .character("K"): .compareMenu,
         .escape: .dismiss,
     ]
 
@@ -60,6 +61,7 @@ public enum KeyMap {
         ("v / f", "view: strip, geometry, timeline / forward mode"),
         ("n N / E", "focus next, previous panel / explain it"),
         ("T", "guided tour (Esc leaves it)"),
+        ("K", "compare side by side with a bundled model"),
         ("? / q", "this help / quit"),
         ("Enter / Esc", "accept / cancel a prompt or menu"),
     ]
@@ -98,6 +100,24 @@ public enum KeyMap {
             ]
         }
     }
+
+    /// The compare screen's footer.
+    public static let compareFooter: [(key: String, label: String, priority: Int)] = [
+        ("→/l", "step", 0), ("←/h", "back", 1), ("space", "play", 0), ("End", "last", 2), ("g", "go to", 3),
+        ("Tab", "inspect", 4), ("K/Esc", "back", 0), ("?", "help", 1), ("q", "quit", 0),
+    ]
+
+    /// The compare screen's help overlay.
+    public static let compareHelp: [(keys: String, help: String)] = [
+        ("→ l / ← h", "one step forward / back on both chains"),
+        ("space", "play / pause both"),
+        ("g / Home End", "go to step… / first / last step (both)"),
+        ("+ / -", "faster / slower"),
+        ("Tab / S-Tab", "inspect next / previous position"),
+        ("lockstep", "step k of n above shows step k·m/n of the m below"),
+        ("K / Esc", "back to the playground"),
+        ("? / q", "this help / quit"),
+    ]
 
     /// The footer in display order, with a priority (lower is more important): on a narrow
     /// screen the least important entries are left out.

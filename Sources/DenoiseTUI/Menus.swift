@@ -1,3 +1,4 @@
+import Foundation
 import DenoiseCore
 
 /// One line of a menu; lines without an action are information only and cannot be selected.
@@ -24,6 +25,10 @@ enum MenuAction: Equatable {
     case toggleSampler
     /// Remove every pin from the branch.
     case clearPins
+    /// Next unmasking rule for a masked model's branch.
+    case cycleUnmask
+    /// Show the compare screen with the model in this folder.
+    case compare(String)
 }
 
 /// The menus' contents, computed from the settings being edited so the state holds only which
@@ -35,11 +40,41 @@ enum Menus {
         case .controls: return "controls (a change branches from step \(step))"
         case .values(let field): return field
         case .forward: return "forward mode: noise a sentence"
+        case .compareModels: return "compare side by side with"
         }
     }
 
     static func items(_ kind: MenuKind, settings: ChainSettings, summary: ModelSummary) -> [MenuItem] {
         switch kind {
+        case .branch where summary.kind != .continuous:
+            // Clamping and the samplers belong to the continuous chain; a masked chain has an
+            // unmasking rule instead.
+            var items = [
+                MenuItem(label: "continue", value: "make the branch", shortcut: nil, action: .confirmBranch),
+                MenuItem(label: "controls", value: Describe.controls(settings), shortcut: "c", action: .openControls),
+                MenuItem(label: "seed", value: "\(settings.seed)", shortcut: "s", action: .prompt(.seed)),
+                MenuItem(label: "temperature", value: Describe.trimmed(Double(settings.temperatureValue)), shortcut: "t",
+                         action: .prompt(.temperature)),
+            ]
+            if summary.kind == .masked {
+                items.append(MenuItem(label: "unmask rule", value: settings.unmaskRule.rawValue + " (r: next)", shortcut: "r",
+                                      action: .cycleUnmask))
+            }
+            items.append(MenuItem(label: "steps", value: "\(settings.steps) (a new count starts from step 0)", shortcut: "k",
+                                  action: .prompt(.steps)))
+            if !settings.pins.isEmpty {
+                items.append(MenuItem(label: "pins", value: settings.pins.map { "\($0.position)=\($0.word) from \($0.step)" }.joined(separator: ", ") + " (clear)",
+                                      shortcut: "u", action: .clearPins))
+            }
+            return items
+        case .compareModels(let paths):
+            if paths.isEmpty {
+                return [MenuItem(label: "no bundled models", value: "Models/ holds none (play --compare DIR takes any)", shortcut: nil, action: nil)]
+            }
+            return paths.enumerated().map { i, path in
+                MenuItem(label: (path as NSString).lastPathComponent, value: path,
+                         shortcut: i < 9 ? Character(String(i + 1)) : nil, action: .compare(path))
+            }
         case .branch:
             return [
                 MenuItem(label: "continue", value: "make the branch", shortcut: nil, action: .confirmBranch),

@@ -21,6 +21,14 @@ final class NcursesDriver {
     private var lastFrame: Frame?
     private var colorDepth = 0
     private var palette = RolePalette()
+    /// The compare screen's second engine (nil outside it) and its newest state. Both engines
+    /// run on their own queues; the driver only sends requests and polls, as for the first.
+    private var second: (any EngineHandle)?
+    private var secondState: EngineState?
+    /// The last step the second chain was asked to show, so each lockstep jump is sent once.
+    private var lockTarget: Int?
+    /// A second engine being made off the main thread by `makeCompareEngine`.
+    private let pendingSecond = PendingEngine()
 
     init(engine: any EngineHandle, options: PlaygroundOptions, theme: Theme, colorsWanted: Bool) {
         self.engine = engine
@@ -33,6 +41,11 @@ final class NcursesDriver {
                               seedState: UInt64(truncatingIfNeeded: DispatchTime.now().uptimeNanoseconds))
         self.state.heldOutSentences = options.heldOutSentences
         if options.startTour { state = GuidedTour.start(state, summary: summary) }
+        self.state.bundledModels = options.bundledModels
+        if let compare = options.compareEngine {
+            second = compare
+            state.sideBySide = true
+        }
     }
 
     func run() throws -> Int32 {
@@ -75,6 +88,24 @@ final class NcursesDriver {
             if let newest = engine.poll() {
                 engineState = newest
                 dirty = true
+            }
+            if let arrived = pendingSecond.take() {
+                switch arrived {
+                case .success(let made):
+                    second = made; secondState = nil; lockTarget = nil
+                    state.sideBySide = true
+                    state.status = Status("compare: \(summary.name) above, \(made.summary.name) below, in lockstep")
+                case .failure(let error):
+                    state.status = Status("cannot compare: \(error)", isError: true)
+                }
+                dirty = true
+            }
+            if state.sideBySide, let second {
+                if let newest = second.poll() {
+                    secondState = newest
+                    dirty = true
+                }
+                followLockstep(second)
             }
             if dirty {
                 draw()
@@ -129,8 +160,33 @@ final class NcursesDriver {
             }
         case .quit:
             return true
+        case .openCompare(let path):
+            guard let make = options.makeCompareEngine, let settings = engineState?.settings else {
+                state.status = Status("this playground cannot load a model to compare (a replay?)", isError: true)
+                break
+            }
+            let pending = pendingSecond
+            DispatchQueue.global(qos: .userInitiated).async {
+                pending.put(Result { try make(path, settings) })
+            }
+        case .closeCompare:
+            if let second { second.send(.pause) }
+            second = nil; secondState = nil; lockTarget = nil
+            lastFrame = nil
         }
         return false
+    }
+
+    /// Keeps the second chain at the step matching the first's fraction of its chain: step k of
+    /// n above shows step round(k m / n) of the m below. Only a changed target is sent.
+    private func followLockstep(_ second: any EngineHandle) {
+        guard let first = engineState, first.hasSnapshot else { return }
+        let s = first.snapshot
+        let otherTotal = secondState.map { $0.hasSnapshot ? $0.snapshot.totalSteps : s.totalSteps } ?? s.totalSteps
+        let target = CompareScreen.lockstep(s.step, of: s.totalSteps, to: otherTotal)
+        guard target != lockTarget else { return }
+        lockTarget = target
+        second.send(.jump(to: target))
     }
 
     private func readInput(timeout: Int32) -> Input? {
@@ -176,8 +232,12 @@ final class NcursesDriver {
         if state.screenWidth != width || state.screenHeight != height {
             state = Reducer.reduce(state, .resized(width: width, height: height), engine: engineState, summary: summary).0
         }
-        let frame = Playground.renderFrame(state: state, engineState: engineState, summary: summary,
-                                           width: width, height: height)
+        let frame = state.sideBySide && second != nil
+            ? Playground.renderCompare(state: state, top: CompareSide(summary: summary, engine: engineState),
+                                       bottom: CompareSide(summary: second!.summary, engine: secondState),
+                                       width: width, height: height)
+            : Playground.renderFrame(state: state, engineState: engineState, summary: summary,
+                                     width: width, height: height)
         palette.blit(frame, over: lastFrame)
         lastFrame = frame
     }
@@ -392,5 +452,23 @@ private enum SignalHandlers {
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
         for sig in fatal { signal(sig, previous[Int(sig)]) }
+    }
+}
+
+/// A second engine made on another thread, handed to the main thread through a lock.
+final class PendingEngine: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<any EngineHandle, any Error>?
+
+    func put(_ made: Result<any EngineHandle, any Error>) {
+        lock.lock(); defer { lock.unlock() }
+        result = made
+    }
+
+    /// The result once, then nil until the next `put`.
+    func take() -> Result<any EngineHandle, any Error>? {
+        lock.lock(); defer { lock.unlock() }
+        defer { result = nil }
+        return result
     }
 }

@@ -52,15 +52,25 @@ extension Playground {
         }
         let context = PanelContext(state: state, engine: engine, summary: summary, glyphs: frame.glyphs)
         HeaderPanel.draw(&frame, layout.header, context)
+        // A masked or uniform chain has no latent to round: its own noise, commit and inspector
+        // panels take the continuous ones' places.
+        let discrete = engine.snapshot.isDiscrete ? DiscreteDigest(engine) : nil
         switch state.mainView {
         case .strip: TokenStripPanel.draw(&frame, layout.strip, context)
-        case .geometry: GeometryView.draw(&frame, layout.strip, context)
+        case .geometry:
+            if discrete != nil { DiscreteGeometryNote.draw(&frame, layout.strip, context) } else { GeometryView.draw(&frame, layout.strip, context) }
         case .timeline: TimelineView.draw(&frame, layout.strip, context)
         }
-        NoisePanel.draw(&frame, layout.noise, context)
         ControlsPanel.draw(&frame, layout.controls, context)
-        RoundingPanel.draw(&frame, layout.rounding, context)
-        InspectorPanel.draw(&frame, layout.inspector, context)
+        if let discrete {
+            DiscreteNoisePanel.draw(&frame, layout.noise, context)
+            CommitPanel.draw(&frame, layout.rounding, context, discrete)
+            DiscreteInspectorPanel.draw(&frame, layout.inspector, context, discrete)
+        } else {
+            NoisePanel.draw(&frame, layout.noise, context)
+            RoundingPanel.draw(&frame, layout.rounding, context)
+            InspectorPanel.draw(&frame, layout.inspector, context)
+        }
         FooterPanel.drawStatus(&frame, layout.status, context)
         FooterPanel.draw(&frame, layout.footer, KeyMap.footer(state.mainView, switchablePanes: !GeometryView.sideBySide(width: width)))
         if state.focus != nil { TeachingOverlays.drawFocus(&frame, layout, state.focusedPanel) }

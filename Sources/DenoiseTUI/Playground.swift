@@ -15,6 +15,14 @@ public struct PlaygroundOptions: Sendable {
     public var heldOutSentences: [String]
     /// Open with the guided tour at its first stop (`denoise tour`).
     public var startTour: Bool
+    /// Open on the compare screen with this second engine (`play --compare DIR`).
+    public var compareEngine: (any EngineHandle)?
+    /// Model folders `K` offers (the bundled models found in Models/).
+    public var bundledModels: [String] = []
+    /// Makes the second engine of the compare screen: the model in a folder, run with the
+    /// given settings (the first chain's seed, controls, length and infill). Called off the
+    /// main thread, so loading a model never holds up the screen; nil: `K` cannot compare.
+    public var makeCompareEngine: (@Sendable (String, ChainSettings) throws -> any EngineHandle)?
 
     public init(themeName: String = "default", themesDirectory: String = "Themes",
                 exportDirectory: String = ".", forceASCII: Bool = false, heldOutSentences: [String] = [],

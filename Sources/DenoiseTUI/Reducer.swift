@@ -64,6 +64,7 @@ private struct Reduction {
 
     mutating func apply(_ command: Command) {
         if command == .quit { effects.append(.quit); return }
+        if state.sideBySide, state.overlay == .none, !compareKey(command) { return }
         if command == .toggleHelp || command == .dismiss || command == .accept { return overlayKey(command) }
         switch command {
         case .menuMove, .menuShortcut, .promptInsert, .promptBackspace, .promptComplete: return overlayKey(command)
@@ -149,8 +150,30 @@ private struct Reduction {
             moveRow(delta, engine)
         case .pinPrompt:
             openPinPrompt(engine)
+        case .compareMenu:
+            state.draft = nil
+            openMenu(.compareModels(state.bundledModels))
         default:
             break
+        }
+    }
+
+    /// On the compare screen only the keys that move both chains (→ ← space Home End g, speed,
+    /// Tab, ?, q) go on to the usual handling, which acts on the first chain; the driver keeps
+    /// the second in lockstep. `K` and Esc go back to the playground. True when `command` goes on.
+    private mutating func compareKey(_ command: Command) -> Bool {
+        switch command {
+        case .stepForward, .stepBack, .toStart, .toEnd, .togglePlay, .faster, .slower, .jumpPrompt,
+             .inspectNext, .inspectPrevious, .toggleHelp, .quit, .resized:
+            return true
+        case .compareMenu, .dismiss:
+            state.sideBySide = false
+            effects.append(.closeCompare)
+            say("back to the playground (K compares again)")
+            return false
+        default:
+            say("compare screen: \u{2192} \u{2190} space End g act on both chains; K or Esc goes back")
+            return false
         }
     }
 
@@ -294,7 +317,7 @@ private struct Reduction {
             openMenu(.controls, at: .chooseField(field))
         case .controls where state.draft != nil:
             openMenu(.branch, at: .openControls)
-        case .controls, .branch, .forward:
+        case .controls, .branch, .forward, .compareModels:
             state.draft = nil
             state.overlay = .none
         }
@@ -341,6 +364,16 @@ private struct Reduction {
         case .clearPins:
             state.draft?.pins = []
             openMenu(.branch, at: .confirmBranch)
+        case .cycleUnmask:
+            guard var draft = state.draft else { return }
+            let rules = UnmaskRule.allCases
+            draft.unmask = rules[(rules.firstIndex(of: draft.unmaskRule)! + 1) % rules.count]
+            state.draft = draft
+            openMenu(.branch, at: .cycleUnmask)
+        case .compare(let path):
+            state.overlay = .none
+            effects.append(.openCompare(path))
+            say("loading \((path as NSString).lastPathComponent) to compare side by side\u{2026}")
         case .openControls:
             openMenu(.controls)
         case .chooseField(let field):

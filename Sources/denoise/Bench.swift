@@ -26,6 +26,9 @@ struct Bench: ParsableCommand {
                 case .strip: _ = Playground.benchFrame(.strip, engineState: state, summary: summary)
                 case .geometry: _ = Playground.benchFrame(.geometry, engineState: state, summary: summary)
                 case .timeline: _ = Playground.benchFrame(.timeline, engineState: state, summary: summary)
+                case .compare:
+                    let side = CompareSide(summary: summary, engine: state)
+                    _ = Playground.benchCompareFrame(top: side, bottom: side)
                 }
             }
             let result = try Benchmark(settings: settings).run()

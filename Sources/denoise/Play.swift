@@ -14,12 +14,18 @@ struct Play: ParsableCommand {
     var forward: String?
     @Option(help: "A corpus file (E2E CSV, or one sentence a line) whose held-out sentences the forward menu (f) picks from at random: those in the model's held-out bucket that it can read.")
     var sentences: String?
+    @Option(help: "Open the compare screen: this model folder's chain beside --model's, in lockstep by the fraction of the chain (same seed, controls, length, infill).")
+    var compare: String?
 
     func run() throws {
         try reportingErrors {
             BLAS.setThreads(1)
             let engine: any EngineHandle
             var heldOut: [String] = []
+            var second: (any EngineHandle)?
+            if replay != nil && compare != nil {
+                throw DenoiseError.invalid("--compare and --replay cannot be used together: a replay has no model to run beside another")
+            }
             if replay != nil && forward != nil {
                 throw DenoiseError.invalid("--forward and --replay cannot be used together: a replay has no model to noise the sentence with")
             }
@@ -29,10 +35,15 @@ struct Play: ParsableCommand {
                 let model = try chain.loadModel()
                 engine = try PlaygroundEngine(model: model, settings: chain.settings(for: model.config.modelKind), forward: forward)
                 if let sentences { heldOut = try Self.heldOutSentences(path: sentences, model: model) }
+                if let compare { second = try Self.compareEngine(path: compare, settings: chain.settings()) }
             }
+            var options = PlaygroundOptions(themeName: theme, themesDirectory: repositoryFolder("Themes") ?? "Themes",
+                                            heldOutSentences: heldOut)
+            options.compareEngine = second
+            options.bundledModels = Self.bundledModels()
+            options.makeCompareEngine = { path, settings in try Self.compareEngine(path: path, settings: settings) }
             // After the engine, so a bad model or sentence is named even without a terminal.
-            try Self.open(engine, command: "play", options: PlaygroundOptions(
-                themeName: theme, themesDirectory: repositoryFolder("Themes") ?? "Themes", heldOutSentences: heldOut))
+            try Self.open(engine, command: "play", options: options)
         }
     }
 
@@ -64,5 +75,29 @@ struct Play: ParsableCommand {
             throw DenoiseError.invalid("--sentences \(path): no held-out sentence the model can read (in its vocabulary, at most L-2 tokens)")
         }
         return kept
+    }
+
+    /// The compare screen's second engine: the model in `path` run with the first chain's seed,
+    /// steps, controls, length and infill. Settings its kind does not take are dropped (clamping
+    /// off for a discrete model, the unmasking rule and sampler back to the defaults), and
+    /// controls are dropped when it has no classifier to steer with.
+    static func compareEngine(path: String, settings: ChainSettings) throws -> any EngineHandle {
+        let model = try DiffusionModel.load(path: path)
+        var s = ChainSettings(seed: settings.seed, steps: settings.steps, clamp: model.config.modelKind == .continuous,
+                              controls: model.classifier == nil ? [] : settings.controls,
+                              length: settings.length, infill: settings.infill)
+        s.temperature = settings.temperature
+        s.freeLength = settings.freeLength
+        return try PlaygroundEngine(model: model, settings: s)
+    }
+
+    /// The model folders bundled in the repository's Models/ (each holding a config.json),
+    /// sorted by name: what `K` offers.
+    static func bundledModels() -> [String] {
+        guard let folder = repositoryFolder("Models") else { return [] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.sorted().map { (folder as NSString).appendingPathComponent($0) }.filter {
+            FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("config.json"))
+        }
     }
 }

@@ -63,12 +63,13 @@ private struct TourDriver {
     @Test func recordedKeysWalkTheTourFromStartToEnd() {
         var driver = TourDriver()
         let count = GuidedTour.stopCount(Fixtures.summary)
-        #expect(count == 12)
+        #expect(count == 13)
+        driver.state.bundledModels = ["Models/e2e-masked"]
         driver.press(.character("T"))
         let recorded: [[Key]] = [
             [.right], [.character(" ")], [.character(" ")], [.tab], [.character("E"), .escape],
             [.character("c"), .enter, .down, .enter], [.character("x")], [.character("B")], [.end],
-            [.character("v")], [.character("v")],
+            [.character("v")], [.character("v")], [.character("K"), .enter],
         ]
         for (index, keys) in recorded.enumerated() {
             #expect(driver.state.tourStop == index)
@@ -93,10 +94,11 @@ private struct TourDriver {
         #expect(!driver.chain.engine.settings.controls.isEmpty)
         #expect(driver.chain.engine.settings.clamp == false)
         #expect(driver.state.mainView == .timeline)
-        #expect(driver.frame().text.contains("tour 12 / 12"))
+        #expect(driver.state.status?.text.contains("to compare side by side") == true)
+        #expect(driver.frame().text.contains("tour 13 / 13"))
         driver.press(.escape)
         #expect(driver.state.tourStop == nil)
-        #expect(!driver.frame().text.contains("tour 12 / 12"))
+        #expect(!driver.frame().text.contains("tour 13 / 13"))
         #expect(driver.frame().text.contains("tour closed: T starts it again"))
     }
 
@@ -116,7 +118,7 @@ private struct TourDriver {
     @Test func aModelWithoutClassifierSkipsTheControlStop() {
         var summary = Fixtures.summary
         summary.fields = []
-        #expect(GuidedTour.stopCount(summary) == 11)
+        #expect(GuidedTour.stopCount(summary) == 12)
         #expect(!GuidedTour.stops(summary).contains { $0.needsClassifier })
         var driver = TourDriver(summary: summary)
         driver.press(.character("T"), .right, .character(" "), .character(" "), .tab, .character("E"), .escape)

@@ -33,9 +33,12 @@ public final class ReplayEngine: EngineHandle, @unchecked Sendable {
         let source = ReplaySource(file: file, settingsRecorded: contents.header != nil)
         if let header = contents.header {
             let m = header.model
-            summary = ModelSummary(name: m.name, parameterCount: m.parameters, vocabularySize: m.vocabularySize,
-                                   sequenceLength: m.sequenceLength, diffusionSteps: m.diffusionSteps, fields: [],
-                                   weightsFingerprint: m.weights, classifierFingerprint: m.classifier, replay: source)
+            var recorded = ModelSummary(name: m.name, parameterCount: m.parameters, vocabularySize: m.vocabularySize,
+                                        sequenceLength: m.sequenceLength, diffusionSteps: m.diffusionSteps, fields: [],
+                                        weightsFingerprint: m.weights, classifierFingerprint: m.classifier, replay: source)
+            // The playground's panels for masked and uniform chains key on the model's kind.
+            recorded.kind = m.kind ?? .continuous
+            summary = recorded
             settings = header.settings
         } else {
             let length = max(first.xt.count, first.x0.count)

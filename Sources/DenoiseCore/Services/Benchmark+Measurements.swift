@@ -35,7 +35,7 @@ extension Benchmark {
             model: settings.modelPath, machine: Self.machineDescription(), reverseStepMs: inference.reverseStepMs,
             reverseStepFreeLengthMs: inference.reverseStepFreeLengthMs, reverseStepWithSnapshotMs: inference.reverseStepWithSnapshotMs,
             guidedStepMs: inference.guidedStepMs, guidedStepThreeControlsMs: inference.guidedStepThreeControlsMs, chainMs: inference.chainMs, roundingMs: inference.roundingMs, frameMs: frames[.strip],
-            frameGeometryMs: frames[.geometry], frameTimelineMs: frames[.timeline],
+            frameGeometryMs: frames[.geometry], frameTimelineMs: frames[.timeline], frameCompareMs: frames[.compare],
             playFullHistoryRSSMB: playRSS, trainStepMs: throughput.trainStepMs, trainTokensPerSec: throughput.trainTokensPerSec,
             sgemmGflops: throughput.sgemmGflops, inferenceSgemmGflops: throughput.inferenceSgemmGflops,
             reverseStepFloorMs: stepFlops / (throughput.inferenceSgemmGflops * 1e9) * 1000, trainGflops: throughput.trainGflops,

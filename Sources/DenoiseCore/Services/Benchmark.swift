@@ -25,6 +25,8 @@ public struct BenchmarkSettings: Sendable {
 /// The playground's main views, each timed as a whole frame.
 public enum BenchmarkView: Sendable, CaseIterable {
     case strip, geometry, timeline
+    /// The compare screen (`play --compare`): the model's chain in both halves.
+    case compare
 }
 
 /// How many timed calls each figure takes a median over.
@@ -57,6 +59,8 @@ public struct BenchmarkResult: Sendable, Equatable {
     public var frameMs: Double?
     public var frameGeometryMs: Double?
     public var frameTimelineMs: Double?
+    /// One 120x40 frame of the compare screen.
+    public var frameCompareMs: Double? = nil
     public var playFullHistoryRSSMB: Double
     public var trainStepMs: Double
     public var trainTokensPerSec: Double
@@ -76,7 +80,7 @@ public struct BenchmarkResult: Sendable, Equatable {
          ("reverseStepWithSnapshotMs", reverseStepWithSnapshotMs), ("guidedStepMs", guidedStepMs),
          ("guidedStepThreeControlsMs", guidedStepThreeControlsMs), ("chainMs", chainMs),
          ("roundingMs", roundingMs), ("frameMs", frameMs), ("frameGeometryMs", frameGeometryMs),
-         ("frameTimelineMs", frameTimelineMs), ("playFullHistoryRSSMB", playFullHistoryRSSMB),
+         ("frameTimelineMs", frameTimelineMs), ("frameCompareMs", frameCompareMs), ("playFullHistoryRSSMB", playFullHistoryRSSMB),
          ("trainStepMs", trainStepMs), ("trainTokensPerSec", trainTokensPerSec), ("sgemmGflops", sgemmGflops),
          ("inferenceSgemmGflops", inferenceSgemmGflops), ("reverseStepFloorMs", reverseStepFloorMs),
          ("trainGflops", trainGflops), ("inferenceGflops", inferenceGflops), ("peakRSSMB", peakRSSMB)]

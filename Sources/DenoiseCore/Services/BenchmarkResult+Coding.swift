@@ -35,6 +35,7 @@ extension BenchmarkResult: Codable {
             trainTokensPerSec: try figure("trainTokensPerSec"), sgemmGflops: try figure("sgemmGflops"),
             inferenceSgemmGflops: try figure("inferenceSgemmGflops"), reverseStepFloorMs: try figure("reverseStepFloorMs"),
             trainGflops: try figure("trainGflops"), inferenceGflops: try figure("inferenceGflops"), peakRSSMB: try figure("peakRSSMB"))
+        frameCompareMs = try optional("frameCompareMs")
         blas = [:]
         for key in container.allKeys where key.stringValue.hasPrefix("blas") {
             blas[key.stringValue] = try container.decode(String.self, forKey: key)

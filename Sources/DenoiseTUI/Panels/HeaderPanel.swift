@@ -13,7 +13,10 @@ enum HeaderPanel {
         // DDPM is the default and goes unsaid until some branch uses DDIM, so B's two chains say which is which.
         let ddim = e.settings.samplerKind == .ddim || e.branches.contains { $0.settings.samplerKind == .ddim }
         let sampler = ddim ? " \(g.separator) " + e.settings.samplerDescription : ""
-        let clamp = "clamp \(e.settings.clamp ? "on" : "off")" + temperature + sampler
+        // A discrete chain has nothing to clamp; it names its unmasking rule (masked) instead.
+        let clamp = s.isDiscrete
+            ? (s.discrete?.unmask.map { "unmask \($0.rawValue)" + temperature } ?? "temp " + Describe.trimmed(Double(e.settings.temperatureValue)))
+            : "clamp \(e.settings.clamp ? "on" : "off")" + temperature + sampler
         let branch = e.branches.count > 1 ? "branch \(e.branchIndex + 1) of \(e.branches.count)" : "branch \(e.branchIndex + 1)"
         let branchShort = e.branches.count > 1 ? "br \(e.branchIndex + 1)/\(e.branches.count)" : "br \(e.branchIndex + 1)"
         // A forward walk counts up in t, clean to noise; an edit is a chain started from one.
@@ -37,7 +40,9 @@ enum HeaderPanel {
     /// The model and its size; a replay says so, and names its file when the trace does not
     /// name the model.
     static func modelText(_ summary: ModelSummary) -> String {
-        let model = "\(summary.name) (\(Describe.count(summary.parameterCount)))"
+        // A masked or uniform model says so right after its name.
+        let kind = summary.kind == .continuous ? "" : " \(Glyphs.unicode.separator) \(summary.kind.label)"
+        let model = "\(summary.name) (\(Describe.count(summary.parameterCount)))" + kind
         guard let replay = summary.replay else { return model }
         return replay.settingsRecorded ? "\(model) replay" : "replay of \(replay.file)"
     }

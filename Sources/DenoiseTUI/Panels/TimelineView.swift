@@ -76,7 +76,9 @@ enum TimelineView {
                 if changedHere {
                     character = g.changed; role = .changed
                 } else {
-                    let unit = (log(max(tokens[p].distance, 1e-6)) - logLow) / logSpan
+                    // A discrete chain's cell is shaded by the prediction's doubt (1 - its top word's
+                    // probability), a continuous one's by the rounding distance.
+                    let unit = tokens[p].probability.map { 1 - $0 } ?? (log(max(tokens[p].distance, 1e-6)) - logLow) / logSpan
                     character = g.shades[min(g.shades.count - 1, max(0, Int(unit * Float(g.shades.count))))]
                     role = p == c.inspected ? .selected : .bar
                 }
@@ -90,7 +92,10 @@ enum TimelineView {
         }
         frame.put("step", x: inner.x, y: inner.y, role: .dim)
         // The legend sits in the bottom edge of the box, where it costs no grid row.
-        let legend = " \(g.shades.first!)..\(g.shades.last!) rounding distance, near to far \(sep) \(g.changed) word changed \(sep) \(g.cursor) step \(c.snapshot.step) \(sep) \(g.column) position \(c.inspected) "
+        let discrete = c.snapshot.isDiscrete
+        let shading = discrete ? "prediction's confidence, sure to unsure" : "rounding distance, near to far"
+        let mark = discrete ? (c.summary.kind == .masked ? "word committed" : "word changed") : "word changed"
+        let legend = " \(g.shades.first!)..\(g.shades.last!) \(shading) \(sep) \(g.changed) \(mark) \(sep) \(g.cursor) step \(c.snapshot.step) \(sep) \(g.column) position \(c.inspected) "
         frame.put(legend, x: rect.x + 2, y: rect.maxY - 1, role: .dim, limit: rect.width - 4)
 
         // The last computed row's words: the final text once the chain has run to the end.

@@ -19,7 +19,8 @@ enum TokenStripPanel {
 
     static func columns(_ s: StepSnapshot, glyphs: Glyphs) -> [Column] {
         let count = max(s.x0.count, s.xt.count)
-        let tops = s.x0.map(\.text), bottoms = s.xt.map(\.text)
+        // A masked position shows the mask glyph, so it reads as "no word yet" rather than a word.
+        let tops = s.x0.map(\.text), bottoms = s.xt.map { $0.text == Vocabulary.mask ? glyphs.mask : $0.text }
         func top(_ i: Int) -> String { i < tops.count ? tops[i] : "" }
         func bottom(_ i: Int) -> String { i < bottoms.count ? bottoms[i] : "" }
         var padStart = count
@@ -67,7 +68,9 @@ enum TokenStripPanel {
         i < tokens.count ? tokens[i] : nil
     }
 
-    static func draw(_ frame: inout Frame, _ rect: Rect, _ c: PanelContext) {
+    /// `sentence`: draw the reads line under the rows when there is room (the compare screen
+    /// gives it a row of its own instead).
+    static func draw(_ frame: inout Frame, _ rect: Rect, _ c: PanelContext, sentence: Bool = true) {
         var area = rect
         if c.state.compare, c.engine.branches.count > 1 || c.engine.source != nil, area.height >= 5 {
             drawCompare(&frame, Rect(x: area.x, y: area.y, width: area.width, height: 2), c)
@@ -135,7 +138,7 @@ enum TokenStripPanel {
             frame.put(String(c.glyphs.ellipsis), x: area.x, y: area.y + (visible - 1) * rowsPerLine, role: .dim)
         }
         let used = min(lines.count, visible) * rowsPerLine
-        if hasPrediction && area.height - used >= 2 {
+        if sentence && hasPrediction && area.height - used >= 2 {
             drawSentence(&frame, Rect(x: area.x, y: area.y + used + 1, width: area.width,
                                       height: area.height - used - 1), c)
         }
@@ -161,7 +164,7 @@ enum TokenStripPanel {
                           guided: Set<String>, _ c: PanelContext) -> Role {
         guard let token else { return .dim }
         if changed { return .changed }
-        if TokenText.isPad(token.text) { return .dim }
+        if TokenText.isPad(token.text) || token.text == Vocabulary.mask { return .dim }
         if isPrediction && guided.contains(token.text.lowercased()) { return .guided }
         if c.isUncertain(token) { return .uncertain }
         if isPrediction, c.snapshot.step > 0, position < c.digest.lockSteps.count,
