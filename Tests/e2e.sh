@@ -133,7 +133,7 @@ lines = open(sys.argv[1]).read().splitlines()
 k = int(sys.argv[2])
 assert len(lines) == k + 2, f"{len(lines)} lines, expected header + {k} steps + final"
 header = json.loads(lines[0])
-assert header.get("header") is True and header["format"] == 1, f"first line: {lines[0][:200]}"
+assert header.get("header") is True and header["format"] == 2, f"first line: {lines[0][:200]}"
 assert header["settings"]["seed"] == 7 and header["settings"]["steps"] == k, header["settings"]
 assert header["model"]["name"] and header["model"]["weights"].startswith("fnv1a64:"), header["model"]
 assert header["program"].startswith("denoise ") and header["blasCore"], header
@@ -144,6 +144,7 @@ for i, s in enumerate(steps):
     for key in ("step", "t", "alphaBar", "snrDB", "xt", "x0", "distance", "margin", "changed", "scores"):
         assert key in s, f"step line {i + 1} has no {key!r}"
     assert s["step"] == i + 1, f"line {i + 1}: step {s['step']}"
+    assert all(d >= 0 for d in s["distance"] + s["margin"]), f"line {i + 1}: negative distance or margin"
     assert "final" not in s
 a = [s["alphaBar"] for s in steps]
 assert all(x < y for x, y in zip(a, a[1:])), f"alphaBar not strictly increasing: {a}"

@@ -401,7 +401,9 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
                 if dist < bestDistance { bestDistance = dist; best = w }
             }
             #expect(s.xt[p].id == Int32(best), "position \(p): snapshot says \(s.xt[p].text), nearest is \(model.vocabulary.word(Int32(best)))")
-            #expect(abs(s.xt[p].distance - bestDistance) < 1e-3 * max(1, bestDistance))
+            // The snapshot holds the distance itself, not its square.
+            let distance = bestDistance.squareRoot()
+            #expect(abs(s.xt[p].distance - distance) < 1e-3 * max(1, distance))
         }
     }
 

@@ -173,14 +173,15 @@ public final class ReverseChain {
         precondition(rounding.rows.lowerBound == 0 && rounding.rows.count >= length, "rounding does not cover sequence 0")
         return (0..<length).map { p in
             let id = rounder.nearest[p]
-            return RoundedToken(id: id, text: model.vocabulary.word(id), distance: rounder.nearestDistance[p], margin: rounder.margin[p])
+            return RoundedToken(id: id, text: model.vocabulary.word(id), squaredDistance: rounder.nearestDistance[p],
+                                squaredMargin: rounder.margin[p])
         }
     }
 
     /// Top-k candidates of every position of sequence 0 from a rounding that covers it.
     func candidates(_ rounding: Rounding) -> [[Candidate]] {
         precondition(rounding.rows.lowerBound == 0 && rounding.rows.count >= length, "rounding does not cover sequence 0")
-        return (0..<length).map { p in rounder.topK(row: p, k: candidateCount).map { Candidate(text: model.vocabulary.word($0.id), distance: $0.distance) } }
+        return (0..<length).map { p in rounder.topK(row: p, k: candidateCount).map { Candidate(text: model.vocabulary.word($0.id), squaredDistance: $0.distance) } }
     }
 
     /// Replaces the rounded rows of `x` by their nearest words' embeddings.
