@@ -114,15 +114,15 @@ public enum Explain {
 
     static func fixedPositions(_ f: Facts) -> String {
         let settings = f.engine.settings, last = f.length - 1
-        if let n = settings.length {
+        if let n = settings.lengthMode.exactLength {
             return "Length \(n): START is fixed at position 0, END at \(n + 1) and PAD from \(n + 2) to \(last); after every step those positions are reset to their words, so only 1 to \(n) are free."
         }
-        if let template = settings.infill {
+        if let template = settings.lengthMode.template {
             let tokens = Tokenizer.tokenize(template)
             let free = tokens.enumerated().filter { $0.element == "_" }.map { String($0.offset + 1) }
             return "Infill \"\(template)\": START at 0, the template's words at their positions, END at \(tokens.count + 1), PAD after; after every step those are reset to their words, so only positions \(free.joined(separator: ", ")) are free to change."
         }
-        return "No position is fixed but START at 0: the length is \(settings.freeLength ? "left to the model (it decides where END goes)" : "drawn from the training sentences' lengths"). c sets an exact length or an infill template."
+        return "No position is fixed but START at 0: the length is \(settings.lengthMode == .free ? "left to the model (it decides where END goes)" : "drawn from the training sentences' lengths"). c sets an exact length or an infill template."
     }
 
     static func rounding(_ f: Facts) -> Page {

@@ -27,7 +27,7 @@ struct Play: ParsableCommand {
                 engine = try ReplayEngine(tracePath: replay)
             } else {
                 let model = try chain.loadModel()
-                engine = try PlaygroundEngine(model: model, settings: chain.settings(), forward: forward)
+                engine = try PlaygroundEngine(model: model, settings: try chain.settings(), forward: forward)
                 if let sentences { heldOut = try Self.heldOutSentences(path: sentences, model: model) }
             }
             // After the engine, so a bad model or sentence is named even without a terminal.

@@ -33,7 +33,7 @@ struct Sample: ParsableCommand {
             BLAS.setThreads(1)
             if let strength { try SentenceEdit.validate(strength: strength) }
             let model = try chain.loadModel()
-            var settings = chain.settings()
+            var settings = try chain.settings()
             var edit: SentenceEdit? = nil
             if let fromText, let strength {
                 let source = try SourceSentence(text: fromText, vocabulary: model.vocabulary, sequenceLength: model.config.sequenceLength)

@@ -46,13 +46,11 @@ struct ChainOptions: ParsableArguments {
         return ControlTarget(field: field, value: value)
     }
 
-    func settings() -> ChainSettings {
-        var settings = ChainSettings(seed: seed, steps: steps, clamp: !noClamp,
-                                     controls: controls.compactMap { try? Self.parseControl($0) },
-                                     length: length, infill: infill, guidance: guidance.settings(),
-                                     temperature: temperatureOption.temperature)
-        settings.freeLength = freeLength
-        return settings
+    func settings() throws -> ChainSettings {
+        ChainSettings(seed: seed, steps: steps, clamp: !noClamp,
+                      controls: controls.compactMap { try? Self.parseControl($0) },
+                      lengthMode: try LengthMode.from(length: length, infill: infill, free: freeLength),
+                      guidance: guidance.settings(), temperature: temperatureOption.temperature)
     }
 
     func loadModel() throws -> DiffusionModel {

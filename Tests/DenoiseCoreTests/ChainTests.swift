@@ -76,7 +76,7 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
     /// The chain as a sequence: one recorded step per element, from wherever it stands to the
     /// end; mixing silent and recorded steps leaves the same latent as recording them all.
     @Test func chainIsASequenceOfRecordedSteps() throws {
-        let settings = ChainSettings(seed: 13, steps: 12, length: 5)
+        let settings = ChainSettings(seed: 13, steps: 12, lengthMode: .exact(5))
         let all = try ReverseChain(model: model, settings: settings)
         let steps = Array(all)
         #expect(steps.map(\.step) == Array(1...12) && all.isFinished && all.next() == nil)
@@ -122,14 +122,12 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
     /// recorded steps compute them too. The chains must still agree bit for bit, with the
     /// clamping trick and without it (without it, a last-bit difference in x0-hat would reach
     /// the latent instead of being rounded away).
-    @Test(arguments: [nil, 6], [nil, "The _ serves _ food ."])
-    func recordingSnapshotsDoesNotChangeTheChain(length: Int?, infill: String?) throws {
-        guard length == nil || infill == nil else { return }
+    @Test(arguments: [LengthMode.prior, .exact(6), .template("The _ serves _ food .")])
+    func recordingSnapshotsDoesNotChangeTheChain(lengthMode: LengthMode) throws {
         for model in [model, selfConditioned] {
         for clamp in [true, false] {
             var settings = ChainSettings(seed: 3, steps: 20)
-            settings.length = length
-            settings.infill = infill
+            settings.lengthMode = lengthMode
             settings.clamp = clamp
             let recorded = try ReverseChain(model: model, settings: settings)
             let silent = try ReverseChain(model: model, settings: settings)
@@ -224,9 +222,9 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
 
     @Test func unfixedSpanCoversTheFreePositions() throws {
         let v = model.vocabulary
-        let length = try PositionConstraints(length: 6, infill: nil, vocabulary: v, sequenceLength: 16)
+        let length = try PositionConstraints(mode: .exact(6), vocabulary: v, sequenceLength: 16)
         #expect(length.unfixedSpan(length: 16) == 1..<7)
-        let infill = try PositionConstraints(length: nil, infill: "The _ serves _ food .", vocabulary: v, sequenceLength: 16)
+        let infill = try PositionConstraints(mode: .template("The _ serves _ food ."), vocabulary: v, sequenceLength: 16)
         #expect(infill.unfixedSpan(length: 16) == 2..<5)
         #expect(PositionConstraints().unfixedSpan(length: 16) == nil)
     }
@@ -291,7 +289,7 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
 
     @Test(arguments: [1, 2, 5, 9, 14])
     func lengthControlGivesExactlyNTokens(n: Int) throws {
-        let chain = try ReverseChain(model: model, settings: ChainSettings(seed: UInt64(n), steps: 10, length: n), batch: 3)
+        let chain = try ReverseChain(model: model, settings: ChainSettings(seed: UInt64(n), steps: 10, lengthMode: .exact(n)), batch: 3)
         chain.runToEnd()
         for b in 0..<3 {
             let ids = chain.tokenIDs(sequence: b)
@@ -305,13 +303,13 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
 
     @Test func lengthOutOfRangeIsRejected() throws {
         for n in [0, -1, 15, 999] {
-            #expect(throws: DenoiseError.self) { try ReverseChain(model: model, settings: ChainSettings(steps: 5, length: n)) }
+            #expect(throws: DenoiseError.self) { try ReverseChain(model: model, settings: ChainSettings(steps: 5, lengthMode: .exact(n))) }
         }
     }
 
     @Test(arguments: ["_ Eagle serves _ food .", "The _ _ a _ _ near the _ .", "_", "Aromi _ _ _ _ _ _ _ _ _ _ _ _ ."])
     func infillKeepsEveryGivenWordInPlace(template: String) throws {
-        let chain = try ReverseChain(model: model, settings: ChainSettings(seed: 5, steps: 10, infill: template), batch: 2)
+        let chain = try ReverseChain(model: model, settings: ChainSettings(seed: 5, steps: 10, lengthMode: .template(template)), batch: 2)
         chain.runToEnd()
         let given = Tokenizer.tokenize(template)
         for b in 0..<2 {
@@ -332,13 +330,43 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
         ]
         for (template, keyword) in cases {
             do {
-                _ = try ReverseChain(model: model, settings: ChainSettings(steps: 5, infill: template))
+                _ = try ReverseChain(model: model, settings: ChainSettings(steps: 5, lengthMode: .template(template)))
                 Issue.record("template \"\(template)\" was accepted")
             } catch let e as DenoiseError {
                 #expect(e.description.contains(keyword), "\(e)")
             }
         }
-        #expect(throws: DenoiseError.self) { try ReverseChain(model: model, settings: ChainSettings(steps: 5, length: 3, infill: "_ _")) }
+    }
+
+    /// A length and a template cannot be asked for together: the command line's options are
+    /// refused in one line, and settings read from JSON with both are refused too.
+    @Test func lengthAndTemplateCannotBeCombined() throws {
+        #expect(throws: DenoiseError.invalid("--length and --infill cannot be combined (an infill template fixes the length itself)")) {
+            try LengthMode.from(length: 3, infill: "_ _", free: false)
+        }
+        #expect(try LengthMode.from(length: 3, infill: nil, free: true) == .exact(3))
+        #expect(try LengthMode.from(length: nil, infill: "_ a", free: true) == .template("_ a"))
+        #expect(try LengthMode.from(length: nil, infill: nil, free: true) == .free)
+        #expect(try LengthMode.from(length: nil, infill: nil, free: false) == .prior)
+        let exact = try JSONEncoder().encode(ChainSettings(steps: 5, lengthMode: .exact(3)))
+        #expect(try JSONDecoder().decode(ChainSettings.self, from: exact).lengthMode == .exact(3))
+        var object = try #require(try JSONSerialization.jsonObject(with: exact) as? [String: Any])
+        object["infill"] = "_ _"
+        let both = try JSONSerialization.data(withJSONObject: object)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(ChainSettings.self, from: both) }
+    }
+
+    /// The settings' JSON keeps the keys traces have always had (`length`, `infill`,
+    /// `freeLength`), and every mode reads back as itself.
+    @Test(arguments: [LengthMode.prior, .free, .exact(7), .template("_ is a _ .")])
+    func lengthModeJSONKeepsTheTraceKeys(mode: LengthMode) throws {
+        let settings = ChainSettings(seed: 4, steps: 9, lengthMode: mode)
+        let data = try JSONEncoder().encode(settings)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["length"] as? Int == mode.exactLength)
+        #expect(object["infill"] as? String == mode.template)
+        #expect(object["freeLength"] as? Bool == (mode == .free))
+        #expect(try JSONDecoder().decode(ChainSettings.self, from: data) == settings)
     }
 
     @Test func clampingOnAndOffGiveDifferentChains() throws {

@@ -258,7 +258,7 @@ final class PollCounter: @unchecked Sendable {
         let model = TinyModel.make()
         let dir = try TinyModel.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var settings = ChainSettings(seed: 9, steps: 8, clamp: false, length: 5)
+        var settings = ChainSettings(seed: 9, steps: 8, clamp: false, lengthMode: .exact(5))
         settings.guidance.weight = 2.5
         let chain = try ReverseChain(model: model, settings: settings)
         let snaps = Array(chain)
@@ -467,7 +467,7 @@ final class PollCounter: @unchecked Sendable {
         for _ in 0..<k { _ = process.step() }
         #expect(process.latent(atStep: k) == process.latent.array, "the x_t of step k, recomputed from the one noise draw")
         let settings = try SentenceEdit(source: source, strength: 0.5).settings(draft)
-        #expect(s.settings == settings && settings.length == source.wordCount, "the source's length stays fixed")
+        #expect(s.settings == settings && settings.lengthMode == .exact(source.wordCount), "the source's length stays fixed")
         let chain = try ReverseChain(model: model, settings: settings)
         chain.start(atScheduleIndex: k - 1, latent: process.latent.array)
         let start = chain.initialSnapshot()

@@ -62,14 +62,14 @@ public final class ReverseChain {
         self.settings = settings
         self.batch = batch
         schedule = NoiseSchedule(sqrtSteps: c.diffusionSteps).respaced(to: settings.steps)
-        let requested = try PositionConstraints(length: settings.length, infill: settings.infill,
-                                                vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
-        if requested.isEmpty, !settings.freeLength, let histogram = c.lengthHistogram {
+        let requested = try PositionConstraints(mode: settings.lengthMode, vocabulary: model.vocabulary,
+                                                sequenceLength: c.sequenceLength)
+        if settings.lengthMode == .prior, let histogram = c.lengthHistogram {
             // Length prior: sequence b draws its length with a stream of its own seed.
             constraints = try (0..<batch).map { b in
                 var rng = RandomSource(seed: (settings.seed &+ UInt64(b)) ^ 0xB7E1_5162_8AED_2A6B)
                 let n = PositionConstraints.drawLength(histogram: histogram, u: rng.uniform())
-                return try PositionConstraints(length: n.map { Swift.min($0, c.sequenceLength - 2) }, infill: nil,
+                return try PositionConstraints(mode: n.map { .exact(Swift.min($0, c.sequenceLength - 2)) } ?? .prior,
                                                vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
             }
         } else {

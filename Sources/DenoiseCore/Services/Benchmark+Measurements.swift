@@ -66,7 +66,7 @@ extension Benchmark {
         figures.reverseStepMs = stepTimes.sorted()[stepTimes.count / 2]
         // The same step with every row computed (free length fixes no position).
         var freeSettings = ChainSettings(seed: 1, steps: 200)
-        freeSettings.freeLength = true
+        freeSettings.lengthMode = .free
         let free = try ReverseChain(model: m, settings: freeSettings)
         let freeStart = free.saveState()
         figures.reverseStepFreeLengthMs = Self.median(repeats.freeLengthStep) {
