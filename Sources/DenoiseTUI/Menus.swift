@@ -42,7 +42,7 @@ enum Menus {
                 MenuItem(label: "controls", value: Describe.controls(settings), shortcut: "c", action: .openControls),
                 MenuItem(label: "seed", value: "\(settings.seed)", shortcut: "s", action: .prompt(.seed)),
                 MenuItem(label: "clamp", value: settings.clamp ? "on" : "off", shortcut: "x", action: .toggleClamp),
-                MenuItem(label: "temperature", value: Describe.trimmed(Double(settings.temperatureValue)), shortcut: "t",
+                MenuItem(label: "temperature", value: Describe.trimmed(Double(settings.temperature)), shortcut: "t",
                          action: .prompt(.temperature)),
             ]
         case .controls:

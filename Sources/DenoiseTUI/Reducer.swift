@@ -361,7 +361,7 @@ private struct Reduction {
         case .length: return settings.lengthMode.exactLength.map(String.init) ?? ""
         case .infill: return settings.lengthMode.template ?? ""
         case .guidanceWeight: return Describe.trimmed(Double(settings.guidance.weight))
-        case .temperature: return Describe.trimmed(Double(settings.temperatureValue))
+        case .temperature: return Describe.trimmed(Double(settings.temperature))
         case .jump, .inspect, .seed, .forwardText: return ""
         }
     }

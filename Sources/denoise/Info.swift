@@ -33,7 +33,7 @@ struct Info: ParsableCommand {
             if let cl = m.classifier {
                 let tagged = cl.fields.indices.reduce(0) { n, k in n + cl.tags.spanLengths[k].filter { $0 > 0 }.count }
                 print("classifier  \(cl.params.count) parameters, H=\(cl.config.hiddenSize) layers=\(cl.config.layers), "
-                      + "\(cl.config.poolingKind.rawValue) pooling" + (tagged > 0 ? ", tagger: \(tagged) values scored by their best span" : ""))
+                      + "\(cl.config.pooling.rawValue) pooling" + (tagged > 0 ? ", tagger: \(tagged) values scored by their best span" : ""))
                 for f in cl.fields { print("  \(f.name): \(f.values.joined(separator: ", "))") }
             } else {
                 print("classifier  none (controls unavailable)")

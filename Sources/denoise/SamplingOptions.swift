@@ -88,9 +88,9 @@ struct GuidanceOptions: ParsableArguments {
     @Option(help: "Guidance update: sign (step per coordinate) or normalized (step * g / rms(g)).")
     var guidanceUpdate: GuidanceUpdate = GuidanceSettings().update
     @Option(help: "How several controls share a step: sum (of -log p, the reference), per-control (each weighted by its own 1 - p on the words), alternate (one control per gradient step).")
-    var guidanceCombination: ControlCombination = GuidanceSettings().combinationKind
+    var guidanceCombination: ControlCombination = GuidanceSettings().combination
     @Option(help: "With a tagging classifier, how a tagged value is scored: span (its best run of adjacent words), both (span times sentence head), head (sentence head only).")
-    var tagScore: TagScore = GuidanceSettings().tagScoreKind
+    var tagScore: TagScore = GuidanceSettings().tagScore
 
     func validate() throws {
         func finite(_ v: Float, _ name: String) throws {

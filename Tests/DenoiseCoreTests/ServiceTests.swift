@@ -332,3 +332,20 @@ final class Counter: @unchecked Sendable {
     func add() { lock.lock(); count += 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }
+
+/// Evaluation results written before the temperature was recorded read with temperature 1.
+@Suite struct EvaluationHeaderCodingTests {
+    @Test func headerWithoutATemperatureReadsAsOne() throws {
+        let header = EvaluationHeader(model: "m", steps: 10, seed: 2, trainingSentences: 5, heldOutSentences: 1,
+                                      meanLength: 9.5, temperature: 0.7)
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(header)) as? [String: Any])
+        #expect(try JSONDecoder().decode(EvaluationHeader.self, from: JSONSerialization.data(withJSONObject: object)) == header)
+        object.removeValue(forKey: "temperature")
+        let old = try JSONDecoder().decode(EvaluationHeader.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(old.temperature == 1 && old.seed == 2 && old.meanLength == 9.5)
+        object.removeValue(forKey: "seed")
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(EvaluationHeader.self, from: JSONSerialization.data(withJSONObject: object))
+        }
+    }
+}

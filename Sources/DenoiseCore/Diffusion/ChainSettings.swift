@@ -48,9 +48,8 @@ public struct ChainSettings: Sendable, Equatable {
     /// Sampling temperature tau: each reverse step draws x_{t-1} from N(mu, (tau sigma_t)^2)
     /// instead of N(mu, sigma_t^2). 1 is the model's own reverse process; below 1 the chain
     /// keeps closer to the denoiser's mean, trading diversity for fluency as a softmax
-    /// temperature does for a language model. nil (settings saved before the option) reads as 1.
-    public var temperature: Float?
-    public var temperatureValue: Float { temperature ?? 1 }
+    /// temperature does for a language model. Settings saved before the option read as 1.
+    public var temperature: Float
 
     /// The temperature `sample`, `eval` and the playground start with (docs/DECISIONS.md).
     public static let defaultTemperature: Float = 1
@@ -67,7 +66,8 @@ public struct ChainSettings: Sendable, Equatable {
 
 /// The JSON of the trace header's `settings` (docs/TRACE.md): the length mode as the three
 /// keys `length` (exact), `infill` (template) and `freeLength`, as written before the mode was
-/// one value, so traces read both ways.
+/// one value, so traces read both ways. Keys added after the first traces (`temperature`,
+/// `freeLength`) may be absent and read as their defaults.
 extension ChainSettings: Codable {
     enum CodingKeys: String, CodingKey {
         case seed, steps, clamp, controls, length, infill, freeLength, guidance, temperature
@@ -88,7 +88,7 @@ extension ChainSettings: Codable {
         }
         lengthMode = length.map(LengthMode.exact) ?? infill.map(LengthMode.template) ?? (free ? .free : .prior)
         guidance = try c.decode(GuidanceSettings.self, forKey: .guidance)
-        temperature = try c.decodeIfPresent(Float.self, forKey: .temperature)
+        temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? 1
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -101,6 +101,6 @@ extension ChainSettings: Codable {
         try c.encodeIfPresent(lengthMode.template, forKey: .infill)
         try c.encode(lengthMode == .free, forKey: .freeLength)
         try c.encode(guidance, forKey: .guidance)
-        try c.encodeIfPresent(temperature, forKey: .temperature)
+        try c.encode(temperature, forKey: .temperature)
     }
 }

@@ -78,7 +78,7 @@ public final class ReverseChain {
         // With a classifier, the guide also scores every step; it guides only when controls are set.
         if let classifier = model.classifier {
             guide = try ClassifierGuide(classifier: classifier, controls: settings.controls, batch: batch,
-                                        tagScore: settings.guidance.tagScoreKind)
+                                        tagScore: settings.guidance.tagScore)
             // A known value the model cannot spell: say which word is missing.
             for control in settings.controls {
                 let missing = ControlSets.missingWords(of: control, vocabulary: model.vocabulary)
@@ -355,7 +355,7 @@ public final class ReverseChain {
 
         let post = schedule.posterior(i)
         // The posterior's standard deviation, scaled by the sampling temperature.
-        let c1 = Float(post.c1), c2 = Float(post.c2), sd = Float(post.variance.squareRoot()) * settings.temperatureValue
+        let c1 = Float(post.c1), c2 = Float(post.c2), sd = Float(post.variance.squareRoot()) * settings.temperature
         let x = latent.pointer, mu = mean.pointer
         for k in 0..<count { mu[k] = c1 * x0hat[k] + c2 * x[k] }
         if i > 0 {

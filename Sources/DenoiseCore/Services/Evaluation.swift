@@ -63,8 +63,29 @@ public struct EvaluationHeader: Codable, Sendable, Equatable {
     public var heldOutSentences: Int
     /// Mean length of the training sentences in tokens.
     public var meanLength: Double
-    /// The sampling temperature every part's chains ran at (nil: 1, results written before it).
-    public var temperature: Float?
+    /// The sampling temperature every part's chains ran at; results written before it read as 1.
+    public var temperature: Float
+
+    public init(model: String, steps: Int, seed: UInt64, trainingSentences: Int, heldOutSentences: Int,
+                meanLength: Double, temperature: Float) {
+        self.model = model; self.steps = steps; self.seed = seed; self.trainingSentences = trainingSentences
+        self.heldOutSentences = heldOutSentences; self.meanLength = meanLength; self.temperature = temperature
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, steps, seed, trainingSentences, heldOutSentences, meanLength, temperature
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(String.self, forKey: .model)
+        steps = try c.decode(Int.self, forKey: .steps)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        trainingSentences = try c.decode(Int.self, forKey: .trainingSentences)
+        heldOutSentences = try c.decode(Int.self, forKey: .heldOutSentences)
+        meanLength = try c.decode(Double.self, forKey: .meanLength)
+        temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? 1
+    }
 }
 
 /// Everything an evaluation measured; a part not run is nil.
@@ -123,7 +144,7 @@ public struct Evaluation {
         var result = EvaluationResult(header: EvaluationHeader(
             model: settings.modelPath, steps: settings.chain.steps, seed: settings.chain.seed,
             trainingSentences: train.count, heldOutSentences: heldOut.count, meanLength: index.meanLength,
-            temperature: settings.chain.temperatureValue))
+            temperature: settings.chain.temperature))
         events(.began(result.header))
         if settings.parts.contains(.unguided) {
             let unguided = try evaluateUnguided(index: index, heldOut: heldOut)

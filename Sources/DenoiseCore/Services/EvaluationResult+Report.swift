@@ -6,7 +6,7 @@ public enum EvaluationReport {
     public static func lines(for event: EvaluationEvent) -> [String] {
         switch event {
         case let .began(h):
-            let temperature = (h.temperature ?? 1) == 1 ? "" : String(format: " · temperature %.2g", h.temperature ?? 1)
+            let temperature = h.temperature == 1 ? "" : String(format: " · temperature %.2g", h.temperature)
             return ["denoise eval · \(h.model) · \(h.steps) steps · seed \(h.seed)\(temperature)",
                     "corpus: \(h.trainingSentences) training sentences (trigram reference), \(h.heldOutSentences) held out; mean length \(String(format: "%.1f", h.meanLength)) tokens"]
         case let .unguided(u):

@@ -9,7 +9,7 @@ enum HeaderPanel {
         let computing = e.computing ? " \(g.separator) computing\(g.ellipsis)" : ""
         let play = (e.playing ? "\(g.playing) playing \(Describe.speed(e.stepsPerSecond))/s" : "\(g.paused) paused") + computing
         let playShort = (e.playing ? "\(g.playing) \(Describe.speed(e.stepsPerSecond))/s" : "\(g.paused) paused") + computing
-        let temperature = e.settings.temperatureValue == 1 ? "" : " temp " + Describe.trimmed(Double(e.settings.temperatureValue))
+        let temperature = e.settings.temperature == 1 ? "" : " temp " + Describe.trimmed(Double(e.settings.temperature))
         let clamp = "clamp \(e.settings.clamp ? "on" : "off")" + temperature
         let branch = e.branches.count > 1 ? "branch \(e.branchIndex + 1) of \(e.branches.count)" : "branch \(e.branchIndex + 1)"
         let branchShort = e.branches.count > 1 ? "br \(e.branchIndex + 1)/\(e.branches.count)" : "br \(e.branchIndex + 1)"
