@@ -135,6 +135,77 @@ import Testing
         #expect(try weights(timed.out) == weights(fixed.out))
     }
 
+    /// A clock that moves only when told: the test plays the machine's speed with it.
+    /// `@unchecked Sendable`: `lock` guards `time`.
+    final class FakeClock: TrainingClock, @unchecked Sendable {
+        private let lock = NSLock()
+        private var time = 1000.0
+        func seconds() -> Double { lock.lock(); defer { lock.unlock() }; return time }
+        func advance(_ s: Double) { lock.lock(); time += s; lock.unlock() }
+    }
+
+    /// A machine that speeds up (0.5 s, then 0.2 s per iteration) and then slows down (1 s):
+    /// the plan rises and falls with it, the run ends at the budget, and the learning rate
+    /// moves without a jump and reaches the end of its decay at the last iteration.
+    @Test func theMinutesBudgetIsReplannedBothWaysAsTheSpeedChanges() throws {
+        let directory = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var settings = try tinySettings(in: directory)
+        settings.options.warmupIterations = TrainingRun.timedWarmup
+        settings.minutes = 5
+        settings.checkpointMinutes = 1000
+        func cost(after iteration: Int) -> Double { iteration < 100 ? 0.5 : (iteration < 400 ? 0.2 : 1.0) }
+        let clock = FakeClock()
+        var progress = [TrainingProgress]()
+        let result = try TrainingRun(settings: settings, clock: clock).run { event in
+            guard case let .progress(p) = event else { return }
+            progress.append(p)
+            clock.advance(cost(after: p.iteration))
+        }
+        // Iterations 1-100 at 0.5 s (50 s), 101-400 at 0.2 s (60 s), then 190 s at 1 s: 590.
+        #expect(abs(result.wallSeconds - 300) < 60, "ran \(result.wallSeconds) s of a 300 s budget")
+        #expect(abs(result.iterations - 590) <= 15 && result.iterations == result.targetIterations)
+        let afterWarmup = progress.filter { $0.iteration > TrainingRun.timedWarmup }
+        let first = try #require(afterWarmup.first).total
+        let highest = try #require(afterWarmup.map(\.total).max())
+        let last = try #require(afterWarmup.last)
+        // 30 + 285 s at 0.5 s; the fake clock moves after iteration 10's timing mark, so the
+        // timed span holds 21 iteration costs for 20 iterations (572).
+        #expect(abs(first - 600) <= 40, "first plan \(first)")
+        #expect(highest > 1000, "the speed-up raised the plan (to \(highest))")
+        #expect(last.total == result.iterations && last.iteration == last.total, "the slow-down lowered it again")
+        // Continuous: no step larger than a few times the steepest step of a plain cosine
+        // over the shortest plan; at the end the decay's final rate.
+        let peak = settings.options.peakLearningRate
+        let steepest = peak * (1 - settings.options.finalLearningRateFraction) * Float.pi / 2 / Float(first - TrainingRun.timedWarmup)
+        for (a, b) in zip(afterWarmup, afterWarmup.dropFirst()) {
+            #expect(abs(b.learningRate - a.learningRate) <= 3 * steepest, "jump at iteration \(b.iteration)")
+        }
+        #expect(abs(last.learningRate - peak * settings.options.finalLearningRateFraction) <= 1e-6 * peak)
+        let saved = try Trainer.savedOptions(at: ModelFolder(path: settings.out).file(Trainer.stateFile))
+        #expect(saved.totalIterations == result.iterations && saved.decayAnchor != nil)
+    }
+
+    /// Re-planning keeps the learning rate where it was and ends the decay at the new end;
+    /// without a re-plan the schedule is the plain cosine from the end of the warm-up.
+    @Test func aReplanKeepsTheLearningRateContinuous() {
+        var options = TrainOptions()
+        options.warmupIterations = 10
+        options.totalIterations = 110
+        #expect(abs(options.decayProgress(at: 60) - 0.5) < 1e-6)
+        let before = options.learningRate(at: 60)
+        var longer = options
+        longer.replan(totalIterations: 160, at: 60)
+        #expect(longer.learningRate(at: 60) == before)
+        #expect(abs(longer.decayProgress(at: 110) - 0.75) < 1e-6 && longer.decayProgress(at: 160) == 1)
+        var shorter = options
+        shorter.replan(totalIterations: 70, at: 60)
+        #expect(shorter.learningRate(at: 60) == before && shorter.decayProgress(at: 70) == 1)
+        var inWarmup = options
+        inWarmup.replan(totalIterations: 210, at: 5)
+        #expect(inWarmup.decayAnchor == nil && abs(inWarmup.decayProgress(at: 110) - 0.5) < 1e-6)
+    }
+
     @Test func aStopBeforeTheFirstIterationWritesNothing() throws {
         let directory = try TinyModel.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -25,15 +25,46 @@ public struct TrainOptions: Codable, Sendable, Equatable {
     /// chain hands it a clean END at the 26th token that it has never learnt to plan towards.
     /// Optional so that resume states saved before it existed still load (nil = 0).
     public var fixedLengthShare: Float? = nil
+    /// The last time the run's length was moved after the warm-up (`replan`): from that
+    /// iteration on, the decay's progress runs from the value it had reached there to 1 at
+    /// `totalIterations`. nil: never moved after the warm-up, so the progress runs from 0 at the
+    /// end of the warm-up.
+    public var decayAnchor: DecayAnchor? = nil
+
+    /// A point of the cosine decay: its progress (0 at the end of the warm-up, 1 at the end of
+    /// the run) at an iteration.
+    public struct DecayAnchor: Codable, Sendable, Equatable {
+        public var iteration: Int
+        public var progress: Float
+    }
 
     public init() {}
 
     public func learningRate(at iteration: Int) -> Float {
         if iteration < warmupIterations { return peakLearningRate * Float(iteration + 1) / Float(warmupIterations) }
-        let span = max(1, totalIterations - warmupIterations)
-        let progress = min(1, Float(iteration - warmupIterations) / Float(span))
-        let cosine = 0.5 * (1 + cosf(Float.pi * progress))
+        let cosine = 0.5 * (1 + cosf(Float.pi * decayProgress(at: iteration)))
         return peakLearningRate * (finalLearningRateFraction + (1 - finalLearningRateFraction) * cosine)
+    }
+
+    /// How far the cosine decay has gone at `iteration` (from the end of the warm-up on): linear
+    /// from the anchor (the end of the warm-up at 0, or the last re-plan) to 1 at
+    /// `totalIterations`, and 1 after it.
+    public func decayProgress(at iteration: Int) -> Float {
+        let from = decayAnchor?.iteration ?? warmupIterations
+        let start = decayAnchor?.progress ?? 0
+        let span = max(1, totalIterations - from)
+        return min(1, start + (1 - start) * Float(iteration - from) / Float(span))
+    }
+
+    /// Moves the end of the run to `total` at `iteration` without a jump in the learning rate:
+    /// during the warm-up the decay has not started, so only the end moves; after it, the
+    /// progress reached at `iteration` under the old end becomes the anchor the new end is
+    /// reached from, so the decay still ends exactly at the run's last iteration.
+    public mutating func replan(totalIterations total: Int, at iteration: Int) {
+        if iteration > warmupIterations {
+            decayAnchor = DecayAnchor(iteration: iteration, progress: decayProgress(at: iteration))
+        }
+        totalIterations = total
     }
 }
 
@@ -107,12 +138,12 @@ public final class Trainer {
         }
     }
 
-    /// Sets the run's length (the end of the cosine decay) during the warm-up, whose learning
-    /// rates do not depend on it: a time budget is turned into iterations this way without
-    /// starting again.
-    public func fixLength(totalIterations: Int) {
-        precondition(iteration <= options.warmupIterations, "the run's length is fixed during the warm-up only")
-        options.totalIterations = totalIterations
+    /// Moves the run's end (and the cosine decay's) to `totalIterations`, at least the current
+    /// iteration, keeping the learning rate continuous (`TrainOptions.replan`): a time budget
+    /// turns into iterations this way, and is re-planned as the machine's speed changes.
+    public func replan(totalIterations: Int) {
+        precondition(totalIterations >= iteration, "the run cannot end before iteration \(iteration)")
+        options.replan(totalIterations: totalIterations, at: iteration)
     }
 
     /// Timesteps of the last batch, in batch order.
