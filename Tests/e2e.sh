@@ -508,6 +508,30 @@ if out=$("$BIN" eval --model "$MC" --data "$TMP/tiny.csv" --held-out-data "$TMP/
   ok "eval --parts forward,edit runs the forward curve and the edits"
 else not_ok "eval --parts forward,edit runs the forward curve and the edits" "$out"; fi
 
+check_noising_json() {
+  "$BIN" eval --model "$MC" --data "$TMP/tiny.csv" --held-out-data "$TMP/held.csv" --parts forward,edit,loss --steps 10 \
+    --sentences 4 --strengths 0.5 --format json > "$TMP/noising.json" 2>"$TMP/err" || return 1
+  python3 - "$TMP/noising.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["forward"]["sentences"] == 4 and len(r["forward"]["curve"]["kept"]) == 10, r.get("forward")
+assert [row["strength"] for row in r["edit"]["plain"]["rows"]] == [0.5], r.get("edit")
+assert "loss" in r or "lossSkipped" in r, sorted(r)
+assert "unguided" not in r and "control" not in r, sorted(r)
+EOF
+}
+if out=$(check_noising_json 2>&1); then ok "eval --parts forward,edit,loss --format json prints those parts as JSON"
+else not_ok "eval --parts forward,edit,loss --format json prints those parts as JSON" "$out$(cat "$TMP/err")"; fi
+
+if "$BIN" info --model "$MC" --format json > "$TMP/info.json" 2>"$TMP/err" && python3 - "$TMP/info.json" <<'EOF'
+import json, sys
+i = json.load(open(sys.argv[1]))
+assert i["parameters"] > 0 and i["vocabularySize"] > 4 and i["config"]["sequenceLength"] > 0, i
+assert i["blas"]["blasCoreType"] and i["classifier"]["fields"], i
+EOF
+then ok "info --format json prints the model's figures"
+else not_ok "info --format json prints the model's figures" "$(cat "$TMP/err")"; fi
+
 # ---------------------------------------------------------------------------------------------
 # The terminal playground, driven through tmux on a private server.
 

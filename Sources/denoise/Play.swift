@@ -52,14 +52,8 @@ struct Play: ParsableCommand {
     /// The sentences of `path` that the model never trained on (its recorded held-out bucket;
     /// all of them when the model records no training) and can encode, at most 1000.
     static func heldOutSentences(path: String, model: DiffusionModel) throws -> [String] {
-        let percent = model.config.training?.heldOutPercent
-        var kept: [String] = []
-        for example in try CorpusReader.read(path: path) where kept.count < 1000 {
-            if let percent, !TrainingData.isHeldOut(example.text, percent: percent) { continue }
-            guard (try? SourceSentence(text: example.text, vocabulary: model.vocabulary,
-                                       sequenceLength: model.config.sequenceLength)) != nil else { continue }
-            kept.append(example.text)
-        }
+        let kept = try HeldOutSentences.read(path: path, model: model, heldOutPercent: model.config.training?.heldOutPercent,
+                                             limit: 1000).sentences.map(\.text)
         guard !kept.isEmpty else {
             throw DenoiseError.invalid("--sentences \(path): no held-out sentence the model can read (in its vocabulary, at most L-2 tokens)")
         }

@@ -271,6 +271,12 @@ import Testing
         settings.count = 3
         settings.perTarget = 2
         settings.combinations = 3
+        // A file the model did not train on: every sentence of it counts as held out.
+        settings.heldOutFile = (directory as NSString).appendingPathComponent("held.txt")
+        try TinyModel.sentences.joined(separator: "\n").write(toFile: settings.heldOutFile, atomically: true, encoding: .utf8)
+        settings.sentences = 4
+        settings.strengths = [0.5, 1]
+        settings.lossBatches = 2
         var streamed = [String]()
         let result = try Evaluation(settings: settings).run { streamed += EvaluationReport.lines(for: $0) }
 
@@ -306,6 +312,26 @@ import Testing
         #expect(infill.templates.count == Evaluation.infillTemplates.count && infill.given > 0)
         // Infilling fixes the given words: every one is kept.
         #expect(infill.kept == infill.given)
+        // The forward curve: x_t keeps every word at the first step and fewer at the last.
+        let forward = try #require(result.forward)
+        #expect(forward.sentences == 4 && forward.steps == 5 && forward.curve.kept.count == 5 && forward.skippedSentences == 0)
+        #expect(forward.curve.kept.allSatisfy { (0...1).contains($0) } && forward.curve.kept[0] >= forward.curve.kept[4])
+        #expect(streamed.contains { $0.hasPrefix("== forward (4 held-out sentences of ") || $0.hasPrefix("\n== forward (4 held-out") })
+        // Edits: one row per strength; the sources carry no MR, so no contradicting set has sentences.
+        let edit = try #require(result.edit)
+        #expect(edit.plain.rows.map(\.strength) == [0.5, 1] && edit.plain.sentences == 4 && edit.plain.control == nil)
+        #expect(edit.plain.rows.allSatisfy { (0...1).contains($0.wordsKept) && (0...1).contains($0.fluency) })
+        #expect(edit.contradictions.map { $0.control?.value } == ["Italian", "riverside"])
+        #expect(edit.contradictions.allSatisfy { $0.skipped == "none held out" && $0.rows.isEmpty })
+        #expect(streamed.contains("edit food=Italian on food=French sentences: skipped (none held out)"))
+        // The loss of the saved weights on both sides, or why there is no held-out side.
+        let heldOut = TinyModel.sentences.filter { TrainingData.isHeldOut($0, percent: 5) }
+        if heldOut.isEmpty {
+            #expect(result.loss == nil && result.lossSkipped == "no held-out sentence of the corpus fits the model")
+        } else {
+            let loss = try #require(result.loss)
+            #expect(loss.training.total.isFinite && loss.heldOut.total > 0 && loss.sequences == 2 * 64)
+        }
 
         #expect(result.report == streamed)
         #expect(streamed.first == "denoise eval · tiny · 5 steps · seed 3")
@@ -418,5 +444,26 @@ final class Counter: @unchecked Sendable {
         #expect(throws: DecodingError.self) {
             try JSONDecoder().decode(EvaluationHeader.self, from: JSONSerialization.data(withJSONObject: object))
         }
+    }
+}
+
+/// `denoise info`: one value behind the text report and the JSON.
+@Suite struct ModelInfoTests {
+    @Test func theTextAndTheJSONTellTheSameModel() throws {
+        let model = EvaluationTests.model()
+        let info = ModelInfo(model: model, path: "Models/tiny")
+        let lines = info.lines
+        #expect(lines.first == "model       Models/tiny")
+        #expect(lines.contains("parameters  \(model.denoiser.parameterCount) (denoiser + embedding + head bias)"))
+        #expect(lines.contains("vocabulary  \(model.vocabulary.count) words (PAD START END UNK + \(model.vocabulary.count - 4))"))
+        #expect(lines.contains("training    none (randomly initialised)"))
+        #expect(lines.contains("blas        \(BLAS.summary)"))
+        #expect(lines.suffix(2) == ["  food: French, Italian", "  area: riverside, city centre"])
+        let decoded = try JSONDecoder().decode(ModelInfo.self, from: Data(info.json.utf8))
+        #expect(decoded == info && decoded.lines == lines)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(info.json.utf8)) as? [String: Any])
+        #expect(object["parameters"] as? Int == model.denoiser.parameterCount)
+        #expect((object["classifier"] as? [String: Any])?["pooling"] as? String == "mean")
+        #expect((object["config"] as? [String: Any])?["sequenceLength"] as? Int == 16)
     }
 }

@@ -37,6 +37,16 @@ public enum EvaluationReport {
             return ["\n== infill (\(i.perTemplate) samples per template)"]
                 + i.templates.map { "  \($0.template)  →  \($0.firstSample)" }
                 + [String(format: "infill words kept      %.1f%% of %d", 100 * i.keptShare, i.given)]
+        case let .forward(f):
+            return forward(f)
+        case let .editSet(set):
+            return editSet(set)
+        case let .editContradictionsSkipped(reason):
+            return ["edit with a contradicting control: skipped (\(reason))"]
+        case let .skipped(part, reason):
+            return ["\n== \(part.rawValue): skipped (\(reason))"]
+        case let .loss(l):
+            return loss(l)
         }
     }
 
@@ -120,6 +130,15 @@ extension EvaluationResult {
         if let controlSkipped { events.append(.controlSkipped(controlSkipped)) }
         if let length { events.append(.length(length)) }
         if let infill { events.append(.infill(infill)) }
+        if let forward { events.append(.forward(forward)) }
+        if let forwardSkipped { events.append(.skipped(.forward, forwardSkipped)) }
+        if let edit {
+            events += ([edit.plain] + edit.contradictions).map(EvaluationEvent.editSet)
+            if let reason = edit.contradictionsSkipped { events.append(.editContradictionsSkipped(reason)) }
+        }
+        if let editSkipped { events.append(.skipped(.edit, editSkipped)) }
+        if let loss { events.append(.loss(loss)) }
+        if let lossSkipped { events.append(.skipped(.loss, lossSkipped)) }
         return events
     }
 
