@@ -47,20 +47,21 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            BLAS.setThreads(1)
             let settings = try settings()
             let evaluation = Evaluation(settings: settings)
-            switch format {
-            case .text:
-                // A run of the forward, edit and loss parts alone prints no header, as those
-                // parts' own reports say what they ran on.
-                let headerless = parts.parts.isSubset(of: [.forward, .edit, .loss])
-                _ = try evaluation.run { event in
-                    if headerless, case .began = event { return }
-                    EvaluationReport.lines(for: event).forEach { print($0) }
+            try BLAS.withThreads(1) {
+                switch format {
+                case .text:
+                    // A run of the forward, edit and loss parts alone prints no header, as those
+                    // parts' own reports say what they ran on.
+                    let headerless = parts.parts.isSubset(of: [.forward, .edit, .loss])
+                    _ = try evaluation.run { event in
+                        if headerless, case .began = event { return }
+                        EvaluationReport.lines(for: event).forEach { print($0) }
+                    }
+                case .json:
+                    print(try evaluation.run().json)
                 }
-            case .json:
-                print(try evaluation.run().json)
             }
         }
     }

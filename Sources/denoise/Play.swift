@@ -17,9 +17,10 @@ struct Play: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            BLAS.setThreads(1)
             let engine: any EngineHandle
             var heldOut: [String] = []
+            // The engine's queue runs the chains on this many BLAS threads for the whole session.
+            var threads = 1
             if replay != nil && forward != nil {
                 throw DenoiseError.invalid("--forward and --replay cannot be used together: a replay has no model to noise the sentence with")
             }
@@ -27,12 +28,16 @@ struct Play: ParsableCommand {
                 engine = try ReplayEngine(tracePath: replay)
             } else {
                 let model = try chain.loadModel()
-                engine = try PlaygroundEngine(model: model, settings: try chain.settings(), forward: forward)
+                threads = model.denoiser.inferenceThreads
+                let settings = try chain.settings()
+                engine = try BLAS.withThreads(threads) { try PlaygroundEngine(model: model, settings: settings, forward: forward) }
                 if let sentences { heldOut = try Self.heldOutSentences(path: sentences, model: model) }
             }
             // After the engine, so a bad model or sentence is named even without a terminal.
-            try Self.open(engine, command: "play", options: PlaygroundOptions(
-                themeName: theme, themesDirectory: repositoryFolder("Themes") ?? "Themes", heldOutSentences: heldOut))
+            try BLAS.withThreads(threads) {
+                try Self.open(engine, command: "play", options: PlaygroundOptions(
+                    themeName: theme, themesDirectory: repositoryFolder("Themes") ?? "Themes", heldOutSentences: heldOut))
+            }
         }
     }
 

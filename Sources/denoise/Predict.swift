@@ -42,8 +42,9 @@ struct Predict: ParsableCommand {
                 }
                 previousValues = read
             }
-            BLAS.setThreads(denoiser.inferenceThreads)
-            let prediction = denoiser.predict(latents: values, batch: batch, timestep: timestep, previous: previousValues)
+            let prediction = BLAS.withThreads(denoiser.inferenceThreads) {
+                denoiser.predict(latents: values, batch: batch, timestep: timestep, previous: previousValues)
+            }
             try Npy.write(path: out, shape: shape, values: prediction)
         }
     }

@@ -30,7 +30,6 @@ struct Sample: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            BLAS.setThreads(1)
             if let strength { try SentenceEdit.validate(strength: strength) }
             let model = try chain.loadModel()
             var settings = try chain.settings()

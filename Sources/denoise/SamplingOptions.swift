@@ -53,11 +53,7 @@ struct ChainOptions: ParsableArguments {
                       guidance: guidance.settings(), temperature: temperatureOption.temperature)
     }
 
-    func loadModel() throws -> DiffusionModel {
-        let m = try modelOption.load()
-        BLAS.setThreads(m.denoiser.inferenceThreads)
-        return m
-    }
+    func loadModel() throws -> DiffusionModel { try modelOption.load() }
 }
 
 /// `--temperature`, shared by `sample`, `play` and `eval`.

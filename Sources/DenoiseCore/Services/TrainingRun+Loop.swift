@@ -67,7 +67,10 @@ extension TrainingRun {
     public func run(events: (TrainingEvent) -> Void = { _ in }) throws -> TrainingRunResult {
         // Data-parallel workers, each running single-threaded BLAS: no oversubscription, and the
         // elementwise kernels run on every core too.
-        BLAS.setThreads(1)
+        try BLAS.withThreads(1) { try train(events: events) }
+    }
+
+    func train(events: (TrainingEvent) -> Void) throws -> TrainingRunResult {
         var plan = try prepare()
         let model = try plan.makeModel()
         var trainer = Trainer(model: model, data: plan.data, options: plan.options, workers: settings.threads)

@@ -26,10 +26,7 @@ public struct HeldOutLoss: Sendable {
         options.fixedLengthShare = c.training?.fixedLengthShare.map(Float.init)
         options.seed = seed
         // The trainer's own arithmetic: data-parallel shards, each on single-threaded BLAS, as
-        // `TrainingRun` sets it, whatever the caller left; the caller's setting comes back after.
-        let callerThreads = BLAS.threads
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(callerThreads) }
+        // `TrainingRun` runs it, whatever the caller uses.
         func mean(_ data: TrainingData) -> LossParts {
             // The loaded weights are read, never updated: only the loss and its scratch gradients run.
             let trainer = Trainer(model: model.denoiser, data: data, options: options)
@@ -37,7 +34,8 @@ public struct HeldOutLoss: Sendable {
             for _ in 0..<batches { sum.add(trainer.lossAndGradients()) }
             return sum.scaled(by: 1 / Float(max(batches, 1)))
         }
-        return HeldOutLoss(training: mean(trainingData), heldOut: mean(heldOutData), trainingSentences: trainingData.trainCount,
+        let (training, heldOut) = BLAS.withThreads(1) { (mean(trainingData), mean(heldOutData)) }
+        return HeldOutLoss(training: training, heldOut: heldOut, trainingSentences: trainingData.trainCount,
                            heldOutSentences: heldOutData.trainCount, sequences: batches * options.batchSize)
     }
 }
