@@ -27,13 +27,16 @@ struct Eval: ParsableCommand {
     @Option(help: "CSV or text file of the sentences for the forward and edit parts (its held-out part when the model trained on it); default: testset_w_refs.csv of the E2E data.")
     var heldOutData: String?
     @Option(help: "Only these fields for the control, pairs and triples parts (comma-separated), default all.") var fields: String?
-    @Option(name: .customLong("target"), help: "Only this FIELD=VALUE in the control, pairs and triples parts (repeatable).") var targets: [String] = []
+    @Option(name: .customLong("target"), help: "Only this FIELD=VALUE in the control, pairs and triples parts (repeatable).")
+    var targetArguments: [String] = []
+    /// `--target`, parsed once by `validate`.
+    var targets: [ControlTarget] = []
     @OptionGroup var guidance: GuidanceOptions
     @OptionGroup var temperatureOption: TemperatureOption
     @Option(help: "Output format: text (printed as each part finishes) or json (the whole result at the end).")
     var format = ReportFormat.text
 
-    func validate() throws {
+    mutating func validate() throws {
         if count < 1 { throw ValidationError("--count must be positive") }
         if perTarget < 1 { throw ValidationError("--per-target must be positive") }
         if sentences < 1 { throw ValidationError("--sentences must be positive") }
@@ -42,7 +45,7 @@ struct Eval: ParsableCommand {
         if let name = parts.unknown.first ?? (parts.parts.isEmpty ? "" : nil) {
             throw ValidationError("--parts: unknown part \"\(name)\": accepted \(PartList.accepted.joined(separator: ", ")) (comma-separated)")
         }
-        for t in targets { _ = try ChainOptions.parseControl(t) }
+        targets = try targetArguments.map(ChainOptions.parseControl)
     }
 
     func run() throws {
@@ -79,7 +82,7 @@ struct Eval: ParsableCommand {
         s.minimumExamples = minExamples
         s.parts = parts.parts
         s.fields = fields.map { Set($0.split(separator: ",").map { MeaningRepresentation.canonicalField(String($0)) ?? String($0) }) }
-        s.targets = try targets.map(ChainOptions.parseControl)
+        s.targets = targets
         s.heldOutFile = heldOutData ?? sharedData("testset_w_refs.csv")
         s.sentences = sentences
         if parts.parts.contains(.edit) { s.strengths = try strengthLevels() }

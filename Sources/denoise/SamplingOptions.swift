@@ -17,7 +17,9 @@ struct ChainOptions: ParsableArguments {
     @Option(help: "Random seed (sample i of a batch uses seed + i).") var seed: UInt64 = 1
     @Option(help: "Reverse steps K (respaced from the model's T).") var steps = 200
     @Option(name: .customLong("control"), help: "Steer towards FIELD=VALUE (repeatable), e.g. food=Italian.")
-    var controls: [String] = []
+    var controlArguments: [String] = []
+    /// `--control`, parsed once by `validate` (a bad one is refused there with what is accepted).
+    var controls: [ControlTarget] = []
     @Option(help: "Exact number of tokens (words and punctuation).") var length: Int?
     @Option(help: "Template with known words and `_` for free tokens.") var infill: String?
     @OptionGroup var guidance: GuidanceOptions
@@ -27,9 +29,9 @@ struct ChainOptions: ParsableArguments {
 
     var modelPath: String { modelOption.path }
 
-    func validate() throws {
+    mutating func validate() throws {
         if steps < 1 { throw ValidationError("--steps must be at least 1 (got \(steps))") }
-        for c in controls { _ = try Self.parseControl(c) }
+        controls = try controlArguments.map(Self.parseControl)
     }
 
     /// FIELD=VALUE with a case-insensitive field name (`customer rating`, `customerRating`).
@@ -48,7 +50,7 @@ struct ChainOptions: ParsableArguments {
 
     func settings() throws -> ChainSettings {
         ChainSettings(seed: seed, steps: steps, clamp: !noClamp,
-                      controls: controls.compactMap { try? Self.parseControl($0) },
+                      controls: controls,
                       lengthMode: try LengthMode.from(length: length, infill: infill, free: freeLength),
                       guidance: guidance.settings(), temperature: temperatureOption.temperature)
     }
