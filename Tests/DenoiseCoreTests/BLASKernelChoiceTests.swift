@@ -123,6 +123,17 @@ import Testing
         #expect(count.value == 3)
     }
 
+    /// Chains per core, the rest of the cores as BLAS threads only for a model that gains from
+    /// them; or one chain on every core.
+    @Test func theSplitOfABatch() {
+        let small = TinyModel.make()
+        #expect(small.denoiser.inferenceThreads == 1)
+        #expect(SamplingParallelism.chainsPerCore.split(count: 8, cores: 2, model: small) == (2, 1))
+        #expect(SamplingParallelism.chainsPerCore.split(count: 1, cores: 4, model: small) == (1, 1))
+        #expect(SamplingParallelism.chainsPerCore.split(count: 3, cores: 8, model: small) == (3, 1))
+        #expect(SamplingParallelism.threadsPerChain.split(count: 8, cores: 2, model: small) == (1, 2))
+    }
+
     /// Both ways of splitting a batch give every sample, each a sequence of the model's words.
     @Test(arguments: SamplingParallelism.allCases)
     func batchSamplingGivesEverySample(parallelism: SamplingParallelism) throws {

@@ -2,13 +2,27 @@ import Foundation
 
 /// How a batch of samples shares the cores.
 public enum SamplingParallelism: String, Sendable, CaseIterable {
-    /// One batched chain per core, each on its own thread with single-threaded BLAS.
+    /// One batched chain per core, each on its own thread with single-threaded BLAS; with fewer
+    /// samples than cores, a model large enough to gain from BLAS threads
+    /// (`Denoiser.inferenceThreads`) gives each chain the cores left over.
     case chainsPerCore = "chains"
     /// One batched chain of every sample, its matrix products on every core (BLAS threads).
     case threadsPerChain = "threads"
 
     /// Chains per core: measured faster on `sample --count 8` (docs/DECISIONS.md, "Threads").
     public static let standard = SamplingParallelism.chainsPerCore
+
+    /// (batched chains, BLAS threads each) for `count` samples on `cores` cores.
+    public func split(count: Int, cores: Int, model: DiffusionModel) -> (chains: Int, threads: Int) {
+        let cores = max(1, cores)
+        switch self {
+        case .chainsPerCore:
+            let chains = max(1, min(cores, count))
+            return (chains, max(1, min(model.denoiser.inferenceThreads, cores / chains)))
+        case .threadsPerChain:
+            return (1, cores)
+        }
+    }
 }
 
 /// Runs many chains at once, split over the cores as `SamplingParallelism` says. Sample i
@@ -32,8 +46,7 @@ public enum BatchSampler {
                               workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                               parallelism: SamplingParallelism = .standard,
                               prepare: (ReverseChain) throws -> Void = { _ in }) throws -> Result {
-        let cores = max(1, workers)
-        let n = parallelism == .chainsPerCore ? max(1, min(cores, count)) : 1
+        let (n, threads) = parallelism.split(count: count, cores: workers, model: model)
         var chains = [ReverseChain]()
         for w in 0..<n {
             let lo = w * count / n, hi = (w + 1) * count / n
@@ -44,7 +57,7 @@ public enum BatchSampler {
             chains.append(chain)
         }
         let shards = Shards(chains)
-        BLAS.withThreads(parallelism == .chainsPerCore ? 1 : cores) {
+        BLAS.withThreads(threads) {
             DispatchQueue.concurrentPerform(iterations: n) { shards.chains[$0].runToEnd() }
         }
         var result = Result(ids: [], scores: [])
