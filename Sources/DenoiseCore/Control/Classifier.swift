@@ -10,6 +10,13 @@ import Foundation
 ///   logits  per field f: [B, V_f + 1] = pooled_f W_f + b_f   (last class: "none")
 ///   tags    with a tagger (`Config.spanLengths`), per position p and tagged field f: a softmax
 ///           over "outside" and "word j of value v" (Classifier+Tagger.swift)
+///
+/// `@unchecked Sendable`: no lock guards it, because nothing writes it once it is shared. Every
+/// stored property is a `let`; the weights behind `params` are written only while the
+/// classifier is built, loaded or trained (`ClassifierTrainer`, on the one thread that trains
+/// it), before any other thread sees it. Forward and backward passes read the weights and write
+/// only the caller's `Workspace`, so one classifier serves the engine's queue and the sampler's
+/// worker threads at once, each with a workspace of its own.
 public final class Classifier: @unchecked Sendable {
     public struct Field: Codable, Sendable, Equatable {
         public var name: String
