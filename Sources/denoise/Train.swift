@@ -118,7 +118,7 @@ struct Train: ParsableCommand {
         s.options.outputCrossEntropyWeight = outputCE
         s.options.embeddingNorm = embeddingNorm > 0 ? embeddingNorm : nil
         s.options.seed = seed
-        s.options.fixedLengthShare = fixedLengthShare > 0 ? fixedLengthShare : nil
+        s.options.fixedLengthShare = fixedLengthShare
         s.architecture = architecture.config(vocabSize: 0)
         s.minCount = minCount
         s.checkpointMinutes = checkpointMinutes

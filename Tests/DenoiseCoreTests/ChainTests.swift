@@ -368,6 +368,8 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
         let labels = Set(Mirror(reflecting: settings).children.compactMap(\.label)).subtracting(["lengthMode"])
         #expect(labels.isSubset(of: Set(object.keys)), "\(labels.subtracting(object.keys)) not written")
         #expect(Set(Mirror(reflecting: guidance).children.compactMap(\.label)) == Set(inner.keys))
+        #expect(Set(inner.keys) == Set(GuidanceSettings.CodingKeys.allCases.map(\.stringValue)))
+        #expect(labels.union(["length", "infill", "freeLength"]) == Set(ChainSettings.CodingKeys.allCases.map(\.stringValue)))
         #expect(try JSONDecoder().decode(ChainSettings.self, from: JSONSerialization.data(withJSONObject: object)) == settings)
 
         inner.removeValue(forKey: "combination"); inner.removeValue(forKey: "tagScore")

@@ -435,6 +435,7 @@ final class Counter: @unchecked Sendable {
     @Test func headerWithoutATemperatureReadsAsOne() throws {
         let header = EvaluationHeader(model: "m", steps: 10, seed: 2, trainingSentences: 5, heldOutSentences: 1,
                                       meanLength: 9.5, temperature: 0.7)
+        #expect(Set(Mirror(reflecting: header).children.compactMap(\.label)) == Set(EvaluationHeader.CodingKeys.allCases.map(\.stringValue)))
         var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(header)) as? [String: Any])
         #expect(try JSONDecoder().decode(EvaluationHeader.self, from: JSONSerialization.data(withJSONObject: object)) == header)
         object.removeValue(forKey: "temperature")

@@ -42,7 +42,7 @@ public final class Classifier: @unchecked Sendable {
         public var spanLengths: [[Int]]?
         public init(fields: [Field]) { self.fields = fields }
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case hiddenSize, layers, heads, ffnSize, fields, accuracy, pooling, spanLengths
         }
 

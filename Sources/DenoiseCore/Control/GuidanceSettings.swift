@@ -51,7 +51,7 @@ public struct GuidanceSettings: Sendable, Equatable, Codable {
 }
 
 extension GuidanceSettings {
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case iterations, stepSize, lambda, unguidedFinalSteps, update, weight, predictionIterations,
              predictionStepSize, saturating, combination, tagScore
     }

@@ -69,7 +69,7 @@ public struct ChainSettings: Sendable, Equatable {
 /// one value, so traces read both ways. Keys added after the first traces (`temperature`,
 /// `freeLength`) may be absent and read as their defaults.
 extension ChainSettings: Codable {
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case seed, steps, clamp, controls, length, infill, freeLength, guidance, temperature
     }
 

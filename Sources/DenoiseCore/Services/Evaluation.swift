@@ -90,7 +90,7 @@ public struct EvaluationHeader: Codable, Sendable, Equatable {
         self.heldOutSentences = heldOutSentences; self.meanLength = meanLength; self.temperature = temperature
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case model, steps, seed, trainingSentences, heldOutSentences, meanLength, temperature
     }
 

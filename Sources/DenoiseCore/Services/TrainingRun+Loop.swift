@@ -190,7 +190,7 @@ extension TrainingRun {
             data: settings.data.map { ($0 as NSString).lastPathComponent }, iterations: trainer.iteration,
             batchSize: options.batchSize, seed: options.seed, minCount: settings.minCount, heldOutPercent: settings.heldOutPercent,
             heldOutRule: TrainingData.heldOutRule, wallSeconds: state.elapsed, startedFrom: plan.startedFrom,
-            fixedLengthShare: options.fixedLengthShare.map(Double.init), finalLosses: state.finalLosses)
+            fixedLengthShare: options.fixedLengthShare > 0 ? Double(options.fixedLengthShare) : nil, finalLosses: state.finalLosses)
         try trainer.saveState(to: plan.statePath)
         try plan.folder.save(model: trainer.model, weights: trainer.ema, vocabulary: plan.data.vocabulary, config: plan.config)
         events(.message("saved \(settings.out) at iteration \(trainer.iteration)\(final ? "" : " (checkpoint)")"))

@@ -23,7 +23,7 @@ public struct HeldOutLoss: Sendable {
         guard let heldOutData = try? TrainingData(examples: held, length: c.sequenceLength, minCount: 1, heldOutPercent: 0,
                                                   vocabulary: model.vocabulary) else { return nil }
         var options = TrainOptions()
-        options.fixedLengthShare = c.training?.fixedLengthShare.map(Float.init)
+        options.fixedLengthShare = Float(c.training?.fixedLengthShare ?? 0)
         options.seed = seed
         // The trainer's own arithmetic: data-parallel shards, each on single-threaded BLAS, as
         // `TrainingRun` runs it, whatever the caller uses.

@@ -23,8 +23,8 @@ public struct TrainOptions: Codable, Sendable, Equatable {
     /// embeddings in x_t, as the sampler fixes them for an exact length (the length prior and
     /// `--length`). Without it the model only ever sees those positions noised, and a sampled
     /// chain hands it a clean END at the 26th token that it has never learnt to plan towards.
-    /// Optional so that resume states saved before it existed still load (nil = 0).
-    public var fixedLengthShare: Float? = nil
+    /// Resume states saved before it existed read as 0.
+    public var fixedLengthShare: Float = 0
     /// The last time the run's length was moved after the warm-up (`replan`): from that
     /// iteration on, the decay's progress runs from the value it had reached there to 1 at
     /// `totalIterations`. nil: never moved after the warm-up, so the progress runs from 0 at the
@@ -39,6 +39,30 @@ public struct TrainOptions: Codable, Sendable, Equatable {
     }
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case batchSize, peakLearningRate, warmupIterations, finalLearningRateFraction, totalIterations, emaDecay,
+             gradientClip, outputCrossEntropyWeight, seed, embeddingNorm, fixedLengthShare, decayAnchor
+    }
+
+    /// Resume states keep these options. Keys added after the first states (`fixedLengthShare`,
+    /// `decayAnchor`) may be absent and read as their defaults; `embeddingNorm` is absent when
+    /// off. Encoding is the synthesized one.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        peakLearningRate = try c.decode(Float.self, forKey: .peakLearningRate)
+        warmupIterations = try c.decode(Int.self, forKey: .warmupIterations)
+        finalLearningRateFraction = try c.decode(Float.self, forKey: .finalLearningRateFraction)
+        totalIterations = try c.decode(Int.self, forKey: .totalIterations)
+        emaDecay = try c.decode(Float.self, forKey: .emaDecay)
+        gradientClip = try c.decode(Float.self, forKey: .gradientClip)
+        outputCrossEntropyWeight = try c.decode(Float.self, forKey: .outputCrossEntropyWeight)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        embeddingNorm = try c.decodeIfPresent(Float.self, forKey: .embeddingNorm)
+        fixedLengthShare = try c.decodeIfPresent(Float.self, forKey: .fixedLengthShare) ?? 0
+        decayAnchor = try c.decodeIfPresent(DecayAnchor.self, forKey: .decayAnchor)
+    }
 
     public func learningRate(at iteration: Int) -> Float {
         if iteration < warmupIterations { return peakLearningRate * Float(iteration + 1) / Float(warmupIterations) }
@@ -168,7 +192,8 @@ public final class Trainer {
         for w in workers { rng.fillNormal(w.noise0.pointer, count: w.batch * l * d) }
         for w in workers { rng.fillNormal(w.noise.pointer, count: w.batch * l * d) }
         // Drawn after the other draws, and only when used, so runs without it keep their stream.
-        if let share = options.fixedLengthShare, share > 0 {
+        if options.fixedLengthShare > 0 {
+            let share = options.fixedLengthShare
             for w in workers { for s in 0..<w.batch { w.fixedLength[s] = rng.uniform() < share } }
         }
         let shards = workers
