@@ -33,7 +33,7 @@ struct Predict: ParsableCommand {
             let batch = try denoiser.latentBatch(shape: shape, file: latent)
             var previousValues: [Float]? = nil
             if let previous {
-                guard denoiser.config.isSelfConditioned else {
+                guard denoiser.config.selfConditioning else {
                     throw DenoiseError.invalid("--previous is for self-conditioned models; this one reads x_t alone (leave it out)")
                 }
                 let (previousShape, read) = try Npy.read(path: previous)

@@ -134,7 +134,7 @@ private func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
             _ = latents(recorded)
             silent.runToEnd()
             #expect(bits(recorded.latent.array) == bits(silent.latent.array),
-                    "clamp \(clamp), self-conditioning \(model.config.isSelfConditioned)")
+                    "clamp \(clamp), self-conditioning \(model.config.selfConditioning)")
         }
         }
     }

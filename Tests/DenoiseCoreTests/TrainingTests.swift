@@ -166,3 +166,22 @@ import Testing
         }
     }
 }
+
+/// config.json: every stored property has a coding key; configs written before
+/// self-conditioning (or by the reference converter) read as not self-conditioned.
+@Suite struct ModelConfigCodingTests {
+    @Test func configsWithoutSelfConditioningReadAsFalse() throws {
+        let config = ModelConfig(vocabSize: 20, selfConditioning: true)
+        #expect(Set(Mirror(reflecting: config).children.compactMap(\.label)) == Set(ModelConfig.CodingKeys.allCases.map(\.stringValue)))
+        let data = try JSONEncoder().encode(config)
+        #expect(try JSONDecoder().decode(ModelConfig.self, from: data) == config)
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        object.removeValue(forKey: "selfConditioning")
+        let old = try JSONDecoder().decode(ModelConfig.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(!old.selfConditioning && old.vocabSize == 20)
+        object.removeValue(forKey: "heads")
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(ModelConfig.self, from: JSONSerialization.data(withJSONObject: object))
+        }
+    }
+}

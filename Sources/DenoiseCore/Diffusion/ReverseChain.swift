@@ -95,7 +95,7 @@ public final class ReverseChain {
         unfixedSpan = batch == 1 ? constraints[0].unfixedSpan(length: c.sequenceLength) : nil
         let n = batch * c.sequenceLength * c.embeddingDim
         latent = FloatBuffer(count: n)
-        previousPrediction = c.isSelfConditioned ? FloatBuffer(count: n) : nil
+        previousPrediction = c.selfConditioning ? FloatBuffer(count: n) : nil
         mean = FloatBuffer(count: n)
         ws = Denoiser.Workspace(config: c, batch: batch)
         rounder = Rounder(embedding: model.embedding(of: 0), vocabularySize: c.vocabSize, dim: c.embeddingDim,

@@ -57,7 +57,7 @@ public struct ModelInfo: Codable, Sendable, Equatable {
         if let blasHint { lines.append("            " + blasHint) }
         lines.append("parameters  \(parameters) (denoiser + embedding + head bias)")
         lines.append("architecture \(architecture) L=\(c.sequenceLength) d=\(c.embeddingDim) H=\(c.hiddenSize) layers=\(c.layers) heads=\(c.heads) ffn=\(c.ffnSize)"
-                     + (c.isSelfConditioned ? " self-conditioned" : ""))
+                     + (c.selfConditioning ? " self-conditioned" : ""))
         lines.append("vocabulary  \(vocabularySize) words (PAD START END UNK + \(vocabularySize - 4))")
         lines.append(String(format: "schedule    %@, T=%d, alpha-bar %.4f -> %.6f", c.schedule, c.diffusionSteps, alphaBarFirst, alphaBarLast))
         if let t = c.training {

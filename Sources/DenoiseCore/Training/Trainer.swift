@@ -300,7 +300,7 @@ final class TrainWorker: @unchecked Sendable {
         mu0 = FloatBuffer(count: n * d); x0 = FloatBuffer(count: n * d); xt = FloatBuffer(count: n * d)
         dx0 = FloatBuffer(count: n * d); dmu0 = FloatBuffer(count: n * d); dOut = FloatBuffer(count: n * d)
         dxt = FloatBuffer(count: n * d); logits = FloatBuffer(count: n * c.vocabSize)
-        selfCondition = c.isSelfConditioned ? FloatBuffer(count: n * d) : nil
+        selfCondition = c.selfConditioning ? FloatBuffer(count: n * d) : nil
         sqrtAlphaBar = shared.schedule.alphaBars.map { Float($0.squareRoot()) }
         sqrtOneMinusAlphaBar = shared.schedule.alphaBars.map { Float((1 - $0).squareRoot()) }
         sigma0 = Float((1 - shared.schedule.alphaBars[0]).squareRoot())
