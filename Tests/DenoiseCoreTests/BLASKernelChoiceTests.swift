@@ -128,10 +128,14 @@ import Testing
     @Test func theSplitOfABatch() {
         let small = TinyModel.make()
         #expect(small.denoiser.inferenceThreads == 1)
-        #expect(SamplingParallelism.chainsPerCore.split(count: 8, cores: 2, model: small) == (2, 1))
-        #expect(SamplingParallelism.chainsPerCore.split(count: 1, cores: 4, model: small) == (1, 1))
-        #expect(SamplingParallelism.chainsPerCore.split(count: 3, cores: 8, model: small) == (3, 1))
-        #expect(SamplingParallelism.threadsPerChain.split(count: 8, cores: 2, model: small) == (1, 2))
+        func split(_ p: SamplingParallelism, _ count: Int, _ cores: Int) -> [Int] {
+            let s = p.split(count: count, cores: cores, model: small)
+            return [s.chains, s.threads]
+        }
+        #expect(split(.chainsPerCore, 8, 2) == [2, 1])
+        #expect(split(.chainsPerCore, 1, 4) == [1, 1])
+        #expect(split(.chainsPerCore, 3, 8) == [3, 1])
+        #expect(split(.threadsPerChain, 8, 2) == [1, 2])
     }
 
     /// Both ways of splitting a batch give every sample, each a sequence of the model's words.
