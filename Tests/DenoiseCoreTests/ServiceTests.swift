@@ -117,7 +117,9 @@ import Testing
     }
 
     /// A warm-up long enough is timed in place: its iterations are kept, so a budget that ends
-    /// there gives the same weights as asking for that many iterations.
+    /// there gives the same weights as asking for that many iterations. A budget spent during
+    /// the timing ends it there (after the 10 untimed iterations and one timed one), and the run
+    /// goes to the floor of 20 iterations.
     @Test func theMinutesBudgetKeepsTheTimedWarmup() throws {
         let directory = try TinyModel.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -126,11 +128,11 @@ import Testing
         timed.minutes = 1e-7
         timed.sampleCount = 0
         let result = try TrainingRun(settings: timed).run()
-        #expect(result.targetIterations == TrainingRun.timedWarmup && result.iterations == TrainingRun.timedWarmup)
+        #expect(result.targetIterations == TimeBudget.floor && result.iterations == TimeBudget.floor)
         var fixed = timed
         fixed.out = (directory as NSString).appendingPathComponent("fixed")
         fixed.minutes = nil
-        fixed.iterations = TrainingRun.timedWarmup
+        fixed.iterations = TimeBudget.floor
         _ = try TrainingRun(settings: fixed).run()
         #expect(try weights(timed.out) == weights(fixed.out))
     }

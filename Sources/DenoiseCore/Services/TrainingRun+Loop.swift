@@ -141,7 +141,8 @@ extension TrainingRun {
     ///
     /// With a warm-up of at least `timedWarmup` iterations, the timed iterations are the
     /// warm-up's own (their learning rate does not depend on the run's length), so they are
-    /// kept and count against the budget; iterations 10 to 200 are timed, because the first
+    /// kept and count against the budget; iterations 10 to 200 (or as many as the budget
+    /// allows) are timed, because the first
     /// few run faster than the rest and 10 alone set 31,897 iterations for 60 minutes where
     /// 28,800 fitted. A shorter warm-up falls back to timing 10 iterations of a throw-away
     /// trainer and starting afresh.
@@ -159,7 +160,9 @@ extension TrainingRun {
         }
         let skipped = 10, timed = min(warmup, 200)
         var timingStart = state.now
-        while trainer.iteration < timed && !stop.isRequested {
+        // Timing ends early when the budget is spent (a slow machine or a short budget): the
+        // run then goes to the floor of `TimeBudget.floor` iterations at least.
+        while trainer.iteration < timed && !stop.isRequested && !(trainer.iteration > skipped && state.thisRun >= budget) {
             state.record(trainer.step())
             if trainer.iteration == skipped { timingStart = state.now }
             // Until the count is fixed, show the one the budget gives at the current pace.
