@@ -133,7 +133,7 @@ lines = open(sys.argv[1]).read().splitlines()
 k = int(sys.argv[2])
 assert len(lines) == k + 2, f"{len(lines)} lines, expected header + {k} steps + final"
 header = json.loads(lines[0])
-assert header.get("header") is True and header["format"] == 1, f"first line: {lines[0][:200]}"
+assert header.get("header") is True and header["format"] == 2, f"first line: {lines[0][:200]}"
 assert header["settings"]["seed"] == 7 and header["settings"]["steps"] == k, header["settings"]
 assert header["model"]["name"] and header["model"]["weights"].startswith("fnv1a64:"), header["model"]
 assert header["program"].startswith("denoise ") and header["blasCore"], header
@@ -144,6 +144,7 @@ for i, s in enumerate(steps):
     for key in ("step", "t", "alphaBar", "snrDB", "xt", "x0", "distance", "margin", "changed", "scores"):
         assert key in s, f"step line {i + 1} has no {key!r}"
     assert s["step"] == i + 1, f"line {i + 1}: step {s['step']}"
+    assert all(d >= 0 for d in s["distance"] + s["margin"]), f"line {i + 1}: negative distance or margin"
     assert "final" not in s
 a = [s["alphaBar"] for s in steps]
 assert all(x < y for x, y in zip(a, a[1:])), f"alphaBar not strictly increasing: {a}"
@@ -579,6 +580,30 @@ if out=$("$BIN" eval --model "$MC" --data "$TMP/tiny.csv" --held-out-data "$TMP/
    grep -q "edit with area=riverside on" <<<"$out"; then
   ok "eval --parts forward,edit runs the forward curve and the edits"
 else not_ok "eval --parts forward,edit runs the forward curve and the edits" "$out"; fi
+
+check_noising_json() {
+  "$BIN" eval --model "$MC" --data "$TMP/tiny.csv" --held-out-data "$TMP/held.csv" --parts forward,edit,loss --steps 10 \
+    --sentences 4 --strengths 0.5 --format json > "$TMP/noising.json" 2>"$TMP/err" || return 1
+  python3 - "$TMP/noising.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["forward"]["sentences"] == 4 and len(r["forward"]["curve"]["kept"]) == 10, r.get("forward")
+assert [row["strength"] for row in r["edit"]["plain"]["rows"]] == [0.5], r.get("edit")
+assert "loss" in r or "lossSkipped" in r, sorted(r)
+assert "unguided" not in r and "control" not in r, sorted(r)
+EOF
+}
+if out=$(check_noising_json 2>&1); then ok "eval --parts forward,edit,loss --format json prints those parts as JSON"
+else not_ok "eval --parts forward,edit,loss --format json prints those parts as JSON" "$out$(cat "$TMP/err")"; fi
+
+if "$BIN" info --model "$MC" --format json > "$TMP/info.json" 2>"$TMP/err" && python3 - "$TMP/info.json" <<'EOF'
+import json, sys
+i = json.load(open(sys.argv[1]))
+assert i["parameters"] > 0 and i["vocabularySize"] > 4 and i["config"]["sequenceLength"] > 0, i
+assert i["blas"]["blasCoreType"] and i["classifier"]["fields"], i
+EOF
+then ok "info --format json prints the model's figures"
+else not_ok "info --format json prints the model's figures" "$(cat "$TMP/err")"; fi
 
 # ---------------------------------------------------------------------------------------------
 # The terminal playground, driven through tmux on a private server.

@@ -140,15 +140,15 @@ public enum Explain {
 
     static func lengthAndInfill(_ f: Facts) -> String {
         let settings = f.engine.settings, last = f.length - 1
-        if let n = settings.length {
+        if let n = settings.lengthMode.exactLength {
             return "Length \(n): START is fixed at position 0, END at \(n + 1) and PAD from \(n + 2) to \(last); after every step those positions are reset to their words, so only 1 to \(n) are free."
         }
-        if let template = settings.infill {
+        if let template = settings.lengthMode.template {
             let tokens = Tokenizer.tokenize(template)
             let free = tokens.enumerated().filter { $0.element == "_" }.map { String($0.offset + 1) }
             return "Infill \"\(template)\": START at 0, the template's words at their positions, END at \(tokens.count + 1), PAD after; after every step those are reset to their words, so only positions \(free.joined(separator: ", ")) are free to change."
         }
-        return "No position is fixed but START at 0: the length is \(settings.freeLength ? "left to the model (it decides where END goes)" : "drawn from the training sentences' lengths"). c sets an exact length or an infill template."
+        return "No position is fixed but START at 0: the length is \(settings.lengthMode == .free ? "left to the model (it decides where END goes)" : "drawn from the training sentences' lengths"). c sets an exact length or an infill template."
     }
 
     static func rounding(_ f: Facts) -> Page {
@@ -174,9 +174,10 @@ public enum Explain {
             ? "locked in at step \(lock)" : "last changed at step \(lock)")
         let runs = HistoryDigest.tokenRuns(f.engine, position: p)
         let relative = d + m > 0 ? Double(m / (d + m)) : 0
+        let threshold = Double(PanelContext.uncertainMargin)
         var paragraphs = [
             "Position \(p) shows \"\(token.text)\": its \(hat) is \(fixed(d, 2)) from that word's embedding (dist); the runner-up \(runnerUp) is \(fixed(m, 2)) farther (margin).",
-            "Relative margin m/(d+m) = \(percent(relative)): \(relative < Double(PanelContext.uncertainMargin) ? "below 15%, so the word could still flip" : "15% or more, so the word is fairly safe").",
+            "Relative margin m/(d+m) = \(percent(relative)): \(relative < threshold ? "below \(percent(threshold)), so the word could still flip" : "\(percent(threshold)) or more, so the word is fairly safe").",
             "It went through \(runs.count) word\(runs.count == 1 ? "" : "s") and \(since).",
         ]
         if let pin = f.engine.settings.pin(at: p, step: s.step) {
@@ -235,8 +236,8 @@ public enum Explain {
            let plane = RoundingPlanePane.plane(s, position: p, projection: projection) {
             let words = f.summary.words
             func word(_ id: Int32) -> String { Int(id) < words.count ? words[Int(id)] : "#\(id)" }
-            let d1 = fixed(plane.nearest.distance.squareRoot(), 3), d2 = fixed(plane.second.distance.squareRoot(), 3)
-            paragraphs.append("Plane: position \(p)'s \(hat) with its two nearest words, e1 \(word(plane.nearest.id)) at \(d1) and e2 \(word(plane.second.id)) at \(d2); margin \(fixed(plane.margin, 3)) = d2² − d1². It rounds to e1; crossing the line d1 = d2 would flip it.")
+            let d1 = fixed(plane.nearest.distance, 3), d2 = fixed(plane.second.distance, 3)
+            paragraphs.append("Plane: position \(p)'s \(hat) with its two nearest words, e1 \(word(plane.nearest.id)) at \(d1) and e2 \(word(plane.second.id)) at \(d2); margin \(fixed(plane.margin, 3)) = d2 − d1. It rounds to e1; crossing the line d1 = d2 would flip it.")
         }
         paragraphs.append("The map is a projection, so distances on it are approximate; the plane's distances to e1 and e2 are exact.")
         return Page(title: "geometry: the latent among the words", paragraphs: paragraphs)

@@ -53,7 +53,7 @@ enum Menus {
                 MenuItem(label: "continue", value: "make the branch", shortcut: nil, action: .confirmBranch),
                 MenuItem(label: "controls", value: Describe.controls(settings), shortcut: "c", action: .openControls),
                 MenuItem(label: "seed", value: "\(settings.seed)", shortcut: "s", action: .prompt(.seed)),
-                MenuItem(label: "temperature", value: Describe.trimmed(Double(settings.temperatureValue)), shortcut: "t",
+                MenuItem(label: "temperature", value: Describe.trimmed(Double(settings.temperature)), shortcut: "t",
                          action: .prompt(.temperature)),
             ]
             if summary.kind == .masked {
@@ -81,7 +81,7 @@ enum Menus {
                 MenuItem(label: "controls", value: Describe.controls(settings), shortcut: "c", action: .openControls),
                 MenuItem(label: "seed", value: "\(settings.seed)", shortcut: "s", action: .prompt(.seed)),
                 MenuItem(label: "clamp", value: settings.clamp ? "on" : "off", shortcut: "x", action: .toggleClamp),
-                MenuItem(label: "temperature", value: Describe.trimmed(Double(settings.temperatureValue)), shortcut: "t",
+                MenuItem(label: "temperature", value: Describe.trimmed(Double(settings.temperature)), shortcut: "t",
                          action: .prompt(.temperature)),
                 MenuItem(label: "sampler", value: settings.samplerKind == .ddim ? "DDIM" : "DDPM", shortcut: "d", action: .toggleSampler),
                 settings.samplerKind == .ddim
@@ -103,15 +103,15 @@ enum Menus {
                 items.append(MenuItem(label: field.name, value: current, shortcut: shortcut,
                                       action: .chooseField(field.name)))
             }
-            items.append(MenuItem(label: "length", value: settings.length.map { "\($0) tokens" } ?? "free",
+            items.append(MenuItem(label: "length", value: settings.lengthMode.exactLength.map { "\($0) tokens" } ?? "free",
                                   shortcut: "l", action: .prompt(.length)))
-            items.append(MenuItem(label: "infill", value: settings.infill ?? "off", shortcut: "i",
+            items.append(MenuItem(label: "infill", value: settings.lengthMode.template ?? "off", shortcut: "i",
                                   action: .prompt(.infill)))
             if !summary.fields.isEmpty {
                 items.append(MenuItem(label: "guidance weight", value: Describe.trimmed(Double(settings.guidance.weight)),
                                       shortcut: "w", action: .prompt(.guidanceWeight)))
             }
-            if !settings.controls.isEmpty || settings.length != nil || settings.infill != nil {
+            if !settings.controls.isEmpty || settings.lengthMode.exactLength != nil || settings.lengthMode.template != nil {
                 items.append(MenuItem(label: "clear all", value: "", shortcut: "0", action: .clearControls))
             }
             return items

@@ -12,9 +12,10 @@ struct PanelContext {
     let inspected: Int
     let glyphs: Glyphs
 
-    /// Relative rounding margin below which a token counts as uncertain: the runner-up word is
-    /// within 15 % of the nearest one's distance (scale-free, so it works at every noise level).
-    static let uncertainMargin: Float = 0.15
+    /// Relative rounding margin (d2 − d1) / d2 below which a token counts as uncertain, with d1
+    /// and d2 the L2 distances to the nearest and the runner-up word: 1 − √0.85 ≈ 7.8 %, that
+    /// is, d1² is more than 85 % of d2² (scale-free, so it works at every noise level).
+    static let uncertainMargin: Float = 1 - (0.85 as Float).squareRoot()
 
     /// The context of `engine`'s current step, the inspected position clamped to the sequence.
     init(state: AppState, engine: EngineState, summary: ModelSummary, glyphs: Glyphs) {

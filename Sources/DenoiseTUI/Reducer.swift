@@ -386,7 +386,10 @@ private struct Reduction {
                 if let value { settings.controls.append(ControlTarget(field: field, value: value)) }
             }
         case .clearControls:
-            edit("controls cleared") { $0.controls = []; $0.length = nil; $0.infill = nil }
+            edit("controls cleared") { settings in
+                settings.controls = []
+                if settings.lengthMode != .free { settings.lengthMode = .prior }
+            }
         case .prompt(let kind):
             state.overlay = .prompt(Prompt(kind, input: prefill(kind)))
         case .toggleClamp:
@@ -412,10 +415,10 @@ private struct Reduction {
     private func prefill(_ kind: PromptKind) -> String {
         let settings = editedSettings
         switch kind {
-        case .length: return settings.length.map(String.init) ?? ""
-        case .infill: return settings.infill ?? ""
+        case .length: return settings.lengthMode.exactLength.map(String.init) ?? ""
+        case .infill: return settings.lengthMode.template ?? ""
         case .guidanceWeight: return Describe.trimmed(Double(settings.guidance.weight))
-        case .temperature: return Describe.trimmed(Double(settings.temperatureValue))
+        case .temperature: return Describe.trimmed(Double(settings.temperature))
         case .eta: return Describe.trimmed(Double(settings.etaValue))
         case .steps: return "\(settings.steps)"
         case .jump, .inspect, .seed, .forwardText, .pin: return ""
@@ -467,13 +470,13 @@ private struct Reduction {
             }
             state.draft?.temperature = tau
         case .length:
-            if input.isEmpty || input == "free" { return edit("free length") { $0.length = nil } }
+            if input.isEmpty || input == "free" { return edit("free length") { if $0.lengthMode.exactLength != nil { $0.lengthMode = .prior } } }
             guard let length = Int(input), (1...maxLength).contains(length) else {
                 return say("not a length: \"\(input)\" (expected 1-\(maxLength), or empty for free)", error: true)
             }
-            edit("length \(length)") { $0.length = length }
+            edit("length \(length)") { $0.lengthMode = .exact(length) }
         case .infill:
-            if input.isEmpty || input == "off" { return edit("infill off") { $0.infill = nil } }
+            if input.isEmpty || input == "off" { return edit("infill off") { if $0.lengthMode.template != nil { $0.lengthMode = .prior } } }
             let words = input.split(separator: " ")
             guard words.contains("_") else {
                 return say("an infill template needs at least one _ (a free token), e.g. \"_ _ is a _ restaurant .\"", error: true)
@@ -481,7 +484,7 @@ private struct Reduction {
             guard words.count <= maxLength else {
                 return say("infill template has \(words.count) tokens; at most \(maxLength) fit", error: true)
             }
-            edit("infill \"\(input)\"") { $0.infill = input }
+            edit("infill \"\(input)\"") { $0.lengthMode = .template(input) }
         case .forwardText:
             guard !input.isEmpty else { return say("the sentence is empty: type at least one word", error: true) }
             startForward(input)
@@ -521,9 +524,9 @@ private struct Reduction {
     private func pinRefusal(position p: Int, settings: ChainSettings) -> String? {
         let last: Int
         var given: [Int] = []
-        if let n = settings.length {
+        if let n = settings.lengthMode.exactLength {
             last = n
-        } else if let template = settings.infill {
+        } else if let template = settings.lengthMode.template {
             let tokens = Tokenizer.tokenize(template)
             last = tokens.count
             given = tokens.enumerated().filter { $0.element != "_" }.map { $0.offset + 1 }

@@ -66,8 +66,8 @@ enum Describe {
 
     static func controls(_ settings: ChainSettings) -> String {
         var parts = settings.controls.map(\.description)
-        if let length = settings.length { parts.append("length \(length)") }
-        if settings.infill != nil { parts.append("infill") }
+        if let length = settings.lengthMode.exactLength { parts.append("length \(length)") }
+        if settings.lengthMode.template != nil { parts.append("infill") }
         return parts.isEmpty ? "none" : parts.joined(separator: ", ")
     }
 }

@@ -27,7 +27,10 @@ struct Eval: ParsableCommand {
     @Option(help: "CSV or text file of the sentences for the forward and edit parts (its held-out part when the model trained on it); default: Data/e2e/testset_w_refs.csv.")
     var heldOutData: String?
     @Option(help: "Only these fields for the control, pairs and triples parts (comma-separated), default all.") var fields: String?
-    @Option(name: .customLong("target"), help: "Only this FIELD=VALUE in the control, pairs and triples parts (repeatable).") var targets: [String] = []
+    @Option(name: .customLong("target"), help: "Only this FIELD=VALUE in the control, pairs and triples parts (repeatable).")
+    var targetArguments: [String] = []
+    /// `--target`, parsed once by `validate`.
+    var targets: [ControlTarget] = []
     @OptionGroup var guidance: GuidanceOptions
     @OptionGroup var temperatureOption: TemperatureOption
     @OptionGroup var discrete: DiscreteOptions
@@ -37,17 +40,16 @@ struct Eval: ParsableCommand {
     @Option(help: "Output format: text (printed as each part finishes) or json (the whole result at the end).")
     var format = ReportFormat.text
 
-    func validate() throws {
+    mutating func validate() throws {
         if count < 1 { throw ValidationError("--count must be positive") }
         if perTarget < 1 { throw ValidationError("--per-target must be positive") }
         if sentences < 1 { throw ValidationError("--sentences must be positive") }
         if combinations < 1 { throw ValidationError("--combinations must be positive") }
         if minExamples < 0 { throw ValidationError("--min-examples must be 0 or more") }
-        if let name = parts.unknown.first ?? (parts.parts.isEmpty && !parts.textOnly ? "" : nil) {
+        if let name = parts.unknown.first ?? (parts.parts.isEmpty ? "" : nil) {
             throw ValidationError("--parts: unknown part \"\(name)\": accepted \(PartList.accepted.joined(separator: ", ")) (comma-separated)")
         }
-        if format == .json && parts.namedOnly && parts.textOnly { throw ValidationError("the forward, edit and loss parts print text only: leave out --format json") }
-        for t in targets { _ = try ChainOptions.parseControl(t) }
+        targets = try targetArguments.map(ChainOptions.parseControl)
         _ = try parsedStepCounts()
     }
 
@@ -62,18 +64,21 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            BLAS.setThreads(1)
             let settings = try settings()
             let evaluation = Evaluation(settings: settings)
-            switch format {
-            case .text:
-                if !parts.parts.isEmpty || !parts.textOnly {
-                    _ = try evaluation.run { event in EvaluationReport.lines(for: event).forEach { print($0) } }
+            try BLAS.withThreads(1) {
+                switch format {
+                case .text:
+                    // A run of the forward, edit and loss parts alone prints no header, as those
+                    // parts' own reports say what they ran on.
+                    let headerless = parts.parts.isSubset(of: [.forward, .edit, .loss])
+                    _ = try evaluation.run { event in
+                        if headerless, case .began = event { return }
+                        EvaluationReport.lines(for: event).forEach { print($0) }
+                    }
+                case .json:
+                    print(try evaluation.run().json)
                 }
-                try evaluateForwardAndEdit(settings)
-                try evaluateLoss(settings)
-            case .json:
-                print(try evaluation.run().json)
             }
         }
     }
@@ -101,7 +106,10 @@ struct Eval: ParsableCommand {
         s.minimumExamples = minExamples
         s.parts = parts.parts
         s.fields = fields.map { Set($0.split(separator: ",").map { MeaningRepresentation.canonicalField(String($0)) ?? String($0) }) }
-        s.targets = try targets.map(ChainOptions.parseControl)
+        s.targets = targets
+        s.heldOutFile = try heldOutData ?? DefaultData.path(DefaultData.heldOut, replacedBy: "--held-out-data")
+        s.sentences = sentences
+        if parts.parts.contains(.edit) { s.strengths = try strengthLevels() }
         return s
     }
 }
@@ -111,48 +119,32 @@ struct PartList: ExpressibleByArgument {
     static let all = PartList(parts: EvaluationPart.standard)
 
     var parts: Set<EvaluationPart>
-    /// The forward curve, editing by partial noising and the held-out loss (text reports of their own).
-    var forward = false, edit = false, loss = false
+    /// Names that are no part, reported by `Eval.validate` with the accepted ones (a parse
+    /// failure would not say which names are accepted).
+    var unknown = [String]()
+    /// Whether the list named its parts one by one rather than `all`.
+    var namedOnly = false
 
-    init(parts: Set<EvaluationPart>, forward: Bool = true, edit: Bool = true, loss: Bool = true) {
-        self.parts = parts; self.forward = forward; self.edit = edit; self.loss = loss
-    }
-
-    /// Whether a part with a text report of its own is asked for.
-    var textOnly: Bool { forward || edit || loss }
+    init(parts: Set<EvaluationPart>) { self.parts = parts }
 
     init?(argument: String) {
-        var parts = Set<EvaluationPart>()
-        var forward = false, edit = false, loss = false, unknown = [String]()
+        var parts = Set<EvaluationPart>(), unknown = [String]()
         for name in argument.split(separator: ",") {
-            switch name {
-            case "all": parts.formUnion(EvaluationPart.standard); forward = true; edit = true; loss = true
-            case "forward": forward = true
-            case "edit": edit = true
-            case "loss": loss = true
-            default:
-                if let part = EvaluationPart(rawValue: String(name)) { parts.insert(part) } else { unknown.append(String(name)) }
+            if name == "all" {
+                parts.formUnion(EvaluationPart.standard)
+            } else if let part = EvaluationPart(rawValue: String(name)) {
+                parts.insert(part)
+            } else {
+                unknown.append(String(name))
             }
         }
-        self.init(parts: parts, forward: forward, edit: edit, loss: loss)
+        self.init(parts: parts)
         self.unknown = unknown
         namedOnly = !argument.split(separator: ",").contains("all")
     }
 
-    /// Names that are no part, reported by `Eval.validate` with the accepted ones (a parse
-    /// failure would not say which names are accepted).
-    var unknown = [String]()
-
     /// The accepted names, in the order `--help` gives them.
-    static let accepted = ["all"] + EvaluationPart.allCases.map(\.rawValue) + ["forward", "edit", "loss"]
+    static let accepted = ["all"] + EvaluationPart.allCases.map(\.rawValue)
 
-    /// Whether the list named its parts one by one (`all` adds forward, edit and loss to a text
-    /// report only; a JSON report cannot hold them).
-    var namedOnly = false
-
-
-    var defaultValueDescription: String {
-        namedOnly ? (parts.map(\.rawValue) + (forward ? ["forward"] : []) + (edit ? ["edit"] : []) + (loss ? ["loss"] : []))
-            .sorted().joined(separator: ",") : "all"
-    }
+    var defaultValueDescription: String { namedOnly ? parts.map(\.rawValue).sorted().joined(separator: ",") : "all" }
 }

@@ -30,10 +30,9 @@ struct Forward: ParsableCommand {
         if steps < 1 { throw ValidationError("--steps must be at least 1 (got \(steps))") }
     }
 
-    func run() throws { try reportingErrors { try walk() } }
+    func run() throws { try reportingErrors { try BLAS.withThreads(1) { try walk() } } }
 
     func walk() throws {
-        BLAS.setThreads(1)
         let m = try model.load()
         let source = try SourceSentence(text: text, vocabulary: m.vocabulary, sequenceLength: m.config.sequenceLength)
         let process = try ForwardProcess(model: m, source: source, seed: seed, steps: steps)

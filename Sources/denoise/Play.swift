@@ -19,13 +19,14 @@ struct Play: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            BLAS.setThreads(1)
             let engine: any EngineHandle
             var heldOut: [String] = []
             var second: (any EngineHandle)?
             if replay != nil && compare != nil {
                 throw DenoiseError.invalid("--compare and --replay cannot be used together: a replay has no model to run beside another")
             }
+            // The engine's queue runs the chains on this many BLAS threads for the whole session.
+            var threads = 1
             if replay != nil && forward != nil {
                 throw DenoiseError.invalid("--forward and --replay cannot be used together: a replay has no model to noise the sentence with")
             }
@@ -33,9 +34,11 @@ struct Play: ParsableCommand {
                 engine = try ReplayEngine(tracePath: replay)
             } else {
                 let model = try chain.loadModel()
-                engine = try PlaygroundEngine(model: model, settings: chain.settings(for: model.config.modelKind), forward: forward)
+                threads = model.denoiser.inferenceThreads
+                let settings = try chain.settings(for: model.config.modelKind)
+                engine = try BLAS.withThreads(threads) { try PlaygroundEngine(model: model, settings: settings, forward: forward) }
                 if let sentences { heldOut = try Self.heldOutSentences(path: sentences, model: model) }
-                if let compare { second = try Self.compareEngine(path: compare, settings: chain.settings()) }
+                if let compare { second = try Self.compareEngine(path: compare, settings: try chain.settings()) }
             }
             var options = PlaygroundOptions(themeName: theme, themesDirectory: repositoryFolder("Themes") ?? "Themes",
                                             heldOutSentences: heldOut)
@@ -43,7 +46,9 @@ struct Play: ParsableCommand {
             options.bundledModels = Self.bundledModels()
             options.makeCompareEngine = { path, settings in try Self.compareEngine(path: path, settings: settings) }
             // After the engine, so a bad model or sentence is named even without a terminal.
-            try Self.open(engine, command: "play", options: options)
+            try BLAS.withThreads(threads) {
+                try Self.open(engine, command: "play", options: options)
+            }
         }
     }
 
@@ -63,14 +68,8 @@ struct Play: ParsableCommand {
     /// The sentences of `path` that the model never trained on (its recorded held-out bucket;
     /// all of them when the model records no training) and can encode, at most 1000.
     static func heldOutSentences(path: String, model: DiffusionModel) throws -> [String] {
-        let percent = model.config.training?.heldOutPercent
-        var kept: [String] = []
-        for example in try CorpusReader.read(path: path) where kept.count < 1000 {
-            if let percent, !TrainingData.isHeldOut(example.text, percent: percent) { continue }
-            guard (try? SourceSentence(text: example.text, vocabulary: model.vocabulary,
-                                       sequenceLength: model.config.sequenceLength)) != nil else { continue }
-            kept.append(example.text)
-        }
+        let kept = try HeldOutSentences.read(path: path, model: model, heldOutPercent: model.config.training?.heldOutPercent,
+                                             limit: 1000).sentences.map(\.text)
         guard !kept.isEmpty else {
             throw DenoiseError.invalid("--sentences \(path): no held-out sentence the model can read (in its vocabulary, at most L-2 tokens)")
         }
@@ -83,11 +82,9 @@ struct Play: ParsableCommand {
     /// controls are dropped when it has no classifier to steer with.
     static func compareEngine(path: String, settings: ChainSettings) throws -> any EngineHandle {
         let model = try DiffusionModel.load(path: path)
-        var s = ChainSettings(seed: settings.seed, steps: settings.steps, clamp: model.config.modelKind == .continuous,
-                              controls: model.classifier == nil ? [] : settings.controls,
-                              length: settings.length, infill: settings.infill)
-        s.temperature = settings.temperature
-        s.freeLength = settings.freeLength
+        let s = ChainSettings(seed: settings.seed, steps: settings.steps, clamp: model.config.modelKind == .continuous,
+                              controls: model.classifier == nil ? [] : settings.controls, lengthMode: settings.lengthMode,
+                              temperature: ChainSettings.defaultTemperature(for: model.config.modelKind))
         return try PlaygroundEngine(model: model, settings: s)
     }
 

@@ -40,8 +40,9 @@ struct Predict: ParsableCommand {
                 }
                 let (shape, values) = try Npy.read(path: tokens)
                 let (ids, batch) = try denoiser.tokenBatch(shape: shape, values: values, file: tokens)
-                BLAS.setThreads(denoiser.inferenceThreads)
-                let logits = denoiser.predictLogits(tokens: ids, batch: batch, timestep: timestep)
+                let logits = BLAS.withThreads(denoiser.inferenceThreads) {
+                    denoiser.predictLogits(tokens: ids, batch: batch, timestep: timestep)
+                }
                 try Npy.write(path: out, shape: shape + [denoiser.config.vocabSize], values: logits)
                 return
             }
@@ -52,7 +53,7 @@ struct Predict: ParsableCommand {
             let batch = try denoiser.latentBatch(shape: shape, file: latent)
             var previousValues: [Float]? = nil
             if let previous {
-                guard denoiser.config.isSelfConditioned else {
+                guard denoiser.config.selfConditioning else {
                     throw DenoiseError.invalid("--previous is for self-conditioned models; this one reads x_t alone (leave it out)")
                 }
                 let (previousShape, read) = try Npy.read(path: previous)
@@ -61,8 +62,9 @@ struct Predict: ParsableCommand {
                 }
                 previousValues = read
             }
-            BLAS.setThreads(denoiser.inferenceThreads)
-            let prediction = denoiser.predict(latents: values, batch: batch, timestep: timestep, previous: previousValues)
+            let prediction = BLAS.withThreads(denoiser.inferenceThreads) {
+                denoiser.predict(latents: values, batch: batch, timestep: timestep, previous: previousValues)
+            }
             try Npy.write(path: out, shape: shape, values: prediction)
         }
     }

@@ -32,10 +32,9 @@ struct Sample: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            BLAS.setThreads(1)
             if let strength { try SentenceEdit.validate(strength: strength) }
             let model = try chain.loadModel()
-            var settings = chain.settings(for: model.config.modelKind)
+            var settings = try chain.settings(for: model.config.modelKind)
             settings.pins = try pins.map(WordPin.init(parsing:))
             var edit: SentenceEdit? = nil
             if let fromText, let strength {

@@ -17,7 +17,9 @@ struct ChainOptions: ParsableArguments {
     @Option(help: "Random seed (sample i of a batch uses seed + i).") var seed: UInt64 = 1
     @Option(help: "Reverse steps K (respaced from the model's T).") var steps = 200
     @Option(name: .customLong("control"), help: "Steer towards FIELD=VALUE (repeatable), e.g. food=Italian.")
-    var controls: [String] = []
+    var controlArguments: [String] = []
+    /// `--control`, parsed once by `validate` (a bad one is refused there with what is accepted).
+    var controls: [ControlTarget] = []
     @Option(help: "Exact number of tokens (words and punctuation).") var length: Int?
     @Option(help: "Template with known words and `_` for free tokens.") var infill: String?
     @OptionGroup var guidance: GuidanceOptions
@@ -29,9 +31,9 @@ struct ChainOptions: ParsableArguments {
 
     var modelPath: String { modelOption.path }
 
-    func validate() throws {
+    mutating func validate() throws {
         if steps < 1 { throw ValidationError("--steps must be at least 1 (got \(steps))") }
-        for c in controls { _ = try Self.parseControl(c) }
+        controls = try controlArguments.map(Self.parseControl)
     }
 
     /// FIELD=VALUE with a case-insensitive field name (`customer rating`, `customerRating`).
@@ -49,12 +51,11 @@ struct ChainOptions: ParsableArguments {
     }
 
     /// The chain settings for a model of `kind` (whose kind decides the default temperature).
-    func settings(for kind: ModelKind = .continuous) -> ChainSettings {
+    func settings(for kind: ModelKind = .continuous) throws -> ChainSettings {
         var settings = ChainSettings(seed: seed, steps: steps, clamp: !noClamp,
-                                     controls: controls.compactMap { try? Self.parseControl($0) },
-                                     length: length, infill: infill, guidance: guidance.settings(for: kind),
-                                     temperature: temperatureOption.value(for: kind))
-        settings.freeLength = freeLength
+                                     controls: controls,
+                                     lengthMode: try LengthMode.from(length: length, infill: infill, free: freeLength),
+                                     guidance: guidance.settings(for: kind), temperature: temperatureOption.value(for: kind))
         settings.unmask = discrete.unmaskRule
         samplerOption.apply(to: &settings)
         return settings
@@ -64,7 +65,6 @@ struct ChainOptions: ParsableArguments {
     func loadModel() throws -> DiffusionModel {
         let m = try modelOption.load()
         try checkKind(m.config.modelKind)
-        BLAS.setThreads(m.denoiser.inferenceThreads)
         return m
     }
 
@@ -168,7 +168,7 @@ struct GuidanceOptions: ParsableArguments {
     @Option(help: "How several controls share a step: sum (of -log p, the reference), per-control (each weighted by its own 1 - p on the words), alternate (one control per gradient step) (continuous models; default sum).")
     var guidanceCombination: ControlCombination?
     @Option(help: "With a tagging classifier, how a tagged value is scored: span (its best run of adjacent words), both (span times sentence head), head (sentence head only).")
-    var tagScore: TagScore = GuidanceSettings().tagScoreKind
+    var tagScore: TagScore = GuidanceSettings().tagScore
 
     func validate() throws {
         func finite(_ v: Float?, _ name: String) throws {

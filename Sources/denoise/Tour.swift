@@ -12,10 +12,11 @@ struct Tour: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            BLAS.setThreads(1)
-            let engine = try PlaygroundEngine(model: try modelOption.load(), settings: ChainSettings())
-            try Play.open(engine, command: "tour", options: PlaygroundOptions(
-                themeName: theme, themesDirectory: repositoryFolder("Themes") ?? "Themes", startTour: true))
+            try BLAS.withThreads(1) {
+                let engine = try PlaygroundEngine(model: try modelOption.load(), settings: ChainSettings())
+                try Play.open(engine, command: "tour", options: PlaygroundOptions(
+                    themeName: theme, themesDirectory: repositoryFolder("Themes") ?? "Themes", startTour: true))
+            }
         }
     }
 }

@@ -20,7 +20,7 @@ struct Train: ParsableCommand {
     @Option(help: "Output model folder (default: Models/<first data file's name>); must not hold a model unless --resume or --force.")
     var out: String?
     @Flag(help: "Replace the model already in the output folder.") var force = false
-    @Option(help: "Train for this many minutes (the iteration count is estimated from the first iterations).") var minutes: Double?
+    @Option(help: "Train for this many minutes (the iteration count is planned from the speed and re-planned as it changes).") var minutes: Double?
     @Option(help: "Train for this many iterations (with --resume: the new end of the run).") var iterations: Int?
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Flag(help: "Continue the run saved in the output folder (train-state.safetensors).") var resume = false
@@ -126,7 +126,7 @@ struct Train: ParsableCommand {
         let norm = kind.isDiscrete ? 0 : (embeddingNorm ?? 4)
         s.options.embeddingNorm = norm > 0 ? norm : nil
         s.options.seed = seed
-        s.options.fixedLengthShare = fixedLengthShare > 0 ? fixedLengthShare : nil
+        s.options.fixedLengthShare = fixedLengthShare
         s.architecture = try architecture.config(vocabSize: 0)
         s.minCount = minCount
         s.checkpointMinutes = checkpointMinutes

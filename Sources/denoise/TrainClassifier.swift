@@ -40,25 +40,29 @@ struct TrainClassifier: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            BLAS.setThreads(ProcessInfo.processInfo.activeProcessorCount)
-            let folder = ModelFolder(path: model.path)
-            let (denoiser, vocab) = try folder.loadDenoiser()
-            let files = data.isEmpty ? try DefaultData.paths(DefaultData.labels, replacedBy: "--data") : data
-            let examples = try files.flatMap { try CorpusReader.read(path: $0) }
-            let cdata = try ClassifierData(examples: examples, vocabulary: vocab, length: denoiser.config.sequenceLength, heldOutPercent: 5)
-            let start = Date()
-            let trainer = train(denoiser: denoiser, data: cdata, start: start)
-            let table = accuracyTable(trainer, diffusionSteps: denoiser.config.diffusionSteps)
-            let classifier = trainer.classifier
-            var final = classifier.config
-            final.accuracy = table
-            let saved = Classifier(config: final, sequenceLength: classifier.sequenceLength, embeddingDim: classifier.embeddingDim,
-                                   diffusionSteps: classifier.diffusionSteps)
-            saved.params.values.copy(from: classifier.params.values)
-            try folder.saveClassifier(saved)
-            printAccuracy(table, fields: cdata.fields, heldOut: cdata.heldOutCount)
-            print(String(format: "saved %@ (%.0f s)", folder.file(ModelFolder.classifierFile), Date().timeIntervalSince(start)))
+            try BLAS.withThreads(ProcessInfo.processInfo.activeProcessorCount) { try trainAndSave() }
         }
+    }
+
+    /// Trains the classifier (on every core's BLAS threads) and saves it into the model folder.
+    func trainAndSave() throws {
+        let folder = ModelFolder(path: model.path)
+        let (denoiser, vocab) = try folder.loadDenoiser()
+        let files = data.isEmpty ? try DefaultData.paths(DefaultData.labels, replacedBy: "--data") : data
+        let examples = try files.flatMap { try CorpusReader.read(path: $0) }
+        let cdata = try ClassifierData(examples: examples, vocabulary: vocab, length: denoiser.config.sequenceLength, heldOutPercent: 5)
+        let start = Date()
+        let trainer = train(denoiser: denoiser, data: cdata, start: start)
+        let table = accuracyTable(trainer, diffusionSteps: denoiser.config.diffusionSteps)
+        let classifier = trainer.classifier
+        var final = classifier.config
+        final.accuracy = table
+        let saved = Classifier(config: final, sequenceLength: classifier.sequenceLength, embeddingDim: classifier.embeddingDim,
+                               diffusionSteps: classifier.diffusionSteps)
+        saved.params.values.copy(from: classifier.params.values)
+        try folder.saveClassifier(saved)
+        printAccuracy(table, fields: cdata.fields, heldOut: cdata.heldOutCount)
+        print(String(format: "saved %@ (%.0f s)", folder.file(ModelFolder.classifierFile), Date().timeIntervalSince(start)))
     }
 
     /// A classifier trained for `iterations` in the denoiser's frozen embedding space.

@@ -115,3 +115,57 @@ import Testing
         #expect(BLAS.summary.contains(BLAS.coreType))
     }
 }
+
+/// The one place that sets OpenBLAS's thread count: a scope that gives the count back. The
+/// count is one setting of the process that tests running side by side share, so the scope's
+/// logic is checked on a count of the test's own.
+@Suite struct BLASThreadScopeTests {
+    struct Failure: Error {}
+
+    final class Count {
+        var value = 3
+        var history: [Int] = []
+    }
+
+    @Test func aScopeSetsTheCountAndGivesItBackAlsoOnAThrow() {
+        let count = Count()
+        func scope<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
+            try BLAS.scoped(n, get: { count.value }, set: { count.value = $0; count.history.append($0) }, body)
+        }
+        scope(2) {
+            #expect(count.value == 2)
+            scope(1) { #expect(count.value == 1) }
+            #expect(count.value == 2)
+        }
+        #expect(count.value == 3 && count.history == [2, 1, 2, 3])
+        #expect(throws: Failure.self) { try scope(1) { throw Failure() } }
+        #expect(count.value == 3)
+        scope(0) { #expect(count.value == 1, "at least one thread") }
+        #expect(count.value == 3)
+    }
+
+    /// Chains per core, the rest of the cores as BLAS threads only for a model that gains from
+    /// them; or one chain on every core.
+    @Test func theSplitOfABatch() {
+        let small = TinyModel.make()
+        #expect(small.denoiser.inferenceThreads == 1)
+        func split(_ p: SamplingParallelism, _ count: Int, _ cores: Int) -> [Int] {
+            let s = p.split(count: count, cores: cores, model: small)
+            return [s.chains, s.threads]
+        }
+        #expect(split(.chainsPerCore, 8, 2) == [2, 1])
+        #expect(split(.chainsPerCore, 1, 4) == [1, 1])
+        #expect(split(.chainsPerCore, 3, 8) == [3, 1])
+        #expect(split(.threadsPerChain, 8, 2) == [1, 2])
+    }
+
+    /// Both ways of splitting a batch give every sample, each a sequence of the model's words.
+    @Test(arguments: SamplingParallelism.allCases)
+    func batchSamplingGivesEverySample(parallelism: SamplingParallelism) throws {
+        let model = TinyModel.make()
+        let result = try BatchSampler.sample(model: model, settings: ChainSettings(seed: 4, steps: 5), count: 3,
+                                             workers: 2, parallelism: parallelism)
+        #expect(result.ids.count == 3 && result.ids.allSatisfy { $0.count == model.config.sequenceLength })
+        #expect(result.ids.joined().allSatisfy { $0 >= 0 && Int($0) < model.vocabulary.count })
+    }
+}

@@ -102,7 +102,10 @@ func transposedInputGradientDifference(_ c: Classifier, _ ws: Classifier.Workspa
     @Test func configWithoutPoolingReadsAsMean() throws {
         let json = #"{"hiddenSize":8,"layers":1,"heads":2,"ffnSize":12,"fields":[{"name":"food","values":["Italian"]}]}"#
         let config = try JSONDecoder().decode(Classifier.Config.self, from: Data(json.utf8))
-        #expect(config.poolingKind == .mean)
+        #expect(config.pooling == .mean)
+        // Every stored property has a coding key, so the hand-written decoder reads it.
+        #expect(Set(Mirror(reflecting: config).children.compactMap(\.label))
+                == Set(Classifier.Config.CodingKeys.allCases.map(\.stringValue)))
         var attention = config
         attention.pooling = .attention
         let mean = Classifier.layout(config, length: 5, dim: 3).map(\.0)

@@ -45,7 +45,7 @@ import Testing
     @Test(arguments: kinds) func infillHoldsOnEveryStep(kind: ModelKind) throws {
         let m = try Self.model(kind)
         var settings = ChainSettings(seed: 3, steps: 12)
-        settings.infill = "the _ is a _ pub ."
+        settings.lengthMode = .template("the _ is a _ pub .")
         let chain = try m.makeChain(settings: settings)
         let template = ["START", "the", nil, "is", "a", nil, "pub", ".", "END"]
         func check(_ ids: [Int32]) {
@@ -65,7 +65,7 @@ import Testing
         let m = try Self.model(kind)
         for n in [1, 4, 10] {
             var settings = ChainSettings(seed: UInt64(n), steps: 10)
-            settings.length = n
+            settings.lengthMode = .exact(n)
             let chain = try m.makeChain(settings: settings)
             while !chain.isFinished {
                 chain.silentStep()
@@ -81,7 +81,7 @@ import Testing
     @Test(arguments: UnmaskRule.allCases) func maskedCommitsStay(rule: UnmaskRule) throws {
         let m = try Self.model(.masked)
         var settings = ChainSettings(seed: 6, steps: 8)
-        settings.length = 9
+        settings.lengthMode = .exact(9)
         settings.unmask = rule
         let chain = try #require(try m.makeChain(settings: settings) as? DiscreteChain)
         let mask = try #require(m.config.maskID)
@@ -136,7 +136,7 @@ import Testing
     @Test(arguments: kinds) func pinHoldsFromItsStep(kind: ModelKind) throws {
         let m = try Self.model(kind)
         var settings = ChainSettings(seed: 8, steps: 10)
-        settings.length = 8
+        settings.lengthMode = .exact(8)
         settings.pinned = [WordPin(step: 4, position: 3, word: "pub")]
         let chain = try m.makeChain(settings: settings)
         let pub = m.vocabulary.id("pub")

@@ -265,7 +265,7 @@ final class PollCounter: @unchecked Sendable {
         let model = TinyModel.make()
         let dir = try TinyModel.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var settings = ChainSettings(seed: 9, steps: 8, clamp: false, length: 5)
+        var settings = ChainSettings(seed: 9, steps: 8, clamp: false, lengthMode: .exact(5))
         settings.guidance.weight = 2.5
         let chain = try ReverseChain(model: model, settings: settings)
         let snaps = Array(chain)
@@ -318,6 +318,86 @@ final class PollCounter: @unchecked Sendable {
         #expect(state.settings.controls == [ControlTarget(field: "food", value: "Italian")] && !state.settings.clamp)
         #expect(state.note?.contains("without a header") == true)
         #expect(state.branches.first?.text == "a pub")
+    }
+}
+
+/// The unit of a trace's distances: L2 (not squared) from format 2 on; format-1 traces and
+/// traces without a header hold squared distances and are converted on reading.
+@Suite struct TraceDistanceUnitTests {
+    static func close(_ a: [RoundedToken], _ b: [RoundedToken], _ tolerance: Float) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy {
+            $0.text == $1.text && abs($0.distance - $1.distance) <= tolerance && abs($0.margin - $1.margin) <= tolerance
+        }
+    }
+
+    /// The snapshot as format 1 wrote it: d², d2² − d1², candidates d².
+    static func squared(_ s: StepSnapshot) -> StepSnapshot {
+        func square(_ t: RoundedToken) -> RoundedToken {
+            let second = t.distance + t.margin
+            return RoundedToken(id: t.id, text: t.text, distance: t.distance * t.distance,
+                                margin: second * second - t.distance * t.distance)
+        }
+        var s = s
+        s.xt = s.xt.map(square); s.x0 = s.x0.map(square)
+        s.candidates = s.candidates.map { $0.map { Candidate(text: $0.text, distance: $0.distance * $0.distance) } }
+        return s
+    }
+
+    @Test func formatOneTracesReadInTheUnitOfFormatTwo() throws {
+        let model = TinyModel.make()
+        let dir = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let settings = ChainSettings(seed: 5, steps: 6)
+        let chain = try ReverseChain(model: model, settings: settings)
+        let snaps = Array(chain)
+        let header = TraceHeader(model: model.summary, settings: settings)
+        #expect(header.format == 2)
+        let current = (dir as NSString).appendingPathComponent("current.jsonl")
+        try Trace.write(header: header, snapshots: snaps, text: chain.text(sequence: 0), to: current)
+        var oldHeader = header
+        oldHeader.format = 1
+        let old = (dir as NSString).appendingPathComponent("old.jsonl")
+        try Trace.write(header: oldHeader, snapshots: snaps.map(Self.squared), text: chain.text(sequence: 0), to: old)
+        let headerless = (dir as NSString).appendingPathComponent("headerless.jsonl")
+        try Data((snaps.map(Self.squared).map(Trace.line) + [Trace.finalLine(text: "")]).joined(separator: "\n").utf8)
+            .write(to: URL(fileURLWithPath: headerless))
+
+        let readCurrent = try Trace.read(path: current).snapshots
+        // A trace rounds to 5 decimals; a squared value rounded so is off by up to
+        // sqrt(0.5e-5) ~ 2.2e-3 once unsquared near 0.
+        for read in [readCurrent, try Trace.read(path: old).snapshots, try Trace.read(path: headerless).snapshots] {
+            #expect(read.count == snaps.count)
+            for (r, s) in zip(read, snaps) {
+                #expect(Self.close(r.x0, s.x0, 3e-3) && Self.close(r.xt, s.xt, 3e-3), "step \(s.step)")
+                let a = r.candidates.flatMap { $0.map(\.distance) }, b = s.candidates.flatMap { $0.map(\.distance) }
+                #expect(a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 3e-3 }, "step \(s.step)")
+            }
+        }
+        // Format 2 is written in the unit it is read in: no conversion on the way.
+        for (r, s) in zip(readCurrent, snaps) { #expect(Self.close(r.x0, s.x0, 1e-5)) }
+    }
+
+    /// The chain's snapshots hold the distance to the nearest word itself, and a margin that is
+    /// the runner-up's distance minus it, both checked against a direct loop over the table.
+    @Test func snapshotDistancesAreL2Distances() throws {
+        let model = TinyModel.make()
+        let chain = try ReverseChain(model: model, settings: ChainSettings(seed: 2, steps: 6))
+        let s = try #require(chain.next())
+        let latent = try #require(s.latent)
+        let prediction = latent.prediction
+        let d = model.config.embeddingDim, v = model.vocabulary.count
+        for (p, token) in s.x0.enumerated() {
+            let first = latent.wordsOnly[p] ? Rounder.firstWordID : 0
+            var all = (first..<v).map { w -> Float in
+                let e = model.embedding(of: Int32(w))
+                var sum: Float = 0
+                for j in 0..<d { let diff = prediction[p * d + j] - e[j]; sum += diff * diff }
+                return sum.squareRoot()
+            }
+            all.sort()
+            #expect(abs(token.distance - all[0]) <= 1e-3 * max(1, all[0]), "position \(p)")
+            #expect(abs(token.margin - (all[1] - all[0])) <= 2e-3 * max(1, all[1]), "position \(p)")
+        }
     }
 }
 
@@ -394,7 +474,7 @@ final class PollCounter: @unchecked Sendable {
         for _ in 0..<k { _ = process.step() }
         #expect(process.latent(atStep: k) == process.latent.array, "the x_t of step k, recomputed from the one noise draw")
         let settings = try SentenceEdit(source: source, strength: 0.5).settings(draft)
-        #expect(s.settings == settings && settings.length == source.wordCount, "the source's length stays fixed")
+        #expect(s.settings == settings && settings.lengthMode == .exact(source.wordCount), "the source's length stays fixed")
         let chain = try ReverseChain(model: model, settings: settings)
         chain.start(atScheduleIndex: k - 1, latent: process.latent.array)
         let start = chain.initialSnapshot()

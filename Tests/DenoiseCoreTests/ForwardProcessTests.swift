@@ -150,7 +150,7 @@ import Testing
         for strength in [0.03, 0.3, 0.5, 0.77, 1.0] {
             let edit = try SentenceEdit(source: source, strength: strength)
             let settings = edit.settings(ChainSettings(seed: 3, steps: steps))
-            #expect(settings.length == source.wordCount)
+            #expect(settings.lengthMode == .exact(source.wordCount))
             let chain = try ReverseChain(model: model, settings: settings, batch: 2)
             let index = try chain.startEdit(edit)
             let target = strength * 100 - 1

@@ -73,8 +73,9 @@ import Testing
             let inPlane2 = ((p.x - plane.second.x) * (p.x - plane.second.x) + p.y * p.y).squareRoot()
             #expect(abs(inPlane1 - ranked[0].1) < 1e-4 * max(1, ranked[0].1))
             #expect(abs(inPlane2 - ranked[1].1) < 1e-4 * max(1, ranked[1].1))
-            #expect(abs(plane.nearest.distance.squareRoot() - ranked[0].1) < 1e-4 * max(1, ranked[0].1))
-            #expect(plane.margin >= 0)
+            #expect(abs(plane.nearest.distance - ranked[0].1) < 1e-4 * max(1, ranked[0].1))
+            #expect(abs(plane.second.distance - ranked[1].1) < 1e-4 * max(1, ranked[1].1))
+            #expect(plane.margin >= 0 && abs(plane.margin - (ranked[1].1 - ranked[0].1)) < 2e-4 * max(1, ranked[1].1))
             // x0-hat lies in the plane and on e1's side of the bisector x = 0.
             #expect(plane.coordinates(of: x).offPlane < 1e-3)
             #expect(p.x <= 1e-5)
@@ -97,7 +98,8 @@ import Testing
         let plane = try #require(RoundingPlane(prediction: [0.5, 0, 0, 0], table: table, vocabularySize: 3, dim: 4))
         #expect(plane.nearest.id == 0 && plane.second.id == 1)
         #expect(abs(plane.prediction.x + 0.5) < 1e-6 && abs(plane.prediction.y) < 1e-6)
-        #expect(abs(plane.margin - (2.25 - 0.25)) < 1e-5)
+        // Distances 0.5 and 1.5: the margin is their difference, not that of their squares.
+        #expect(abs(plane.margin - (1.5 - 0.5)) < 1e-5)
         // Words only: the specials (ids below 4) are skipped.
         let wide = [Float](repeating: 0, count: 4 * 4) + [1, 0, 0, 0, 3, 0, 0, 0]
         let words = try #require(RoundingPlane(prediction: [0, 0, 0, 0], table: wide, vocabularySize: 6, dim: 4, wordsOnly: true))

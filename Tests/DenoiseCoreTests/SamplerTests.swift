@@ -10,7 +10,7 @@ import Testing
         var s = ChainSettings(seed: seed, steps: steps, clamp: clamp)
         s.sampler = .ddim
         s.eta = eta
-        s.freeLength = true
+        s.lengthMode = .free
         return s
     }
 
@@ -128,7 +128,8 @@ import Testing
 
     func settings(_ pins: [WordPin], steps: Int = 12, sampler: ReverseSampler = .ddpm, length: Int? = nil,
                   infill: String? = nil) -> ChainSettings {
-        var s = ChainSettings(seed: 7, steps: steps, length: length, infill: infill)
+        var s = ChainSettings(seed: 7, steps: steps,
+                              lengthMode: length.map(LengthMode.exact) ?? infill.map(LengthMode.template) ?? .prior)
         s.sampler = sampler
         s.pins = pins
         return s
@@ -173,7 +174,7 @@ import Testing
     /// A drawn length leaves room for a pinned word.
     @Test func aDrawnLengthReachesThePin() throws {
         var s = settings([WordPin(step: 0, position: 12, word: "pub")])
-        s.freeLength = false
+        s.lengthMode = .prior
         var config = TinyModel.config()
         config.lengthHistogram = [0, 5, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
         let m = DiffusionModel(name: "tiny", denoiser: Denoiser(config: config, seed: 1001), vocabulary: TinyModel.vocabulary)

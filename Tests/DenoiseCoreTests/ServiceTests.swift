@@ -117,7 +117,9 @@ import Testing
     }
 
     /// A warm-up long enough is timed in place: its iterations are kept, so a budget that ends
-    /// there gives the same weights as asking for that many iterations.
+    /// there gives the same weights as asking for that many iterations. A budget spent during
+    /// the timing ends it there (after the 10 untimed iterations and one timed one), and the run
+    /// goes to the floor of 20 iterations.
     @Test func theMinutesBudgetKeepsTheTimedWarmup() throws {
         let directory = try TinyModel.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -126,13 +128,84 @@ import Testing
         timed.minutes = 1e-7
         timed.sampleCount = 0
         let result = try TrainingRun(settings: timed).run()
-        #expect(result.targetIterations == TrainingRun.timedWarmup && result.iterations == TrainingRun.timedWarmup)
+        #expect(result.targetIterations == TimeBudget.floor && result.iterations == TimeBudget.floor)
         var fixed = timed
         fixed.out = (directory as NSString).appendingPathComponent("fixed")
         fixed.minutes = nil
-        fixed.iterations = TrainingRun.timedWarmup
+        fixed.iterations = TimeBudget.floor
         _ = try TrainingRun(settings: fixed).run()
         #expect(try weights(timed.out) == weights(fixed.out))
+    }
+
+    /// A clock that moves only when told: the test plays the machine's speed with it.
+    /// `@unchecked Sendable`: `lock` guards `time`.
+    final class FakeClock: TrainingClock, @unchecked Sendable {
+        private let lock = NSLock()
+        private var time = 1000.0
+        func seconds() -> Double { lock.lock(); defer { lock.unlock() }; return time }
+        func advance(_ s: Double) { lock.lock(); time += s; lock.unlock() }
+    }
+
+    /// A machine that speeds up (0.5 s, then 0.2 s per iteration) and then slows down (1 s):
+    /// the plan rises and falls with it, the run ends at the budget, and the learning rate
+    /// moves without a jump and reaches the end of its decay at the last iteration.
+    @Test func theMinutesBudgetIsReplannedBothWaysAsTheSpeedChanges() throws {
+        let directory = try TinyModel.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var settings = try tinySettings(in: directory)
+        settings.options.warmupIterations = TrainingRun.timedWarmup
+        settings.minutes = 5
+        settings.checkpointMinutes = 1000
+        func cost(after iteration: Int) -> Double { iteration < 100 ? 0.5 : (iteration < 400 ? 0.2 : 1.0) }
+        let clock = FakeClock()
+        var progress = [TrainingProgress]()
+        let result = try TrainingRun(settings: settings, clock: clock).run { event in
+            guard case let .progress(p) = event else { return }
+            progress.append(p)
+            clock.advance(cost(after: p.iteration))
+        }
+        // Iterations 1-100 at 0.5 s (50 s), 101-400 at 0.2 s (60 s), then 190 s at 1 s: 590.
+        #expect(abs(result.wallSeconds - 300) < 60, "ran \(result.wallSeconds) s of a 300 s budget")
+        #expect(abs(result.iterations - 590) <= 15 && result.iterations == result.targetIterations)
+        let afterWarmup = progress.filter { $0.iteration > TrainingRun.timedWarmup }
+        let first = try #require(afterWarmup.first).total
+        let highest = try #require(afterWarmup.map(\.total).max())
+        let last = try #require(afterWarmup.last)
+        // 30 + 285 s at 0.5 s; the fake clock moves after iteration 10's timing mark, so the
+        // timed span holds 21 iteration costs for 20 iterations (572).
+        #expect(abs(first - 600) <= 40, "first plan \(first)")
+        #expect(highest > 1000, "the speed-up raised the plan (to \(highest))")
+        #expect(last.total == result.iterations && last.iteration == last.total, "the slow-down lowered it again")
+        // Continuous: no step larger than a few times the steepest step of a plain cosine
+        // over the shortest plan; at the end the decay's final rate.
+        let peak = settings.options.peakLearningRate
+        let steepest = peak * (1 - settings.options.finalLearningRateFraction) * Float.pi / 2 / Float(first - TrainingRun.timedWarmup)
+        for (a, b) in zip(afterWarmup, afterWarmup.dropFirst()) {
+            #expect(abs(b.learningRate - a.learningRate) <= 3 * steepest, "jump at iteration \(b.iteration)")
+        }
+        #expect(abs(last.learningRate - peak * settings.options.finalLearningRateFraction) <= 1e-6 * peak)
+        let saved = try Trainer.savedOptions(at: ModelFolder(path: settings.out).file(Trainer.stateFile))
+        #expect(saved.totalIterations == result.iterations && saved.decayAnchor != nil)
+    }
+
+    /// Re-planning keeps the learning rate where it was and ends the decay at the new end;
+    /// without a re-plan the schedule is the plain cosine from the end of the warm-up.
+    @Test func aReplanKeepsTheLearningRateContinuous() {
+        var options = TrainOptions()
+        options.warmupIterations = 10
+        options.totalIterations = 110
+        #expect(abs(options.decayProgress(at: 60) - 0.5) < 1e-6)
+        let before = options.learningRate(at: 60)
+        var longer = options
+        longer.replan(totalIterations: 160, at: 60)
+        #expect(longer.learningRate(at: 60) == before)
+        #expect(abs(longer.decayProgress(at: 110) - 0.75) < 1e-6 && longer.decayProgress(at: 160) == 1)
+        var shorter = options
+        shorter.replan(totalIterations: 70, at: 60)
+        #expect(shorter.learningRate(at: 60) == before && shorter.decayProgress(at: 70) == 1)
+        var inWarmup = options
+        inWarmup.replan(totalIterations: 210, at: 5)
+        #expect(inWarmup.decayAnchor == nil && abs(inWarmup.decayProgress(at: 110) - 0.5) < 1e-6)
     }
 
     @Test func aStopBeforeTheFirstIterationWritesNothing() throws {
@@ -200,6 +273,12 @@ import Testing
         settings.count = 3
         settings.perTarget = 2
         settings.combinations = 3
+        // A file the model did not train on: every sentence of it counts as held out.
+        settings.heldOutFile = (directory as NSString).appendingPathComponent("held.txt")
+        try TinyModel.sentences.joined(separator: "\n").write(toFile: settings.heldOutFile, atomically: true, encoding: .utf8)
+        settings.sentences = 4
+        settings.strengths = [0.5, 1]
+        settings.lossBatches = 2
         var streamed = [String]()
         let result = try Evaluation(settings: settings).run { streamed += EvaluationReport.lines(for: $0) }
 
@@ -235,6 +314,26 @@ import Testing
         #expect(infill.templates.count == Evaluation.infillTemplates.count && infill.given > 0)
         // Infilling fixes the given words: every one is kept.
         #expect(infill.kept == infill.given)
+        // The forward curve: x_t keeps every word at the first step and fewer at the last.
+        let forward = try #require(result.forward)
+        #expect(forward.sentences == 4 && forward.steps == 5 && forward.curve.kept.count == 5 && forward.skippedSentences == 0)
+        #expect(forward.curve.kept.allSatisfy { (0...1).contains($0) } && forward.curve.kept[0] >= forward.curve.kept[4])
+        #expect(streamed.contains { $0.hasPrefix("== forward (4 held-out sentences of ") || $0.hasPrefix("\n== forward (4 held-out") })
+        // Edits: one row per strength; the sources carry no MR, so no contradicting set has sentences.
+        let edit = try #require(result.edit)
+        #expect(edit.plain.rows.map(\.strength) == [0.5, 1] && edit.plain.sentences == 4 && edit.plain.control == nil)
+        #expect(edit.plain.rows.allSatisfy { (0...1).contains($0.wordsKept) && (0...1).contains($0.fluency) })
+        #expect(edit.contradictions.map { $0.control?.value } == ["Italian", "riverside"])
+        #expect(edit.contradictions.allSatisfy { $0.skipped == "none held out" && $0.rows.isEmpty })
+        #expect(streamed.contains("edit food=Italian on food=French sentences: skipped (none held out)"))
+        // The loss of the saved weights on both sides, or why there is no held-out side.
+        let heldOut = TinyModel.sentences.filter { TrainingData.isHeldOut($0, percent: 5) }
+        if heldOut.isEmpty {
+            #expect(result.loss == nil && result.lossSkipped == "no held-out sentence of the corpus fits the model")
+        } else {
+            let loss = try #require(result.loss)
+            #expect(loss.training.total.isFinite && loss.heldOut.total > 0 && loss.sequences == 2 * 64)
+        }
 
         #expect(result.report == streamed)
         #expect(streamed.first == "denoise eval · tiny · 5 steps · seed 3")
@@ -331,4 +430,43 @@ final class Counter: @unchecked Sendable {
     private var count = 0
     func add() { lock.lock(); count += 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
+
+/// Evaluation results written before the temperature was recorded read with temperature 1.
+@Suite struct EvaluationHeaderCodingTests {
+    @Test func headerWithoutATemperatureReadsAsOne() throws {
+        let header = EvaluationHeader(model: "m", steps: 10, seed: 2, trainingSentences: 5, heldOutSentences: 1,
+                                      meanLength: 9.5, temperature: 0.7)
+        #expect(Set(Mirror(reflecting: header).children.compactMap(\.label)) == Set(EvaluationHeader.CodingKeys.allCases.map(\.stringValue)))
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(header)) as? [String: Any])
+        #expect(try JSONDecoder().decode(EvaluationHeader.self, from: JSONSerialization.data(withJSONObject: object)) == header)
+        object.removeValue(forKey: "temperature")
+        let old = try JSONDecoder().decode(EvaluationHeader.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(old.temperature == 1 && old.seed == 2 && old.meanLength == 9.5)
+        object.removeValue(forKey: "seed")
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(EvaluationHeader.self, from: JSONSerialization.data(withJSONObject: object))
+        }
+    }
+}
+
+/// `denoise info`: one value behind the text report and the JSON.
+@Suite struct ModelInfoTests {
+    @Test func theTextAndTheJSONTellTheSameModel() throws {
+        let model = EvaluationTests.model()
+        let info = ModelInfo(model: model, path: "Models/tiny")
+        let lines = info.lines
+        #expect(lines.first == "model       Models/tiny")
+        #expect(lines.contains("parameters  \(model.denoiser.parameterCount) (denoiser + embedding + head bias)"))
+        #expect(lines.contains("vocabulary  \(model.vocabulary.count) words (PAD START END UNK + \(model.vocabulary.count - 4))"))
+        #expect(lines.contains("training    none (randomly initialised)"))
+        #expect(lines.contains("blas        \(BLAS.summary)"))
+        #expect(lines.suffix(2) == ["  food: French, Italian", "  area: riverside, city centre"])
+        let decoded = try JSONDecoder().decode(ModelInfo.self, from: Data(info.json.utf8))
+        #expect(decoded == info && decoded.lines == lines)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(info.json.utf8)) as? [String: Any])
+        #expect(object["parameters"] as? Int == model.denoiser.parameterCount)
+        #expect((object["classifier"] as? [String: Any])?["pooling"] as? String == "mean")
+        #expect((object["config"] as? [String: Any])?["sequenceLength"] as? Int == 16)
+    }
 }

@@ -139,3 +139,49 @@ import Testing
         #expect(abs(other.training.total - r.training.total) > 1e-3 * r.training.total, "another seed, the same draw")
     }
 }
+
+/// The optimizer options a resume state keeps.
+@Suite struct TrainOptionsCodingTests {
+    /// Every stored option has a coding key (so the hand-written decoder reads it), states saved
+    /// before `fixedLengthShare` and `decayAnchor` read with their defaults, and the others stay
+    /// required.
+    @Test func resumeStatesReadOldAndNewOptions() throws {
+        var options = TrainOptions()
+        options.fixedLengthShare = 0.5
+        options.embeddingNorm = 2
+        options.replan(totalIterations: 500, at: 300)
+        let labels = Set(Mirror(reflecting: options).children.compactMap(\.label))
+        #expect(labels == Set(TrainOptions.CodingKeys.allCases.map(\.stringValue)))
+        let data = try JSONEncoder().encode(options)
+        #expect(try JSONDecoder().decode(TrainOptions.self, from: data) == options)
+
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        for key in ["fixedLengthShare", "decayAnchor", "embeddingNorm"] { object.removeValue(forKey: key) }
+        let old = try JSONDecoder().decode(TrainOptions.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(old.fixedLengthShare == 0 && old.decayAnchor == nil && old.embeddingNorm == nil)
+        #expect(old.totalIterations == 500 && old.seed == options.seed)
+        object.removeValue(forKey: "seed")
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(TrainOptions.self, from: JSONSerialization.data(withJSONObject: object))
+        }
+    }
+}
+
+/// config.json: every stored property has a coding key; configs written before
+/// self-conditioning (or by the reference converter) read as not self-conditioned.
+@Suite struct ModelConfigCodingTests {
+    @Test func configsWithoutSelfConditioningReadAsFalse() throws {
+        let config = ModelConfig(vocabSize: 20, selfConditioning: true)
+        #expect(Set(Mirror(reflecting: config).children.compactMap(\.label)) == Set(ModelConfig.CodingKeys.allCases.map(\.stringValue)))
+        let data = try JSONEncoder().encode(config)
+        #expect(try JSONDecoder().decode(ModelConfig.self, from: data) == config)
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        object.removeValue(forKey: "selfConditioning")
+        let old = try JSONDecoder().decode(ModelConfig.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(!old.selfConditioning && old.vocabSize == 20)
+        object.removeValue(forKey: "heads")
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(ModelConfig.self, from: JSONSerialization.data(withJSONObject: object))
+        }
+    }
+}

@@ -138,19 +138,21 @@ enum Fixtures {
         var changed: [Int] = []
         for i in 0..<length {
             let jitter = Float((i * 29) % 17) / 100
+            // Squared distances and gaps, as nearest-word search makes them; the tokens store
+            // them converted to L2 distances, as the chain's snapshots do.
             let distance = Float(2.2 * (1 - progress)) + 0.05 + jitter
             let margin = Float(0.02 + 1.5 * progress * progress) + jitter / 2
             let top = k == 0 ? xt(i, 0) : x0(i, k)
             if k > 0 {
-                predicted.append(RoundedToken(id: Int32(i), text: top, distance: distance, margin: margin))
+                predicted.append(RoundedToken(id: Int32(i), text: top, squaredDistance: distance, squaredMargin: margin))
                 if x0(i, k) != (k == 1 ? xt(i, 0) : x0(i, k - 1)) { changed.append(i) }
             }
-            latent.append(RoundedToken(id: Int32(i + 100), text: xt(i, k), distance: distance * 1.5,
-                                       margin: margin / 3))
-            var list = [Candidate(text: top, distance: distance)]
+            latent.append(RoundedToken(id: Int32(i + 100), text: xt(i, k), squaredDistance: distance * 1.5,
+                                       squaredMargin: margin / 3))
+            var list = [Candidate(text: top, squaredDistance: distance)]
             for j in 1..<6 {
                 list.append(Candidate(text: words[(i * 3 + j * 11) % words.count],
-                                      distance: distance + margin * Float(j)))
+                                      squaredDistance: distance + margin * Float(j)))
             }
             candidates.append(list)
         }

@@ -84,7 +84,7 @@ import Testing
         h.press(.character("w"))
         #expect(h.state.overlay == .none && h.state.status?.text.contains("position 0 is START") == true)
         var length = Fixtures.settings
-        length.length = 5
+        length.lengthMode = .exact(5)
         h = harness(settings: length)
         h.state.inspected = 6
         h.press(.character("w"))

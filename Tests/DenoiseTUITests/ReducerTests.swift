@@ -223,7 +223,7 @@ struct Harness {
         h.type("12")
         h.press(.enter)
         var expected = Fixtures.settings
-        expected.length = 12
+        expected.lengthMode = .exact(12)
         #expect(h.engine.sent == [.branch(expected)])
 
         h.press(.character("c"), .character("i"))
@@ -234,7 +234,7 @@ struct Harness {
         h.type("_ _ is a _ restaurant .")
         h.press(.enter)
         expected = Fixtures.settings
-        expected.infill = "_ _ is a _ restaurant ."
+        expected.lengthMode = .template("_ _ is a _ restaurant .")
         #expect(h.engine.sent.last == .branch(expected))
     }
 

@@ -31,8 +31,7 @@ import Testing
         noHistory.history = []
         var manyControls = Fixtures.engineState(current: 100, note: "history cap reached")
         manyControls.settings.controls = (0..<6).map { ControlTarget(field: "field\($0)", value: "a long value \($0)") }
-        manyControls.settings.length = 12
-        manyControls.settings.infill = "_ _ is a _ restaurant near _ _ ."
+        manyControls.settings.lengthMode = .template("_ _ is a _ restaurant near _ _ .")
         return [nil, Fixtures.engineState(current: 0), Fixtures.engineState(current: 200, branches: 5),
                 short, empty, noHistory, manyControls]
     }

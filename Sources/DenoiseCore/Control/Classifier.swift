@@ -10,6 +10,13 @@ import Foundation
 ///   logits  per field f: [B, V_f + 1] = pooled_f W_f + b_f   (last class: "none")
 ///   tags    with a tagger (`Config.spanLengths`), per position p and tagged field f: a softmax
 ///           over "outside" and "word j of value v" (Classifier+Tagger.swift)
+///
+/// `@unchecked Sendable`: no lock guards it, because nothing writes it once it is shared. Every
+/// stored property is a `let`; the weights behind `params` are written only while the
+/// classifier is built, loaded or trained (`ClassifierTrainer`, on the one thread that trains
+/// it), before any other thread sees it. Forward and backward passes read the weights and write
+/// only the caller's `Workspace`, so one classifier serves the engine's queue and the sampler's
+/// worker threads at once, each with a workspace of its own.
 public final class Classifier: @unchecked Sendable {
     public struct Field: Codable, Sendable, Equatable {
         public var name: String
@@ -27,13 +34,31 @@ public final class Classifier: @unchecked Sendable {
         public var fields: [Field]
         /// Held-out accuracy per field and noise level, filled in by training.
         public var accuracy: [String: [String: Double]]?
-        /// How positions are pooled; absent in files written before attention pooling (mean).
-        public var pooling: Pooling?
+        /// How positions are pooled; files written before attention pooling lack the key and
+        /// read as `.mean`.
+        public var pooling: Pooling = .mean
         /// Per field, per value: how many words of the value's mention the tagger marks (0: the
         /// value is judged by the sentence head only). Absent: no tagger (files written before it).
         public var spanLengths: [[Int]]?
         public init(fields: [Field]) { self.fields = fields }
-        public var poolingKind: Pooling { pooling ?? .mean }
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case hiddenSize, layers, heads, ffnSize, fields, accuracy, pooling, spanLengths
+        }
+
+        /// The sizes and fields are required; `pooling` (mean when absent), `accuracy` and
+        /// `spanLengths` may be absent. Encoding is the synthesized one.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+            layers = try c.decode(Int.self, forKey: .layers)
+            heads = try c.decode(Int.self, forKey: .heads)
+            ffnSize = try c.decode(Int.self, forKey: .ffnSize)
+            fields = try c.decode([Field].self, forKey: .fields)
+            accuracy = try c.decodeIfPresent([String: [String: Double]].self, forKey: .accuracy)
+            pooling = try c.decodeIfPresent(Pooling.self, forKey: .pooling) ?? .mean
+            spanLengths = try c.decodeIfPresent([[Int]].self, forKey: .spanLengths)
+        }
     }
 
     /// How the trunk's per-position outputs become one vector per field.
@@ -72,7 +97,7 @@ public final class Classifier: @unchecked Sendable {
     public static func layout(_ c: Config, length: Int, dim: Int) -> [(String, [Int])] {
         let tags = TagLayout(c).total
         return TransformerBody.layout(shape(c, length: length, dim: dim), prefix: "trunk.")
-            + (c.poolingKind == .attention ? c.fields.map { ("pool.\($0.name).q", [c.hiddenSize]) } : [])
+            + (c.pooling == .attention ? c.fields.map { ("pool.\($0.name).q", [c.hiddenSize]) } : [])
             + c.fields.flatMap { f in [("head.\(f.name).w", [c.hiddenSize, f.classCount]), ("head.\(f.name).b", [f.classCount])] }
             + (tags > 0 ? [("tag.w", [c.hiddenSize, tags]), ("tag.b", [tags])] : [])
     }
@@ -88,7 +113,7 @@ public final class Classifier: @unchecked Sendable {
                                prefix: "trunk.", diffusionSteps: diffusionSteps)
         headWeights = config.fields.map { p.offset("head.\($0.name).w") }
         headBiases = config.fields.map { p.offset("head.\($0.name).b") }
-        queries = config.poolingKind == .attention ? config.fields.map { p.offset("pool.\($0.name).q") } : []
+        queries = config.pooling == .attention ? config.fields.map { p.offset("pool.\($0.name).q") } : []
         var offsets = [Int](), total = 0
         for f in config.fields { offsets.append(total); total += f.classCount }
         logitOffsets = offsets
@@ -127,7 +152,7 @@ public final class Classifier: @unchecked Sendable {
             trunk = .init(shape: c.body.shape, batch: batch)
             let f = c.fields.count
             pooled = FloatBuffer(count: batch * f * h); dPooled = FloatBuffer(count: batch * f * h)
-            attention = FloatBuffer(count: c.config.poolingKind == .attention ? batch * f * c.sequenceLength : 1)
+            attention = FloatBuffer(count: c.config.pooling == .attention ? batch * f * c.sequenceLength : 1)
             attentionScratch = .allocate(capacity: c.sequenceLength)
             attentionScratch.initialize(repeating: 0, count: c.sequenceLength)
             dTrunk = FloatBuffer(count: batch * c.sequenceLength * h)
@@ -147,7 +172,7 @@ public final class Classifier: @unchecked Sendable {
         body.forward(params: w, x: x, timesteps: timesteps, batch: batch, acts: ws.trunk)
         let out = UnsafePointer(ws.trunk.output.pointer), pooled = ws.pooled.pointer, nf = config.fields.count
         pooled.update(repeating: 0, count: batch * nf * h)
-        if config.poolingKind == .attention {
+        if config.pooling == .attention {
             let scale = 1 / Float(h).squareRoot(), a = ws.attention.pointer
             for b in 0..<batch {
                 for k in 0..<nf {
@@ -204,7 +229,7 @@ public final class Classifier: @unchecked Sendable {
             }
         }
         let dTrunk = ws.dTrunk.pointer
-        if config.poolingKind == .attention {
+        if config.pooling == .attention {
             backwardAttention(batch: batch, workspace: ws, weightGradients: weightGradients)
         } else {
             let inv = 1 / Float(l)
@@ -223,7 +248,7 @@ public final class Classifier: @unchecked Sendable {
     /// Row of field k's pooled vector of sequence b in the [B, F, H] buffers: mean pooling
     /// shares one vector (row b * F) among all fields.
     @inline(__always) func pooledRow(_ b: Int, _ k: Int) -> Int {
-        config.poolingKind == .attention ? b * config.fields.count + k : b * config.fields.count
+        config.pooling == .attention ? b * config.fields.count + k : b * config.fields.count
     }
 
     /// Attention pooling's backward: from `ws.dPooled` into `ws.dTrunk` (overwritten) and, with

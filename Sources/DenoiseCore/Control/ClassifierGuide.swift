@@ -147,7 +147,7 @@ public final class ClassifierGuide {
         guard !targets.isEmpty, g.iterations > 0, !(g.saturating && allMet) else { return 0 }
         return descend(x, anchor: mean, t: t, sigma: sigma, iterations: g.iterations, stepSize: g.stepSize,
                        lambda: g.lambda, update: g.update, weight: g.weight, saturating: g.saturating,
-                       combination: g.combinationKind)
+                       combination: g.combination)
     }
 
     /// Guidance steps on the denoiser's prediction x0-hat [batch, L, D] (in place), scored by the
@@ -160,7 +160,7 @@ public final class ClassifierGuide {
         guard willGuidePrediction(settings: g) else { return 0 }
         return descend(x0, anchor: nil, t: 0, sigma: 1, iterations: g.predictionIterations, stepSize: g.predictionStepSize,
                        lambda: 0, update: g.update, weight: g.weight, saturating: g.saturating,
-                       combination: g.combinationKind)
+                       combination: g.combination)
     }
 
     /// Whether `guidePrediction` would change anything (so a rounding made before it still holds).

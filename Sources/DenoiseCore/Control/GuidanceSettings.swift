@@ -43,17 +43,39 @@ public struct GuidanceSettings: Sendable, Equatable, Codable {
     /// Scale each sequence's steps by 1 - p of its least satisfied control, scored on the words
     /// the prediction rounds to, so guidance fades once the words say it.
     public var saturating: Bool = true
-    /// How several controls share a guidance step; nil (settings saved before the choice
-    /// existed) reads as `.sum`.
-    public var combination: ControlCombination? = nil
-    public var combinationKind: ControlCombination { combination ?? .sum }
-    /// How a value the classifier tags is scored; nil (also settings saved before the tagger)
-    /// reads as `.both`: the span alone loses one-word names, which the sentence head reads well
+    /// How several controls share a guidance step; settings saved before the choice existed
+    /// read as `.sum`.
+    public var combination: ControlCombination = .sum
+    /// How a value the classifier tags is scored; settings saved before the tagger read as
+    /// `.both`: the span alone loses one-word names, which the sentence head reads well
     /// (docs/DECISIONS.md, "Span scoring for values with words of their own").
-    public var tagScore: TagScore? = nil
-    public var tagScoreKind: TagScore { tagScore ?? .both }
+    public var tagScore: TagScore = .both
 
     public init() {}
+}
+
+extension GuidanceSettings {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case iterations, stepSize, lambda, unguidedFinalSteps, update, weight, predictionIterations,
+             predictionStepSize, saturating, combination, tagScore
+    }
+
+    /// Every key is required but `combination` and `tagScore`, which settings saved before them
+    /// lack (they read as the defaults). Encoding is the synthesized one: every key.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        iterations = try c.decode(Int.self, forKey: .iterations)
+        stepSize = try c.decode(Float.self, forKey: .stepSize)
+        lambda = try c.decode(Float.self, forKey: .lambda)
+        unguidedFinalSteps = try c.decode(Int.self, forKey: .unguidedFinalSteps)
+        update = try c.decode(GuidanceUpdate.self, forKey: .update)
+        weight = try c.decode(Float.self, forKey: .weight)
+        predictionIterations = try c.decode(Int.self, forKey: .predictionIterations)
+        predictionStepSize = try c.decode(Float.self, forKey: .predictionStepSize)
+        saturating = try c.decode(Bool.self, forKey: .saturating)
+        combination = try c.decodeIfPresent(ControlCombination.self, forKey: .combination) ?? .sum
+        tagScore = try c.decodeIfPresent(TagScore.self, forKey: .tagScore) ?? .both
+    }
 }
 
 /// How the terms of several controls make one guidance step.

@@ -11,22 +11,20 @@ public struct PositionConstraints: Sendable, Equatable {
 
     public init(fixed: [(position: Int, id: Int32)] = []) { self.fixed = fixed }
 
-    /// Builds the constraints of `settings` for `vocabulary` and sequence length `length`; a
-    /// length out of range, a template too long, or a word not in the vocabulary is an error
-    /// that says what is accepted.
-    public init(length: Int?, infill: String?, vocabulary: Vocabulary, sequenceLength l: Int) throws {
+    /// Builds the constraints of a length mode for `vocabulary` and sequence length `l`: none for
+    /// the length prior and free length (the prior's drawn length is an `exact` mode of its
+    /// own); a length out of range, a template too long, or a word not in the vocabulary is an
+    /// error that says what is accepted.
+    public init(mode: LengthMode, vocabulary: Vocabulary, sequenceLength l: Int) throws {
         var fixed = [(position: Int, id: Int32)]()
-        if length != nil && infill != nil {
-            throw DenoiseError.invalid("--length and --infill cannot be combined (an infill template fixes the length itself)")
-        }
-        if let n = length {
+        if let n = mode.exactLength {
             guard n >= 1 && n <= l - 2 else {
                 throw DenoiseError.invalid("length \(n) is out of range: accepted 1...\(l - 2) tokens for this model (L = \(l))")
             }
             fixed.append((0, Vocabulary.startID))
             fixed.append((n + 1, Vocabulary.endID))
             for p in (n + 2)..<l { fixed.append((p, Vocabulary.padID)) }
-        } else if let template = infill {
+        } else if let template = mode.template {
             let tokens = Tokenizer.tokenize(template)
             guard !tokens.isEmpty else {
                 throw DenoiseError.invalid("infill template is empty: give words and `_` for free tokens, e.g. \"_ _ is a _ restaurant near _ _ .\"")

@@ -82,23 +82,23 @@ extension DiffusionModel {
 extension PositionConstraints {
     /// The fixed positions of each sequence of a chain: those `settings` ask for (length or
     /// template), or without either a length drawn per sequence from the model's training
-    /// length histogram (the length prior), unless `freeLength`.
+    /// length histogram (the length prior), unless the mode is `free`.
     /// A drawn length is at least `minimumLength` (room for pinned words).
     static func forChain(settings: ChainSettings, model: DiffusionModel, batch: Int, minimumLength: Int = 0) throws -> [PositionConstraints] {
         let c = model.config
-        let requested = try PositionConstraints(length: settings.length, infill: settings.infill,
-                                                vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
+        let requested = try PositionConstraints(mode: settings.lengthMode, vocabulary: model.vocabulary,
+                                                sequenceLength: c.sequenceLength)
         if requested.fixed.contains(where: { $0.id == c.maskID }) {
             throw DenoiseError.invalid("infill word \"\(Vocabulary.mask)\" is this model's mask token: mark a free token with `_`")
         }
-        guard requested.isEmpty, !settings.freeLength, let histogram = c.lengthHistogram else {
+        guard settings.lengthMode == .prior, let histogram = c.lengthHistogram else {
             return Array(repeating: requested, count: batch)
         }
         // Length prior: sequence b draws its length with a stream of its own seed.
         return try (0..<batch).map { b in
             var rng = RandomSource(seed: (settings.seed &+ UInt64(b)) ^ 0xB7E1_5162_8AED_2A6B)
             let n = PositionConstraints.drawLength(histogram: histogram, u: rng.uniform())
-            return try PositionConstraints(length: n.map { Swift.min(Swift.max($0, minimumLength), c.sequenceLength - 2) }, infill: nil,
+            return try PositionConstraints(mode: n.map { .exact(Swift.min(Swift.max($0, minimumLength), c.sequenceLength - 2)) } ?? .prior,
                                            vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
         }
     }

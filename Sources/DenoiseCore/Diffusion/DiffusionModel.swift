@@ -46,7 +46,7 @@ public final class DiffusionModel: @unchecked Sendable {
                      } ?? [],
                      weightsFingerprint: weightsFingerprint, classifierFingerprint: classifierFingerprint,
                      projection: projection, words: vocabulary.words)
-        summary.selfConditioned = config.isSelfConditioned
+        summary.selfConditioned = config.selfConditioning
         summary.kind = config.modelKind
         return summary
     }

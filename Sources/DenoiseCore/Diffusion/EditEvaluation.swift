@@ -2,7 +2,7 @@ import Foundation
 
 /// The forward curve of a model: `kept` and `x0Kept` (see `ForwardStep`) averaged over many
 /// sentences at every step of a walk from t = 0 to T-1 (one noise draw per sentence, seed + i).
-public struct ForwardCurve: Sendable {
+public struct ForwardCurve: Sendable, Equatable, Codable {
     public var timesteps: [Int]
     public var alphaBars: [Double]
     public var snrDB: [Double]

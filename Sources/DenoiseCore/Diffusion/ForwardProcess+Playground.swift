@@ -7,7 +7,7 @@ extension ForwardProcess {
         rounder.round(x0.pointer, rows: length)
         let xt = tokens()
         let candidates = (0..<length).map { p in
-            rounder.topK(row: p, k: candidateCount).map { Candidate(text: model.vocabulary.word($0.id), distance: $0.distance) }
+            rounder.topK(row: p, k: candidateCount).map { Candidate(text: model.vocabulary.word($0.id), squaredDistance: $0.distance) }
         }
         let clean = UnsafePointer(x0.pointer)
         let sample = model.projection.map { projection in

@@ -166,7 +166,7 @@ public final class ForwardProcess {
         rounder.round(ws.output.pointer, rows: length)
         let prediction = tokens()
         let candidates = (0..<length).map { p in
-            rounder.topK(row: p, k: candidateCount).map { Candidate(text: model.vocabulary.word($0.id), distance: $0.distance) }
+            rounder.topK(row: p, k: candidateCount).map { Candidate(text: model.vocabulary.word($0.id), squaredDistance: $0.distance) }
         }
         let ids = prediction.map(\.id)
         let changed = previousPrediction.isEmpty ? [] : (0..<length).filter { previousPrediction[$0] != ids[$0] }
@@ -184,7 +184,8 @@ public final class ForwardProcess {
     func tokens() -> [RoundedToken] {
         (0..<length).map { p in
             let id = rounder.nearest[p]
-            return RoundedToken(id: id, text: model.vocabulary.word(id), distance: rounder.nearestDistance[p], margin: rounder.margin[p])
+            return RoundedToken(id: id, text: model.vocabulary.word(id), squaredDistance: rounder.nearestDistance[p],
+                                squaredMargin: rounder.margin[p])
         }
     }
 

@@ -77,7 +77,7 @@ extension ReverseChain {
 
     func update(_ i: Int) -> Update {
         let post = schedule.posterior(i)
-        let tau = settings.temperatureValue
+        let tau = settings.temperature
         // The posterior's standard deviation, scaled by the sampling temperature.
         let posteriorSD = Float(post.variance.squareRoot()) * tau
         switch settings.samplerKind {

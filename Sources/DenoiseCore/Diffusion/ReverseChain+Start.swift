@@ -37,7 +37,7 @@ public struct SentenceEdit: Sendable {
     /// settings already fix a length or template or let the model decide (`freeLength`).
     public func settings(_ settings: ChainSettings) -> ChainSettings {
         var s = settings
-        if s.length == nil && s.infill == nil && !s.freeLength { s.length = source.wordCount }
+        if s.lengthMode == .prior { s.lengthMode = .exact(source.wordCount) }
         return s
     }
 }

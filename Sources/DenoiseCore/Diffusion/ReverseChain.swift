@@ -57,8 +57,8 @@ public final class ReverseChain: DiffusionChain {
         self.settings = settings
         self.batch = batch
         schedule = NoiseSchedule(sqrtSteps: c.diffusionSteps).respaced(to: settings.steps)
-        let requested = try PositionConstraints(length: settings.length, infill: settings.infill,
-                                                vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
+        let requested = try PositionConstraints(mode: settings.lengthMode, vocabulary: model.vocabulary,
+                                                sequenceLength: c.sequenceLength)
         pins = try WordPin.resolve(settings.pins, vocabulary: model.vocabulary, sequenceLength: c.sequenceLength,
                                    steps: settings.steps, fixed: requested)
         // A drawn length leaves room for the pinned words: END comes after the last of them.
@@ -67,7 +67,7 @@ public final class ReverseChain: DiffusionChain {
         // With a classifier, the guide also scores every step; it guides only when controls are set.
         if let classifier = model.classifier {
             guide = try ClassifierGuide(classifier: classifier, controls: settings.controls, batch: batch,
-                                        tagScore: settings.guidance.tagScoreKind)
+                                        tagScore: settings.guidance.tagScore)
             // A known value the model cannot spell: say which word is missing.
             for control in settings.controls {
                 let missing = ControlSets.missingWords(of: control, vocabulary: model.vocabulary)
@@ -84,7 +84,7 @@ public final class ReverseChain: DiffusionChain {
         unfixedSpan = batch == 1 ? constraints[0].unfixedSpan(length: c.sequenceLength) : nil
         let n = batch * c.sequenceLength * c.embeddingDim
         latent = FloatBuffer(count: n)
-        previousPrediction = c.isSelfConditioned ? FloatBuffer(count: n) : nil
+        previousPrediction = c.selfConditioning ? FloatBuffer(count: n) : nil
         mean = FloatBuffer(count: n)
         ws = Denoiser.Workspace(config: c, batch: batch)
         rounder = Rounder(embedding: model.embedding(of: 0), vocabularySize: c.vocabSize, dim: c.embeddingDim,
@@ -163,14 +163,15 @@ public final class ReverseChain: DiffusionChain {
         precondition(rounding.rows.lowerBound == 0 && rounding.rows.count >= length, "rounding does not cover sequence 0")
         return (0..<length).map { p in
             let id = rounder.nearest[p]
-            return RoundedToken(id: id, text: model.vocabulary.word(id), distance: rounder.nearestDistance[p], margin: rounder.margin[p])
+            return RoundedToken(id: id, text: model.vocabulary.word(id), squaredDistance: rounder.nearestDistance[p],
+                                squaredMargin: rounder.margin[p])
         }
     }
 
     /// Top-k candidates of every position of sequence 0 from a rounding that covers it.
     func candidates(_ rounding: Rounding) -> [[Candidate]] {
         precondition(rounding.rows.lowerBound == 0 && rounding.rows.count >= length, "rounding does not cover sequence 0")
-        return (0..<length).map { p in rounder.topK(row: p, k: candidateCount).map { Candidate(text: model.vocabulary.word($0.id), distance: $0.distance) } }
+        return (0..<length).map { p in rounder.topK(row: p, k: candidateCount).map { Candidate(text: model.vocabulary.word($0.id), squaredDistance: $0.distance) } }
     }
 
     /// Replaces the rounded rows of `x` by their nearest words' embeddings.

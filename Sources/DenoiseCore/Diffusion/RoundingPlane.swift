@@ -14,7 +14,7 @@ public struct RoundingPlane: Sendable {
         public var y: Float
         /// Distance from the word to the plane (0 for e1 and e2).
         public var offPlane: Float
-        /// Squared 16-d distance from x0-hat.
+        /// L2 distance (not squared) from x0-hat in the full embedding space.
         public var distance: Float
     }
 
@@ -30,6 +30,9 @@ public struct RoundingPlane: Sendable {
     public let next: [Word]
     /// x0-hat's coordinates.
     public let prediction: (x: Float, y: Float)
+    /// Margin of the rounding: distance to e2 minus distance to e1 (both L2, not squared), the
+    /// unit of the snapshot's margins.
+    public let margin: Float
 
     /// The k nearest words of `x` in `table` ([V, D]) as (id, squared distance), nearest first;
     /// `firstWord` skips the lower ids (positions that must hold a word skip the specials).
@@ -80,18 +83,17 @@ public struct RoundingPlane: Sendable {
         let yNorm = Self.norm(yAxis)
         for j in 0..<d { yAxis[j] /= yNorm }
         self.dim = d; self.origin = origin; self.xAxis = xAxis; self.yAxis = yAxis; self.halfGap = gap / 2
-        nearest = Word(id: ranked[0].id, x: -gap / 2, y: 0, offPlane: 0, distance: ranked[0].distance)
-        second = Word(id: ranked[1].id, x: gap / 2, y: 0, offPlane: 0, distance: ranked[1].distance)
+        let l2 = Distance.unsquared(squaredDistance: ranked[0].distance, squaredMargin: ranked[1].distance - ranked[0].distance)
+        nearest = Word(id: ranked[0].id, x: -gap / 2, y: 0, offPlane: 0, distance: l2.distance)
+        second = Word(id: ranked[1].id, x: gap / 2, y: 0, offPlane: 0, distance: ranked[1].distance.squareRoot())
+        margin = l2.margin
         next = ranked.dropFirst(2).map { r in
             let c = Self.coordinates(Array(row(r.id)), origin: origin, xAxis: xAxis, yAxis: yAxis)
-            return Word(id: r.id, x: c.x, y: c.y, offPlane: c.offPlane, distance: r.distance)
+            return Word(id: r.id, x: c.x, y: c.y, offPlane: c.offPlane, distance: r.distance.squareRoot())
         }
         let p = Self.coordinates(point, origin: origin, xAxis: xAxis, yAxis: yAxis)
         prediction = (p.x, p.y)
     }
-
-    /// Margin of the rounding: squared distance to e2 minus squared distance to e1.
-    public var margin: Float { second.distance - nearest.distance }
 
     /// Coordinates in the plane of a D-float vector, and its distance from the plane.
     public func coordinates<C: Collection<Float>>(of v: C) -> (x: Float, y: Float, offPlane: Float) {

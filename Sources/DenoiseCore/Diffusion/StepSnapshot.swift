@@ -1,11 +1,12 @@
 /// One position's rounding: the nearest word to a latent vector, how far it is, and by how much
-/// it beat the runner-up (squared L2 distances in embedding space).
+/// it beat the runner-up (L2 distances in embedding space, not squared).
 public struct RoundedToken: Sendable, Equatable, Codable {
     public var id: Int32
     public var text: String
-    /// Squared L2 distance from the vector to the nearest word's embedding.
+    /// L2 distance (not squared) from the vector to the nearest word's embedding.
     public var distance: Float
-    /// Second-nearest distance minus nearest distance: small means "could flip".
+    /// Second-nearest distance minus nearest distance, both L2 (not squared): small means
+    /// "could flip".
     public var margin: Float
     /// Discrete kinds: the prediction's probability of this word (nil for continuous models,
     /// whose tokens carry distances instead).
@@ -17,13 +18,20 @@ public struct RoundedToken: Sendable, Equatable, Codable {
 }
 
 extension RoundedToken {
+    /// A rounding from what nearest-word search computes: the squared distance d1² and the
+    /// squared gap d2² − d1². Stores the distance d1 and the margin d2 − d1.
+    public init(id: Int32, text: String, squaredDistance: Float, squaredMargin: Float) {
+        let l2 = Distance.unsquared(squaredDistance: squaredDistance, squaredMargin: squaredMargin)
+        self.init(id: id, text: text, distance: l2.distance, margin: l2.margin)
+    }
+
     /// PAD, START or END: a token that marks the sentence's bounds rather than being a word.
     public var isMarker: Bool {
         id == Vocabulary.padID || id == Vocabulary.startID || id == Vocabulary.endID
     }
 }
 
-/// A word and its squared distance, for the inspector's top-k list.
+/// A word and its L2 distance (not squared), for the inspector's top-k list.
 public struct Candidate: Sendable, Equatable, Codable {
     public var text: String
     public var distance: Float
@@ -31,6 +39,11 @@ public struct Candidate: Sendable, Equatable, Codable {
     public var probability: Float?
     public init(text: String, distance: Float, probability: Float? = nil) {
         self.text = text; self.distance = distance; self.probability = probability
+    }
+
+    /// A candidate from the squared distance that nearest-word search computes.
+    public init(text: String, squaredDistance: Float) {
+        self.init(text: text, distance: max(squaredDistance, 0).squareRoot())
     }
 }
 
@@ -49,6 +62,22 @@ public struct DiscreteStepDetail: Sendable, Codable, Equatable {
 
     /// Mean entropy over positions.
     public var meanEntropy: Float { entropy.isEmpty ? 0 : entropy.reduce(0, +) / Float(entropy.count) }
+}
+
+/// Rounding distances as every panel, trace and report shows them: the L2 distance itself
+/// (what a ruler would measure in embedding space), and the margin in the same unit. Nearest-word
+/// search works with squared distances (one matrix product, no roots); this is where they turn
+/// into distances.
+public enum Distance {
+    /// d1 = √(d1²) and d2 − d1 from d1² and d2² − d1². The margin is computed as
+    /// (d2² − d1²) / (d2 + d1), which does not cancel when the two words are nearly as far.
+    public static func unsquared<F: BinaryFloatingPoint>(squaredDistance: F, squaredMargin: F) -> (distance: F, margin: F) {
+        let d1 = max(squaredDistance, 0).squareRoot()
+        guard squaredMargin > 0 else { return (d1, 0) }
+        guard squaredMargin.isFinite else { return (d1, squaredMargin) }
+        let d2 = (max(squaredDistance, 0) + squaredMargin).squareRoot()
+        return (d1, squaredMargin / (d2 + d1))
+    }
 }
 
 /// The classifier's belief about one field: its most likely value (or "none") and probability.
@@ -123,7 +152,7 @@ public struct StepSnapshot: Sendable, Codable {
         Tokenizer.join(sentenceTokens.filter { !$0.isMarker }.map(\.text))
     }
 
-    /// Mean rounding distance of the sentence tokens.
+    /// Mean rounding distance (L2, not squared) of the sentence tokens.
     public var meanDistance: Float {
         let tokens = sentenceTokens
         guard !tokens.isEmpty else { return 0 }

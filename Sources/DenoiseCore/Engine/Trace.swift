@@ -70,7 +70,12 @@ public enum Trace {
             }
         }
         guard !contents.snapshots.isEmpty else { throw DenoiseError.corrupt(file: path, "holds no steps") }
-        if let kind = contents.header?.model.kind, kind.isDiscrete {
+        let kind = contents.header?.model.kind ?? .continuous
+        // Discrete kinds' snapshots carry probabilities, not rounding distances: nothing to unsquare.
+        if !kind.isDiscrete, (contents.header?.format ?? 1) < TraceHeader.unsquaredDistancesFormat {
+            contents.snapshots = contents.snapshots.map(Self.unsquaringDistances)
+        }
+        if kind.isDiscrete {
             for i in contents.snapshots.indices {
                 contents.snapshots[i].kind = kind
                 if contents.snapshots[i].discrete == nil {
@@ -80,6 +85,19 @@ public enum Trace {
             }
         }
         return contents
+    }
+
+    /// A step read from a trace of format 1 (or without a header), whose distances, margins and
+    /// candidate distances are squared, with them as L2 distances, as format 2 writes them.
+    static func unsquaringDistances(_ s: StepSnapshot) -> StepSnapshot {
+        func unsquared(_ t: RoundedToken) -> RoundedToken {
+            RoundedToken(id: t.id, text: t.text, squaredDistance: t.distance, squaredMargin: t.margin)
+        }
+        var s = s
+        s.xt = s.xt.map(unsquared)
+        s.x0 = s.x0.map(unsquared)
+        s.candidates = s.candidates.map { $0.map { Candidate(text: $0.text, squaredDistance: $0.distance) } }
+        return s
     }
 
     /// A decoding error as "\"key\" missing" or "\"key\": what was wrong".
@@ -120,7 +138,10 @@ public struct TraceHeader: Sendable, Equatable, Codable {
     public var branch: Int?
     public var parentStep: Int?
 
-    public static let currentFormat = 1
+    /// 2: distances and margins are L2 distances; 1: they were squared (converted on reading).
+    public static let currentFormat = 2
+    /// The first format whose step lines hold L2 distances rather than squared ones.
+    public static let unsquaredDistancesFormat = 2
 
     /// The model as a trace records it.
     public struct Model: Sendable, Equatable, Codable {
@@ -190,6 +211,7 @@ struct TraceFieldProblem: Error, CustomStringConvertible {
 /// fields; the rest (`totalSteps`, `sigma`, `xtDistance`, `xtMargin`, `candidates`, `guesses`,
 /// `guidanceNorm`, `clamped`) let a replay show all that a live chain shows, and fall back to neutral values
 /// when absent or unreadable. Floats are rounded to 5 decimals (`sigma`, `snrDB` to 6).
+/// Distances and margins are L2 distances (not squared) from format 2 on.
 struct TraceStep: Codable {
     var step: Int
     var totalSteps: Int

@@ -92,8 +92,8 @@ public final class Denoiser {
             output = FloatBuffer(count: n * c.embeddingDim)
             dOutAct = FloatBuffer(count: n * c.hiddenSize); dOutPre = FloatBuffer(count: n * c.hiddenSize)
             dTrunk = FloatBuffer(count: n * c.hiddenSize)
-            pairedInput = c.isSelfConditioned ? FloatBuffer(count: n * 2 * c.embeddingDim) : nil
-            dPairedInput = c.isSelfConditioned ? FloatBuffer(count: n * 2 * c.embeddingDim) : nil
+            pairedInput = c.selfConditioning ? FloatBuffer(count: n * 2 * c.embeddingDim) : nil
+            dPairedInput = c.selfConditioning ? FloatBuffer(count: n * 2 * c.embeddingDim) : nil
         }
     }
 

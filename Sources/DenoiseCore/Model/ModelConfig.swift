@@ -4,6 +4,12 @@ import Foundation
 /// Keys are part of the file format: vocabSize, sequenceLength, embeddingDim, hiddenSize, layers,
 /// heads, ffnSize, diffusionSteps, schedule; the rest describe how the model was trained.
 public struct ModelConfig: Codable, Sendable, Equatable {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case vocabSize, sequenceLength, embeddingDim, hiddenSize, layers, heads, ffnSize, diffusionSteps, schedule,
+             training, lengthHistogram, architecture, timeEmbeddingChannels, timeHiddenSize, layerNormEps,
+             rescaleTimesteps, selfConditioning, kind
+    }
+
     public var vocabSize: Int
     public var sequenceLength: Int
     public var embeddingDim: Int
@@ -30,21 +36,46 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// Reference architecture only: whether the network sees t * 1000 / T (true) or t itself.
     public var rescaleTimesteps: Bool?
     /// Self-conditioning (Chen et al. 2022): the denoiser also reads its previous prediction of
-    /// x0, so its input is [x_t, x0-hat_prev] (2D wide). Absent: false.
-    public var selfConditioning: Bool?
+    /// x0, so its input is [x_t, x0-hat_prev] (2D wide). Configs without the key read as false.
+    public var selfConditioning: Bool
     /// How the model corrupts text: "continuous", "masked" or "uniform" (`ModelKind`). Absent:
-    /// continuous. A masked model's vocabulary ends with the MASK token.
+    /// continuous. A masked model's vocabulary ends with the MASK token. Kept as the file's
+    /// string, as `architecture` is, so `validate` names an unknown kind.
     public var kind: String?
 
     public init(vocabSize: Int, sequenceLength: Int = 48, embeddingDim: Int = 16, hiddenSize: Int = 128,
                 layers: Int = 4, heads: Int = 4, ffnSize: Int = 512, diffusionSteps: Int = 2000,
                 schedule: String = "sqrt", selfConditioning: Bool = false, kind: ModelKind = .continuous,
                 training: TrainingRecord? = nil) {
-        self.selfConditioning = selfConditioning ? true : nil
+        self.selfConditioning = selfConditioning
         self.kind = kind == .continuous ? nil : kind.rawValue
         self.vocabSize = vocabSize; self.sequenceLength = sequenceLength; self.embeddingDim = embeddingDim
         self.hiddenSize = hiddenSize; self.layers = layers; self.heads = heads; self.ffnSize = ffnSize
         self.diffusionSteps = diffusionSteps; self.schedule = schedule; self.training = training
+    }
+
+    /// The keys listed in the type's doc are required; the rest may be absent (`selfConditioning`
+    /// then reads as false). Encoding is the synthesized one.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        vocabSize = try c.decode(Int.self, forKey: .vocabSize)
+        sequenceLength = try c.decode(Int.self, forKey: .sequenceLength)
+        embeddingDim = try c.decode(Int.self, forKey: .embeddingDim)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        layers = try c.decode(Int.self, forKey: .layers)
+        heads = try c.decode(Int.self, forKey: .heads)
+        ffnSize = try c.decode(Int.self, forKey: .ffnSize)
+        diffusionSteps = try c.decode(Int.self, forKey: .diffusionSteps)
+        schedule = try c.decode(String.self, forKey: .schedule)
+        training = try c.decodeIfPresent(TrainingRecord.self, forKey: .training)
+        lengthHistogram = try c.decodeIfPresent([Int].self, forKey: .lengthHistogram)
+        architecture = try c.decodeIfPresent(String.self, forKey: .architecture)
+        timeEmbeddingChannels = try c.decodeIfPresent(Int.self, forKey: .timeEmbeddingChannels)
+        timeHiddenSize = try c.decodeIfPresent(Int.self, forKey: .timeHiddenSize)
+        layerNormEps = try c.decodeIfPresent(Double.self, forKey: .layerNormEps)
+        rescaleTimesteps = try c.decodeIfPresent(Bool.self, forKey: .rescaleTimesteps)
+        selfConditioning = try c.decodeIfPresent(Bool.self, forKey: .selfConditioning) ?? false
+        kind = try c.decodeIfPresent(String.self, forKey: .kind)
     }
 
     /// Checks that the numbers describe a model that can be built; names the offending key.
@@ -65,7 +96,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
                  "schedule \"\(schedule)\" is not supported by a \(modelKind.rawValue) model (accepted: \(modelKind.scheduleName))")
         if modelKind.isDiscrete {
             try need(architecture == nil, "a \(modelKind.rawValue) model uses Denoise's own architecture (no architecture key)")
-            try need(!isSelfConditioned, "selfConditioning is for continuous models (accepted for \(modelKind.rawValue): false or no key)")
+            try need(!selfConditioning, "selfConditioning is for continuous models (accepted for \(modelKind.rawValue): false or no key)")
         }
         guard let kind = DenoiserArchitecture(configValue: architecture) else {
             throw DenoiseError.corrupt(file: file, "architecture \"\(architecture ?? "")\" is not supported (accepted: "
@@ -79,7 +110,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             try need(channels >= 2 && channels <= 8192 && channels % 2 == 0, "timeEmbeddingChannels \(channels) must be even, in 2...8192")
             try need(timeHidden >= 1 && timeHidden <= 65536, "timeHiddenSize \(timeHidden) must be in 1...65536")
             try need(eps > 0 && eps < 1, "layerNormEps \(eps) must be in (0, 1)")
-            try need(!isSelfConditioned, "selfConditioning is not supported by architecture \(kind.rawValue) (accepted: false or no key)")
+            try need(!selfConditioning, "selfConditioning is not supported by architecture \(kind.rawValue) (accepted: false or no key)")
         }
     }
 
@@ -92,12 +123,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// The MASK token's id: the last word of a masked model's vocabulary; nil for other kinds.
     public var maskID: Int32? { modelKind == .masked ? Int32(vocabSize - 1) : nil }
 
-    /// Whether the denoiser reads its previous prediction (`selfConditioning`).
-    public var isSelfConditioned: Bool { selfConditioning ?? false }
-
     /// The trunk's input: x_t, and with self-conditioning the previous x0-hat beside it.
     var body: TransformerBody.Shape {
-        .init(inputDim: embeddingDim * (isSelfConditioned ? 2 : 1), length: sequenceLength, hidden: hiddenSize, layers: layers,
+        .init(inputDim: embeddingDim * (selfConditioning ? 2 : 1), length: sequenceLength, hidden: hiddenSize, layers: layers,
               heads: heads, ffn: ffnSize)
     }
 }

@@ -22,7 +22,10 @@ public final class Rounder {
     /// (word, first word with the same embedding row) for every word that repeats an earlier row.
     let duplicates: [(word: Int, original: Int)]
     public let nearest: UnsafeMutablePointer<Int32>
+    /// Per row, the squared L2 distance to the nearest word (no roots in the search; snapshots
+    /// turn it into the distance itself, `RoundedToken(squaredDistance:squaredMargin:)`).
     public let nearestDistance: FloatBuffer
+    /// Per row, the squared gap: second-nearest squared distance minus nearest squared distance.
     public let margin: FloatBuffer
     /// Ids below this are the special tokens PAD, START, END, UNK.
     public static let firstWordID = 4

@@ -60,10 +60,26 @@ public enum BLAS {
         return width >= 32 ? width : nil
     }
 
-    /// Sets the number of threads OpenBLAS may use. Inference runs single-threaded (batch 1 is
-    /// too small to split, and the UI thread needs the other core); training uses every core.
-    public static func setThreads(_ count: Int) { BLASProvider.setThreads(count) }
+    /// Runs `body` with the BLAS library using `count` threads (at least 1), and gives back the
+    /// count it had before when `body` returns or throws. This is the one place that sets the
+    /// count (through `BLASProvider`). The library keeps one count for the whole process, so
+    /// scopes nest on one thread at a time: a command's main thread, or the queue the playground
+    /// engine runs on, never workers that run side by side (those run inside a scope their caller
+    /// opened). Inference runs single-threaded (batch 1 is too small to split, and the UI thread
+    /// needs the other core); the trainer's data-parallel workers each run single-threaded BLAS too.
+    public static func withThreads<T>(_ count: Int, _ body: () throws -> T) rethrows -> T {
+        try scoped(count, get: { threads }, set: { BLASProvider.setThreads($0) }, body)
+    }
 
+    /// The scope of `withThreads` over any count: set it (at least 1), run, set the old one back.
+    static func scoped<T>(_ count: Int, get: () -> Int, set: (Int) -> Void, _ body: () throws -> T) rethrows -> T {
+        let previous = get()
+        set(max(1, count))
+        defer { set(max(1, previous)) }
+        return try body()
+    }
+
+    /// The number of threads the BLAS library may use now.
     public static var threads: Int { BLASProvider.threads }
 
     /// The kernel set OpenBLAS is running (its `openblas_get_corename()`, e.g. "SkylakeX"); the

@@ -23,13 +23,17 @@ extension Benchmark {
         guard m.denoiser.isTrainable else {
             throw DenoiseError.invalid("bench also times training, and the \(m.config.architectureKind.rawValue) architecture is inference only: time its steps with `denoise sample --steps N`")
         }
-        let inference = try measureInference()
-        BLAS.setThreads(1)
-        let frames = try measureFrames()
-        let (playRSS, playedEngine) = try measurePlayMemory()
-        // The played chain's history stays in memory through the training figures, so
-        // peakRSSMB is what the playground and training buffers take together.
-        let throughput = try withExtendedLifetime(playedEngine) { try measureThroughput() }
+        // Single-threaded BLAS as on the engine queue (unless asked otherwise for inference), and
+        // for the trainer's data-parallel workers.
+        let inference = try BLAS.withThreads(settings.inferenceThreads) { try measureInference() }
+        let (frames, playRSS, throughput) = try BLAS.withThreads(1) {
+            let frames = try measureFrames()
+            let (playRSS, playedEngine) = try measurePlayMemory()
+            // The played chain's history stays in memory through the training figures, so
+            // peakRSSMB is what the playground and training buffers take together.
+            let throughput = try withExtendedLifetime(playedEngine) { try measureThroughput() }
+            return (frames, playRSS, throughput)
+        }
         let stepFlops = m.denoiser.forwardFlops(batch: 1)
         return BenchmarkResult(
             model: settings.modelPath, machine: Self.machineDescription(), reverseStepMs: inference.reverseStepMs,
@@ -44,12 +48,11 @@ extension Benchmark {
             peakRSSMB: throughput.peakRSSMB)
     }
 
-    /// Reverse steps (silent, every row, recorded, guided), a whole chain and rounding, with
-    /// single-threaded BLAS as on the engine queue (unless asked otherwise).
+    /// Reverse steps (silent, every row, recorded, guided), a whole chain and rounding, on the
+    /// BLAS threads `run` gives it (`inferenceThreads`).
     func measureInference() throws -> InferenceFigures {
         let m = settings.model, c = m.config, repeats = settings.repeats
         var figures = InferenceFigures()
-        BLAS.setThreads(settings.inferenceThreads)
         // Chains of seeds 1...8, 50 timed steps each (after 3 untimed), so the steps cover the
         // lengths the length prior draws: a silent step skips the fixed tail's predictions, and
         // how much that saves depends on the length. One chain at a time, as a user runs them.
@@ -66,7 +69,7 @@ extension Benchmark {
         figures.reverseStepMs = stepTimes.sorted()[stepTimes.count / 2]
         // The same step with every row computed (free length fixes no position).
         var freeSettings = ChainSettings(seed: 1, steps: 200)
-        freeSettings.freeLength = true
+        freeSettings.lengthMode = .free
         let free = try m.makeChain(settings: freeSettings)
         let freeStart = free.saveState()
         figures.reverseStepFreeLengthMs = Self.median(repeats.freeLengthStep) {

@@ -29,33 +29,32 @@ extension Benchmark {
     /// batch 1 on the inference thread count.
     func measureGemm(cores: Int) -> (batch: Double, step: Double) {
         let c = settings.model.config
-        // Raw sgemm at the model's largest shapes (batch-64 FFN and QKV), all cores.
-        BLAS.setThreads(cores)
         let rows = 64 * c.sequenceLength
         let shapes = [(c.hiddenSize, c.ffnSize), (c.hiddenSize, 3 * c.hiddenSize), (c.ffnSize, c.hiddenSize)]
         // Sized for the largest k, n and k * n of the three (QKV's n = 3H can exceed the FFN width).
         let widest = shapes.map { max($0.0, $0.1) }.max() ?? 0, largest = shapes.map { $0.0 * $0.1 }.max() ?? 0
         let a = FloatBuffer(count: rows * widest), b = FloatBuffer(count: largest), out = FloatBuffer(count: rows * widest)
-        var gflops = [Double]()
-        for (k, n) in shapes {
-            let ms = Self.median(settings.repeats.gemm) {
-                BLAS.gemm(m: rows, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: out.pointer, ldc: n)
+        // Raw sgemm at the model's largest shapes (batch-64 FFN and QKV), all cores.
+        let gflops = BLAS.withThreads(cores) {
+            shapes.map { k, n in
+                let ms = Self.median(settings.repeats.gemm) {
+                    BLAS.gemm(m: rows, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: out.pointer, ldc: n)
+                }
+                return 2 * Double(rows * n * k) / (ms / 1000) / 1e9
             }
-            gflops.append(2 * Double(rows * n * k) / (ms / 1000) / 1e9)
         }
         // The same three products at batch-1 shapes ([L, k] rows) on the inference thread count:
         // the rate a reverse step's matrix products can reach at best, so the step's FLOPs
         // divided by it are the floor under reverseStepMs on this machine.
-        BLAS.setThreads(settings.inferenceThreads)
-        var stepGflops = [Double]()
-        for (k, n) in shapes {
-            let ms = Self.median(settings.repeats.stepGemm, warmup: 20) {
-                BLAS.gemm(m: c.sequenceLength, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: out.pointer, ldc: n)
+        let stepGflops = BLAS.withThreads(settings.inferenceThreads) {
+            shapes.map { k, n in
+                let ms = Self.median(settings.repeats.stepGemm, warmup: 20) {
+                    BLAS.gemm(m: c.sequenceLength, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, c: out.pointer, ldc: n)
+                }
+                return 2 * Double(c.sequenceLength * n * k) / (ms / 1000) / 1e9
             }
-            stepGflops.append(2 * Double(c.sequenceLength * n * k) / (ms / 1000) / 1e9)
         }
         withExtendedLifetime((a, b, out)) {}
-        BLAS.setThreads(1)
         return (gflops.sorted()[gflops.count / 2], stepGflops.sorted()[stepGflops.count / 2])
     }
 }

@@ -76,7 +76,7 @@ extension Evaluation {
         if m.config.lengthHistogram != nil {
             // The same samples without the length prior: where the model alone puts END.
             var settings = settings.chain
-            settings.freeLength = true
+            settings.lengthMode = .free
             let freeSamples = try self.samples(settings, count: count)
             let freeMean = Double(freeSamples.reduce(0) { $0 + $1.count }) / Double(freeSamples.count)
             free = FreeLengthEvaluation(trigramShare: index.share(freeSamples), meanLength: freeMean)
@@ -94,7 +94,7 @@ extension Evaluation {
         var misses = [LengthMiss]()
         for n in stride(from: shortest, through: longest, by: 1) {
             var s = settings.chain
-            s.length = n
+            s.lengthMode = .exact(n)
             let samples = try samples(s, count: settings.perTarget)
             let ok = samples.filter { $0.count == n }.count
             exact += ok; total += samples.count
@@ -111,7 +111,7 @@ extension Evaluation {
         var examples = [InfillExample]()
         for template in Self.infillTemplates {
             var s = settings.chain
-            s.infill = template
+            s.lengthMode = .template(template)
             let samples = try samples(s, count: settings.perTarget)
             let words = Tokenizer.tokenize(template)
             for sample in samples {

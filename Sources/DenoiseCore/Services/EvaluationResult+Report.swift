@@ -6,8 +6,8 @@ public enum EvaluationReport {
     public static func lines(for event: EvaluationEvent) -> [String] {
         switch event {
         case let .began(h):
-            let temperature = (h.temperature ?? 1) == 1 ? "" : String(format: " · temperature %.2g", h.temperature ?? 1)
-            let sampler = h.sampler.map { $0 == "DDPM" ? "" : " · \($0)" } ?? ""
+            let temperature = h.temperature == 1 ? "" : String(format: " · temperature %.2g", h.temperature)
+            let sampler = h.sampler == "DDPM" ? "" : " · \(h.sampler)"
             return ["denoise eval · \(h.model) · \(h.steps) steps · seed \(h.seed)\(temperature)\(sampler)",
                     "corpus: \(h.trainingSentences) training sentences (trigram reference), \(h.heldOutSentences) held out; mean length \(String(format: "%.1f", h.meanLength)) tokens"]
         case let .unguided(u):
@@ -42,6 +42,16 @@ public enum EvaluationReport {
             return stepsHeader(count: count, perTarget: perTarget, targets: targets, stepCounts: stepCounts)
         case let .stepsRow(row):
             return stepsRow(row)
+        case let .forward(f):
+            return forward(f)
+        case let .editSet(set):
+            return editSet(set)
+        case let .editContradictionsSkipped(reason):
+            return ["edit with a contradicting control: skipped (\(reason))"]
+        case let .skipped(part, reason):
+            return ["\n== \(part.rawValue): skipped (\(reason))"]
+        case let .loss(l):
+            return loss(l)
         }
     }
 
@@ -129,6 +139,15 @@ extension EvaluationResult {
             events.append(.stepsBegan(count: steps.count, perTarget: steps.perTarget, targets: steps.targets, stepCounts: steps.stepCounts))
             events += steps.rows.map(EvaluationEvent.stepsRow)
         }
+        if let forward { events.append(.forward(forward)) }
+        if let forwardSkipped { events.append(.skipped(.forward, forwardSkipped)) }
+        if let edit {
+            events += ([edit.plain] + edit.contradictions).map(EvaluationEvent.editSet)
+            if let reason = edit.contradictionsSkipped { events.append(.editContradictionsSkipped(reason)) }
+        }
+        if let editSkipped { events.append(.skipped(.edit, editSkipped)) }
+        if let loss { events.append(.loss(loss)) }
+        if let lossSkipped { events.append(.skipped(.loss, lossSkipped)) }
         return events
     }
 

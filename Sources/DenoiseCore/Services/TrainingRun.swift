@@ -7,7 +7,8 @@ public struct TrainingRunSettings: Sendable {
     public var data: [String]
     /// The model folder written at every checkpoint (and read back with `resume`).
     public var out: String
-    /// A time budget: the iteration count is fixed from the first iterations' speed.
+    /// A time budget: the iteration count is planned from the first iterations' speed and
+    /// re-planned as the speed changes, so the run ends at the budget.
     public var minutes: Double?
     /// An iteration budget; with `resume`, the new end of the run (and of the cosine decay).
     public var iterations: Int?
@@ -134,9 +135,12 @@ public struct TrainingRunResult: Codable, Sendable, Equatable {
 public final class TrainingRun {
     public let settings: TrainingRunSettings
     public let stop: StopRequest
+    /// The time a `minutes` budget is measured in, and checkpoints are spaced by.
+    public let clock: any TrainingClock
 
-    public init(settings: TrainingRunSettings, stop: StopRequest = StopRequest()) {
+    public init(settings: TrainingRunSettings, stop: StopRequest = StopRequest(), clock: any TrainingClock = SystemClock()) {
         self.settings = settings
         self.stop = stop
+        self.clock = clock
     }
 }

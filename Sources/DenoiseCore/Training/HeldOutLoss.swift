@@ -23,13 +23,10 @@ public struct HeldOutLoss: Sendable {
         guard let heldOutData = try? TrainingData(examples: held, length: c.sequenceLength, minCount: 1, heldOutPercent: 0,
                                                   vocabulary: model.vocabulary) else { return nil }
         var options = TrainOptions()
-        options.fixedLengthShare = c.training?.fixedLengthShare.map(Float.init)
+        options.fixedLengthShare = Float(c.training?.fixedLengthShare ?? 0)
         options.seed = seed
         // The trainer's own arithmetic: data-parallel shards, each on single-threaded BLAS, as
-        // `TrainingRun` sets it, whatever the caller left; the caller's setting comes back after.
-        let callerThreads = BLAS.threads
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(callerThreads) }
+        // `TrainingRun` runs it, whatever the caller uses.
         func mean(_ data: TrainingData) -> LossParts {
             // The loaded weights are read, never updated: only the loss and its scratch gradients run.
             let trainer = Trainer(model: model.denoiser, data: data, options: options)
@@ -37,7 +34,8 @@ public struct HeldOutLoss: Sendable {
             for _ in 0..<batches { sum.add(trainer.lossAndGradients()) }
             return sum.scaled(by: 1 / Float(max(batches, 1)))
         }
-        return HeldOutLoss(training: mean(trainingData), heldOut: mean(heldOutData), trainingSentences: trainingData.trainCount,
+        let (training, heldOut) = BLAS.withThreads(1) { (mean(trainingData), mean(heldOutData)) }
+        return HeldOutLoss(training: training, heldOut: heldOut, trainingSentences: trainingData.trainCount,
                            heldOutSentences: heldOutData.trainCount, sequences: batches * options.batchSize)
     }
 }

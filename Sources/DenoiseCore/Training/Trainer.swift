@@ -23,17 +23,72 @@ public struct TrainOptions: Codable, Sendable, Equatable {
     /// embeddings in x_t, as the sampler fixes them for an exact length (the length prior and
     /// `--length`). Without it the model only ever sees those positions noised, and a sampled
     /// chain hands it a clean END at the 26th token that it has never learnt to plan towards.
-    /// Optional so that resume states saved before it existed still load (nil = 0).
-    public var fixedLengthShare: Float? = nil
+    /// Resume states saved before it existed read as 0.
+    public var fixedLengthShare: Float = 0
+    /// The last time the run's length was moved after the warm-up (`replan`): from that
+    /// iteration on, the decay's progress runs from the value it had reached there to 1 at
+    /// `totalIterations`. nil: never moved after the warm-up, so the progress runs from 0 at the
+    /// end of the warm-up.
+    public var decayAnchor: DecayAnchor? = nil
+
+    /// A point of the cosine decay: its progress (0 at the end of the warm-up, 1 at the end of
+    /// the run) at an iteration.
+    public struct DecayAnchor: Codable, Sendable, Equatable {
+        public var iteration: Int
+        public var progress: Float
+    }
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case batchSize, peakLearningRate, warmupIterations, finalLearningRateFraction, totalIterations, emaDecay,
+             gradientClip, outputCrossEntropyWeight, seed, embeddingNorm, fixedLengthShare, decayAnchor
+    }
+
+    /// Resume states keep these options. Keys added after the first states (`fixedLengthShare`,
+    /// `decayAnchor`) may be absent and read as their defaults; `embeddingNorm` is absent when
+    /// off. Encoding is the synthesized one.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        peakLearningRate = try c.decode(Float.self, forKey: .peakLearningRate)
+        warmupIterations = try c.decode(Int.self, forKey: .warmupIterations)
+        finalLearningRateFraction = try c.decode(Float.self, forKey: .finalLearningRateFraction)
+        totalIterations = try c.decode(Int.self, forKey: .totalIterations)
+        emaDecay = try c.decode(Float.self, forKey: .emaDecay)
+        gradientClip = try c.decode(Float.self, forKey: .gradientClip)
+        outputCrossEntropyWeight = try c.decode(Float.self, forKey: .outputCrossEntropyWeight)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        embeddingNorm = try c.decodeIfPresent(Float.self, forKey: .embeddingNorm)
+        fixedLengthShare = try c.decodeIfPresent(Float.self, forKey: .fixedLengthShare) ?? 0
+        decayAnchor = try c.decodeIfPresent(DecayAnchor.self, forKey: .decayAnchor)
+    }
+
     public func learningRate(at iteration: Int) -> Float {
         if iteration < warmupIterations { return peakLearningRate * Float(iteration + 1) / Float(warmupIterations) }
-        let span = max(1, totalIterations - warmupIterations)
-        let progress = min(1, Float(iteration - warmupIterations) / Float(span))
-        let cosine = 0.5 * (1 + cosf(Float.pi * progress))
+        let cosine = 0.5 * (1 + cosf(Float.pi * decayProgress(at: iteration)))
         return peakLearningRate * (finalLearningRateFraction + (1 - finalLearningRateFraction) * cosine)
+    }
+
+    /// How far the cosine decay has gone at `iteration` (from the end of the warm-up on): linear
+    /// from the anchor (the end of the warm-up at 0, or the last re-plan) to 1 at
+    /// `totalIterations`, and 1 after it.
+    public func decayProgress(at iteration: Int) -> Float {
+        let from = decayAnchor?.iteration ?? warmupIterations
+        let start = decayAnchor?.progress ?? 0
+        let span = max(1, totalIterations - from)
+        return min(1, start + (1 - start) * Float(iteration - from) / Float(span))
+    }
+
+    /// Moves the end of the run to `total` at `iteration` without a jump in the learning rate:
+    /// during the warm-up the decay has not started, so only the end moves; after it, the
+    /// progress reached at `iteration` under the old end becomes the anchor the new end is
+    /// reached from, so the decay still ends exactly at the run's last iteration.
+    public mutating func replan(totalIterations total: Int, at iteration: Int) {
+        if iteration > warmupIterations {
+            decayAnchor = DecayAnchor(iteration: iteration, progress: decayProgress(at: iteration))
+        }
+        totalIterations = total
     }
 }
 
@@ -122,12 +177,12 @@ public final class Trainer {
         }
     }
 
-    /// Sets the run's length (the end of the cosine decay) during the warm-up, whose learning
-    /// rates do not depend on it: a time budget is turned into iterations this way without
-    /// starting again.
-    public func fixLength(totalIterations: Int) {
-        precondition(iteration <= options.warmupIterations, "the run's length is fixed during the warm-up only")
-        options.totalIterations = totalIterations
+    /// Moves the run's end (and the cosine decay's) to `totalIterations`, at least the current
+    /// iteration, keeping the learning rate continuous (`TrainOptions.replan`): a time budget
+    /// turns into iterations this way, and is re-planned as the machine's speed changes.
+    public func replan(totalIterations: Int) {
+        precondition(totalIterations >= iteration, "the run cannot end before iteration \(iteration)")
+        options.replan(totalIterations: totalIterations, at: iteration)
     }
 
     /// Timesteps of the last batch, in batch order.
@@ -173,7 +228,8 @@ public final class Trainer {
         for w in workers { rng.fillNormal(w.noise0.pointer, count: w.batch * l * d) }
         for w in workers { rng.fillNormal(w.noise.pointer, count: w.batch * l * d) }
         // Drawn after the other draws, and only when used, so runs without it keep their stream.
-        if let share = options.fixedLengthShare, share > 0 {
+        if options.fixedLengthShare > 0 {
+            let share = options.fixedLengthShare
             for w in workers { for s in 0..<w.batch { w.fixedLength[s] = rng.uniform() < share } }
         }
     }
@@ -203,7 +259,8 @@ public final class Trainer {
         if model.config.modelKind == .uniform {
             for w in discreteWorkers { for r in 0..<(w.batch * l) { w.replacements[r] = Int32(rng.int(below: v)) } }
         }
-        if let share = options.fixedLengthShare, share > 0 {
+        if options.fixedLengthShare > 0 {
+            let share = options.fixedLengthShare
             for w in discreteWorkers { for s in 0..<w.batch { w.fixedLength[s] = rng.uniform() < share } }
         }
     }
@@ -303,7 +360,7 @@ final class TrainWorker: TrainShard, @unchecked Sendable {
         mu0 = FloatBuffer(count: n * d); x0 = FloatBuffer(count: n * d); xt = FloatBuffer(count: n * d)
         dx0 = FloatBuffer(count: n * d); dmu0 = FloatBuffer(count: n * d); dOut = FloatBuffer(count: n * d)
         dxt = FloatBuffer(count: n * d); logits = FloatBuffer(count: n * c.vocabSize)
-        selfCondition = c.isSelfConditioned ? FloatBuffer(count: n * d) : nil
+        selfCondition = c.selfConditioning ? FloatBuffer(count: n * d) : nil
         sqrtAlphaBar = shared.schedule.alphaBars.map { Float($0.squareRoot()) }
         sqrtOneMinusAlphaBar = shared.schedule.alphaBars.map { Float((1 - $0).squareRoot()) }
         sigma0 = Float((1 - shared.schedule.alphaBars[0]).squareRoot())

@@ -21,8 +21,8 @@ enum ControlsPanel {
         if s.step == s.totalSteps && !unmet.isEmpty {
             extras.append(("chain ended without " + unmet.map(\.description).joined(separator: ", "), .error))
         }
-        if let length = settings.length { extras.append(("length \(length) tokens", .guided)) }
-        if let infill = settings.infill { extras.append(("infill \(infill)", .guided)) }
+        if let length = settings.lengthMode.exactLength { extras.append(("length \(length) tokens", .guided)) }
+        if let infill = settings.lengthMode.template { extras.append(("infill \(infill)", .guided)) }
         if !settings.controls.isEmpty {
             let gs = settings.guidance, sep = c.glyphs.separator
             let latentSteps = "\u{3bb} \(Describe.trimmed(Double(gs.lambda))) \(sep) \(gs.iterations)x\(Describe.trimmed(Double(gs.stepSize)))"

@@ -9,13 +9,13 @@ enum HeaderPanel {
         let computing = e.computing ? " \(g.separator) computing\(g.ellipsis)" : ""
         let play = (e.playing ? "\(g.playing) playing \(Describe.speed(e.stepsPerSecond))/s" : "\(g.paused) paused") + computing
         let playShort = (e.playing ? "\(g.playing) \(Describe.speed(e.stepsPerSecond))/s" : "\(g.paused) paused") + computing
-        let temperature = e.settings.temperatureValue == 1 ? "" : " temp " + Describe.trimmed(Double(e.settings.temperatureValue))
+        let temperature = e.settings.temperature == 1 ? "" : " temp " + Describe.trimmed(Double(e.settings.temperature))
         // DDPM is the default and goes unsaid until some branch uses DDIM, so B's two chains say which is which.
         let ddim = e.settings.samplerKind == .ddim || e.branches.contains { $0.settings.samplerKind == .ddim }
         let sampler = ddim ? " \(g.separator) " + e.settings.samplerDescription : ""
         // A discrete chain has nothing to clamp; it names its unmasking rule (masked) instead.
         let clamp = s.isDiscrete
-            ? (s.discrete?.unmask.map { "unmask \($0.rawValue)" + temperature } ?? "temp " + Describe.trimmed(Double(e.settings.temperatureValue)))
+            ? (s.discrete?.unmask.map { "unmask \($0.rawValue)" + temperature } ?? "temp " + Describe.trimmed(Double(e.settings.temperature)))
             : "clamp \(e.settings.clamp ? "on" : "off")" + temperature + sampler
         let branch = e.branches.count > 1 ? "branch \(e.branchIndex + 1) of \(e.branches.count)" : "branch \(e.branchIndex + 1)"
         let branchShort = e.branches.count > 1 ? "br \(e.branchIndex + 1)/\(e.branches.count)" : "br \(e.branchIndex + 1)"

@@ -69,13 +69,13 @@ enum RoundingPlanePane {
         let words = c.summary.words
         func word(_ id: Int32) -> String { Int(id) < words.count ? words[Int(id)] : "#\(id)" }
         let e1 = word(plane.nearest.id), e2 = word(plane.second.id)
-        let d1 = Describe.fixed(Double(plane.nearest.distance.squareRoot()), 3)
-        let d2 = Describe.fixed(Double(plane.second.distance.squareRoot()), 3)
+        let d1 = Describe.fixed(Double(plane.nearest.distance), 3)
+        let d2 = Describe.fixed(Double(plane.second.distance), 3)
         let lines = ["e1 \(e1) at \(d1) \(sep) e2 \(e2) at \(d2) (exact, 16-d)", "e1 \(e1) \(d1) \(sep) e2 \(e2) \(d2)"]
         frame.put(lines.first { $0.count <= inner.width - 1 } ?? lines[1], x: inner.x + 1, y: inner.y, limit: inner.width - 1)
         let on = c.engine.settings.clamp
         let value = Describe.fixed(Double(plane.margin), 3)
-        let margins = ["margin \(value) (d2²-d1²) \(sep) " + (on ? "clamping snaps \(x0) to \(e1)" : "clamping off"),
+        let margins = ["margin \(value) (d2-d1) \(sep) " + (on ? "clamping snaps \(x0) to \(e1)" : "clamping off"),
                        "margin \(value) \(sep) " + (on ? "clamp snaps to \(e1)" : "clamping off")]
         frame.put(margins.first { $0.count <= inner.width - 1 } ?? margins[1], x: inner.x + 1, y: inner.y + 1,
                   role: .title, limit: inner.width - 1)

@@ -69,15 +69,15 @@ public final class DiscreteChain: DiffusionChain {
         schedule = DiscreteSchedule(diffusionSteps: c.diffusionSteps)
         times = DiscreteSchedule.times(steps: settings.steps)
         maskID = c.maskID ?? -1
-        let requested = try PositionConstraints(length: settings.length, infill: settings.infill,
-                                                vocabulary: model.vocabulary, sequenceLength: c.sequenceLength)
+        let requested = try PositionConstraints(mode: settings.lengthMode, vocabulary: model.vocabulary,
+                                                sequenceLength: c.sequenceLength)
         pins = try WordPin.resolve(settings.pins, vocabulary: model.vocabulary, sequenceLength: c.sequenceLength,
                                    steps: settings.steps, fixed: requested)
         constraints = try PositionConstraints.forChain(settings: settings, model: model, batch: batch,
                                                        minimumLength: pins.map(\.position).max() ?? 0)
         if let classifier = model.classifier {
             guide = try ClassifierGuide(classifier: classifier, controls: settings.controls, batch: batch,
-                                        tagScore: settings.guidance.tagScoreKind)
+                                        tagScore: settings.guidance.tagScore)
             for control in settings.controls {
                 let missing = ControlSets.missingWords(of: control, vocabulary: model.vocabulary)
                 guard missing.isEmpty else {
@@ -325,7 +325,7 @@ public final class DiscreteChain: DiffusionChain {
         let t = times[stepsTaken], s = times[stepsTaken + 1]
         let guidanceNorm = predict(t: t)
         let l = length, v = vocabularySize, lg = logits.pointer, p = probabilities.pointer
-        let temperature = settings.temperatureValue
+        let temperature = settings.temperature
         if record {
             for r in 0..<l { distribution(lg + r * v, temperature: 1, words: wordsOnly[r], out: shown.pointer + r * v) }
         }
@@ -353,7 +353,7 @@ public final class DiscreteChain: DiffusionChain {
     /// The masked update of sequence b from time t to s (see the type's comment).
     private func unmask(sequence b: Int, t: Double, s: Double) {
         let l = length, v = vocabularySize, lg = logits.pointer, p = probabilities.pointer
-        let rule = settings.unmaskRule, temperature = settings.temperatureValue
+        let rule = settings.unmaskRule, temperature = settings.temperature
         let chance = Float((schedule.alpha(s) - schedule.alpha(t)) / (1 - schedule.alpha(t)))
         var masked = [Int](), free = 0
         for q in 0..<l where !fixed[b * l + q] {
