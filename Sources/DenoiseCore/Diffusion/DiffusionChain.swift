@@ -103,3 +103,40 @@ extension PositionConstraints {
         }
     }
 }
+
+/// What every chain checks and builds before its first step: the pins, the fixed positions of
+/// each sequence, and the classifier guide (which also scores every step; it guides only when
+/// controls are set). Errors name what is accepted.
+struct ChainSetup {
+    let pins: [WordPin.Resolved]
+    let constraints: [PositionConstraints]
+    let guide: ClassifierGuide?
+
+    init(model: DiffusionModel, settings: ChainSettings, batch: Int) throws {
+        let c = model.config
+        let requested = try PositionConstraints(mode: settings.lengthMode, vocabulary: model.vocabulary,
+                                                sequenceLength: c.sequenceLength)
+        pins = try WordPin.resolve(settings.pins, vocabulary: model.vocabulary, sequenceLength: c.sequenceLength,
+                                   steps: settings.steps, fixed: requested)
+        // A drawn length leaves room for the pinned words: END comes after the last of them.
+        constraints = try PositionConstraints.forChain(settings: settings, model: model, batch: batch,
+                                                       minimumLength: pins.map(\.position).max() ?? 0)
+        guard let classifier = model.classifier else {
+            guard settings.controls.isEmpty else {
+                throw DenoiseError.invalid("this model has no classifier (classifier.safetensors), so --control cannot be used")
+            }
+            guide = nil
+            return
+        }
+        guide = try ClassifierGuide(classifier: classifier, controls: settings.controls, batch: batch,
+                                    tagScore: settings.guidance.tagScore)
+        // A known value the model cannot spell: say which word is missing.
+        for control in settings.controls {
+            let missing = ControlSets.missingWords(of: control, vocabulary: model.vocabulary)
+            guard missing.isEmpty else {
+                throw DenoiseError.invalid("\(control) cannot be written by this model: \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) "
+                                           + "not in its vocabulary (choose another value)")
+            }
+        }
+    }
+}

@@ -57,30 +57,10 @@ public final class ReverseChain: DiffusionChain {
         self.settings = settings
         self.batch = batch
         schedule = NoiseSchedule(sqrtSteps: c.diffusionSteps).respaced(to: settings.steps)
-        let requested = try PositionConstraints(mode: settings.lengthMode, vocabulary: model.vocabulary,
-                                                sequenceLength: c.sequenceLength)
-        pins = try WordPin.resolve(settings.pins, vocabulary: model.vocabulary, sequenceLength: c.sequenceLength,
-                                   steps: settings.steps, fixed: requested)
-        // A drawn length leaves room for the pinned words: END comes after the last of them.
-        constraints = try PositionConstraints.forChain(settings: settings, model: model, batch: batch,
-                                                       minimumLength: pins.map(\.position).max() ?? 0)
-        // With a classifier, the guide also scores every step; it guides only when controls are set.
-        if let classifier = model.classifier {
-            guide = try ClassifierGuide(classifier: classifier, controls: settings.controls, batch: batch,
-                                        tagScore: settings.guidance.tagScore)
-            // A known value the model cannot spell: say which word is missing.
-            for control in settings.controls {
-                let missing = ControlSets.missingWords(of: control, vocabulary: model.vocabulary)
-                guard missing.isEmpty else {
-                    throw DenoiseError.invalid("\(control) cannot be written by this model: \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) "
-                                               + "not in its vocabulary (choose another value)")
-                }
-            }
-        } else if !settings.controls.isEmpty {
-            throw DenoiseError.invalid("this model has no classifier (classifier.safetensors), so --control cannot be used")
-        } else {
-            guide = nil
-        }
+        let setup = try ChainSetup(model: model, settings: settings, batch: batch)
+        pins = setup.pins
+        constraints = setup.constraints
+        guide = setup.guide
         unfixedSpan = batch == 1 ? constraints[0].unfixedSpan(length: c.sequenceLength) : nil
         let n = batch * c.sequenceLength * c.embeddingDim
         latent = FloatBuffer(count: n)

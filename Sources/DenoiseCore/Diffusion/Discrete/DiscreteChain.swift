@@ -69,27 +69,10 @@ public final class DiscreteChain: DiffusionChain {
         schedule = DiscreteSchedule(diffusionSteps: c.diffusionSteps)
         times = DiscreteSchedule.times(steps: settings.steps)
         maskID = c.maskID ?? -1
-        let requested = try PositionConstraints(mode: settings.lengthMode, vocabulary: model.vocabulary,
-                                                sequenceLength: c.sequenceLength)
-        pins = try WordPin.resolve(settings.pins, vocabulary: model.vocabulary, sequenceLength: c.sequenceLength,
-                                   steps: settings.steps, fixed: requested)
-        constraints = try PositionConstraints.forChain(settings: settings, model: model, batch: batch,
-                                                       minimumLength: pins.map(\.position).max() ?? 0)
-        if let classifier = model.classifier {
-            guide = try ClassifierGuide(classifier: classifier, controls: settings.controls, batch: batch,
-                                        tagScore: settings.guidance.tagScore)
-            for control in settings.controls {
-                let missing = ControlSets.missingWords(of: control, vocabulary: model.vocabulary)
-                guard missing.isEmpty else {
-                    throw DenoiseError.invalid("\(control) cannot be written by this model: \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) "
-                                               + "not in its vocabulary (choose another value)")
-                }
-            }
-        } else if !settings.controls.isEmpty {
-            throw DenoiseError.invalid("this model has no classifier (classifier.safetensors), so --control cannot be used")
-        } else {
-            guide = nil
-        }
+        let setup = try ChainSetup(model: model, settings: settings, batch: batch)
+        pins = setup.pins
+        constraints = setup.constraints
+        guide = setup.guide
         let l = c.sequenceLength, n = batch * l
         tokens = .allocate(capacity: n); tokens.initialize(repeating: 0, count: n)
         fixed = .allocate(capacity: n); fixed.initialize(repeating: false, count: n)
