@@ -216,22 +216,32 @@ public final class Trainer {
     /// The continuous kind's draws: sentences, times, the two noises, fixed lengths.
     private func drawContinuousBatch() {
         let l = model.config.sequenceLength, d = model.config.embeddingDim
+        drawSentences()
+        for w in workers { for s in 0..<w.batch { w.timesteps[s] = Int32(rng.int(below: schedule.count)) } }
+        for w in workers { rng.fillNormal(w.noise0.pointer, count: w.batch * l * d) }
+        for w in workers { rng.fillNormal(w.noise.pointer, count: w.batch * l * d) }
+        drawFixedLengths()
+    }
+
+    /// Every shard's sentences, drawn in batch order.
+    private func drawSentences() {
+        let l = model.config.sequenceLength
         data.trainIDs.withUnsafeBufferPointer { all in
-            for w in workers {
+            for w in shards {
                 for s in 0..<w.batch {
                     let k = rng.int(below: data.trainCount)
                     (w.ids + s * l).update(from: all.baseAddress! + k * l, count: l)
                 }
             }
         }
-        for w in workers { for s in 0..<w.batch { w.timesteps[s] = Int32(rng.int(below: schedule.count)) } }
-        for w in workers { rng.fillNormal(w.noise0.pointer, count: w.batch * l * d) }
-        for w in workers { rng.fillNormal(w.noise.pointer, count: w.batch * l * d) }
-        // Drawn after the other draws, and only when used, so runs without it keep their stream.
-        if options.fixedLengthShare > 0 {
-            let share = options.fixedLengthShare
-            for w in workers { for s in 0..<w.batch { w.fixedLength[s] = rng.uniform() < share } }
-        }
+    }
+
+    /// Which sentences train with their length fixed. Drawn after the other draws, and only
+    /// when used, so runs without it keep their stream.
+    private func drawFixedLengths() {
+        guard options.fixedLengthShare > 0 else { return }
+        let share = options.fixedLengthShare
+        for w in shards { for s in 0..<w.batch { w.fixedLength[s] = rng.uniform() < share } }
     }
 
     /// The discrete kinds' draws: sentences; times stratified over the batch (one uniform
@@ -240,14 +250,7 @@ public final class Trainer {
     /// t); replacement tokens for the uniform kind; fixed lengths.
     private func drawDiscreteBatch() {
         let l = model.config.sequenceLength, v = model.config.vocabSize
-        data.trainIDs.withUnsafeBufferPointer { all in
-            for w in discreteWorkers {
-                for s in 0..<w.batch {
-                    let k = rng.int(below: data.trainCount)
-                    (w.ids + s * l).update(from: all.baseAddress! + k * l, count: l)
-                }
-            }
-        }
+        drawSentences()
         let offset = Double(rng.uniform()), total = Double(options.batchSize), lowest = DiscreteSchedule.minimumTime
         for w in discreteWorkers {
             for s in 0..<w.batch {
@@ -259,10 +262,7 @@ public final class Trainer {
         if model.config.modelKind == .uniform {
             for w in discreteWorkers { for r in 0..<(w.batch * l) { w.replacements[r] = Int32(rng.int(below: v)) } }
         }
-        if options.fixedLengthShare > 0 {
-            let share = options.fixedLengthShare
-            for w in discreteWorkers { for s in 0..<w.batch { w.fixedLength[s] = rng.uniform() < share } }
-        }
+        drawFixedLengths()
     }
 
     /// One training iteration: loss, gradients, clipping, AdamW, EMA.
@@ -306,6 +306,10 @@ public final class Trainer {
 protocol TrainShard: AnyObject, Sendable {
     var first: Int { get }
     var batch: Int { get }
+    /// [batch * L]: the clean sentences drawn for this shard.
+    var ids: UnsafeMutablePointer<Int32> { get }
+    /// [batch]: which of them train with their length fixed.
+    var fixedLength: UnsafeMutablePointer<Bool> { get }
     var grads: FloatBuffer { get }
     var parts: LossParts { get }
     func run()

@@ -48,6 +48,8 @@ public final class DiscreteChain: DiffusionChain {
     /// Per position of one sequence: the word drawn for it and how sure the model is of it.
     let drawn: UnsafeMutablePointer<Int32>
     let certainty: UnsafeMutablePointer<Float>
+    /// Scratch of `unmask`: the masked positions of one sequence (capacity L, reused every step).
+    var maskedPositions: [Int]
     let guide: ClassifierGuide?
     let maskID: Int32
     /// The settings' pins, checked: from its step on, a pinned position holds its word and is
@@ -85,6 +87,8 @@ public final class DiscreteChain: DiffusionChain {
         timesteps = .allocate(capacity: batch); timesteps.initialize(repeating: 0, count: batch)
         drawn = .allocate(capacity: l); drawn.initialize(repeating: 0, count: l)
         certainty = .allocate(capacity: l); certainty.initialize(repeating: 0, count: l)
+        maskedPositions = []
+        maskedPositions.reserveCapacity(l)
         rngs = (0..<batch).map { ReverseChain.randomSource(seed: settings.seed &+ UInt64($0)) }
         // Time 1: every free position MASK, or a uniformly drawn word.
         for b in 0..<batch {
@@ -287,6 +291,19 @@ public final class DiscreteChain: DiffusionChain {
         return Int32(last)
     }
 
+    /// The most likely word of a distribution (the first of equals).
+    static func argmax(_ p: UnsafePointer<Float>, count v: Int) -> Int32 {
+        var best = 0
+        for j in 1..<v where p[j] > p[best] { best = j }
+        return Int32(best)
+    }
+
+    /// A word from distribution `p`: its most likely one at temperature 0, else a draw with the
+    /// sequence's stream.
+    func choose(_ p: UnsafePointer<Float>, temperature: Float, sequence b: Int) -> Int32 {
+        temperature <= 0 ? Self.argmax(p, count: vocabularySize) : Self.draw(p, count: vocabularySize, u: rngs[b].uniform())
+    }
+
     /// The k most likely words of a distribution, most likely first.
     static func topK(_ p: UnsafePointer<Float>, count v: Int, k: Int) -> [(id: Int32, p: Float)] {
         var best = [(id: Int32, p: Float)]()
@@ -322,7 +339,7 @@ public final class DiscreteChain: DiffusionChain {
                     distribution(lg + r * v, temperature: temperature, words: wordsOnly[r], out: p)
                     UniformPosterior.probabilities(current: Int(tokens[r]), prediction: p, classes: v, alphaT: alphaT,
                                                    alphaS: alphaS, out: p)
-                    tokens[r] = temperature <= 0 ? Self.topK(p, count: v, k: 1)[0].id : Self.draw(p, count: v, u: rngs[b].uniform())
+                    tokens[r] = choose(p, temperature: temperature, sequence: b)
                 }
             case .continuous:
                 preconditionFailure("continuous models run on ReverseChain")
@@ -338,26 +355,30 @@ public final class DiscreteChain: DiffusionChain {
         let l = length, v = vocabularySize, lg = logits.pointer, p = probabilities.pointer
         let rule = settings.unmaskRule, temperature = settings.temperature
         let chance = Float((schedule.alpha(s) - schedule.alpha(t)) / (1 - schedule.alpha(t)))
-        var masked = [Int](), free = 0
+        var free = 0
+        maskedPositions.removeAll(keepingCapacity: true)
         for q in 0..<l where !fixed[b * l + q] {
             free += 1
-            if tokens[b * l + q] == maskID { masked.append(q) }
+            if tokens[b * l + q] == maskID { maskedPositions.append(q) }
         }
-        for q in masked {
+        for q in maskedPositions {
             let r = b * l + q
             distribution(lg + r * v, temperature: temperature, words: wordsOnly[r], out: p)
             if rule == .random {
                 let commit = s <= 0 || rngs[b].uniform() < chance
-                let word = temperature <= 0 ? Self.topK(p, count: v, k: 1)[0].id : Self.draw(p, count: v, u: rngs[b].uniform())
+                let word = choose(p, temperature: temperature, sequence: b)
                 if commit { tokens[r] = word }
                 continue
             }
-            drawn[q] = temperature <= 0 ? Self.topK(p, count: v, k: 1)[0].id : Self.draw(p, count: v, u: rngs[b].uniform())
+            drawn[q] = choose(p, temperature: temperature, sequence: b)
             switch rule {
             case .confidence: certainty[q] = p[Int(drawn[q])]
             case .margin:
-                let top = Self.topK(p, count: v, k: 2)
-                certainty[q] = top[0].p - (top.count > 1 ? top[1].p : 0)
+                var first: Float = 0, second: Float = 0
+                for j in 0..<v where p[j] > second {
+                    if p[j] > first { second = first; first = p[j] } else { second = p[j] }
+                }
+                certainty[q] = first - second
             case .entropy:
                 var h: Float = 0
                 for j in 0..<v where p[j] > 0 { h -= p[j] * logf(p[j]) }
@@ -367,9 +388,10 @@ public final class DiscreteChain: DiffusionChain {
         }
         guard rule != .random else { return }
         let keepMasked = s <= 0 ? 0 : Int((Double(free) * s).rounded())
-        let commits = Swift.max(0, masked.count - keepMasked)
-        let chosen = masked.sorted { certainty[$0] != certainty[$1] ? certainty[$0] > certainty[$1] : $0 < $1 }.prefix(commits)
-        for q in chosen { tokens[b * l + q] = drawn[q] }
+        let commits = Swift.max(0, maskedPositions.count - keepMasked)
+        let sure = certainty
+        maskedPositions.sort { sure[$0] != sure[$1] ? sure[$0] > sure[$1] : $0 < $1 }
+        for q in maskedPositions.prefix(commits) { tokens[b * l + q] = drawn[q] }
     }
 
     public func finalScores() -> [[String: Float]] {
