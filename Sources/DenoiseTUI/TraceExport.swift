@@ -45,11 +45,16 @@ public enum TraceExport {
 
     public static func table(_ engine: EngineState, summary: ModelSummary) -> String {
         let settings = engine.settings
+        // Built in parts: one long `+` chain of interpolations exceeds Swift 6.0's type checker.
+        let clamp = settings.clamp ? "on" : "off"
         var out = "denoise trace: model \(summary.name), seed \(settings.seed), branch \(engine.branchIndex + 1), "
-            + "\(engine.snapshot.totalSteps) steps, clamp \(settings.clamp ? "on" : "off"), controls \(Describe.controls(settings))"
-            + (settings.samplerKind == .ddim ? ", \(settings.samplerDescription)" : "")
-            + (settings.pins.isEmpty ? "" : ", pins " + settings.pins.map { "\($0.position)=\($0.word) from step \($0.step)" }.joined(separator: ", "))
-            + "\n"
+        out += "\(engine.snapshot.totalSteps) steps, clamp \(clamp), controls \(Describe.controls(settings))"
+        if settings.samplerKind == .ddim { out += ", \(settings.samplerDescription)" }
+        if !settings.pins.isEmpty {
+            let pins: [String] = settings.pins.map { "\($0.position)=\($0.word) from step \($0.step)" }
+            out += ", pins " + pins.joined(separator: ", ")
+        }
+        out += "\n"
         out += "final: \(finalText(engine))\n\n"
         let keys = Set(shown(engine).flatMap { $0.scores.keys }).sorted()
         var header = pad("step", 5) + pad("t", 6) + pad("alphaBar", 9) + pad("snrDB", 8) + pad("dist", 7) + pad("chg", 4)
@@ -57,12 +62,14 @@ public enum TraceExport {
         out += header + " x0-hat (x_t at step 0)\n"
         for s in shown(engine) {
             var row = pad("\(s.step)", 5) + pad("\(s.t)", 6) + pad(Describe.fixed(s.alphaBar, 4), 9)
-                + pad(Describe.fixed(s.snrDB, 1), 8) + pad(Describe.fixed(Double(s.meanDistance), 3), 7)
-                + pad("\(s.changed.count)", 4)
+            row += pad(Describe.fixed(s.snrDB, 1), 8) + pad(Describe.fixed(Double(s.meanDistance), 3), 7)
+            row += pad("\(s.changed.count)", 4)
             for key in keys {
-                row += pad(s.scores[key].map { Describe.fixed(Double($0), 3) } ?? "-", max(6, key.count + 1))
+                let score: String = s.scores[key].map { Describe.fixed(Double($0), 3) } ?? "-"
+                row += pad(score, max(6, key.count + 1))
             }
-            out += row + " " + s.sentenceTokens.map(\.text).joined(separator: " ") + "\n"
+            let words: [String] = s.sentenceTokens.map(\.text)
+            out += row + " " + words.joined(separator: " ") + "\n"
         }
         return out
     }

@@ -72,7 +72,7 @@ struct ChainOptions: ParsableArguments {
     func checkKind(_ kind: ModelKind) throws {
         var continuousOnly = guidance.continuousOnlyGiven + samplerOption.given
         if noClamp { continuousOnly.insert("--no-clamp", at: 0) }
-        try KindCheck.refuse(continuousOnly: continuousOnly, discrete: discrete, for: kind)
+        try KindCheck.refuse(continuousOnly: continuousOnly, maskedOnly: guidance.maskedOnlyGiven, discrete: discrete, for: kind)
     }
 }
 
@@ -96,10 +96,10 @@ struct DiscreteOptions: ParsableArguments {
 
 /// Refuses options given for a model of a kind that does not take them.
 enum KindCheck {
-    /// `discrete`: the options of masked models (`--unmask`).
-    static func refuse(continuousOnly: [String], discrete: DiscreteOptions, for kind: ModelKind) throws {
+    /// `discrete` and `maskedOnly`: the options of masked models (`--unmask`, `--guidance-candidates`).
+    static func refuse(continuousOnly: [String], maskedOnly: [String] = [], discrete: DiscreteOptions, for kind: ModelKind) throws {
         try discrete.check()
-        let discreteOnly = discrete.given
+        let discreteOnly = discrete.given + maskedOnly
         if kind.isDiscrete, let first = continuousOnly.first {
             throw DenoiseError.invalid("\(first) is for continuous models; this model is \(kind.rawValue) (accepted with a continuous model such as Models/e2e)")
         }
@@ -167,6 +167,8 @@ struct GuidanceOptions: ParsableArguments {
     var guidanceUpdate: GuidanceUpdate?
     @Option(help: "How several controls share a step: sum (of -log p, the reference), per-control (each weighted by its own 1 - p on the words), alternate (one control per gradient step) (continuous models; default sum).")
     var guidanceCombination: ControlCombination?
+    @Option(help: "Masked models: words of a position being committed that the classifier scores exactly, 0: the first-order reweighting (default \(GuidanceSettings.defaultCandidates(for: .masked))).")
+    var guidanceCandidates: Int?
     @Option(help: "With a tagging classifier, how a tagged value is scored: span (its best run of adjacent words), both (span times sentence head), head (sentence head only).")
     var tagScore: TagScore = GuidanceSettings().tagScore
 
@@ -183,6 +185,9 @@ struct GuidanceOptions: ParsableArguments {
         }
         if let n = guidanceSteps, !(0...100).contains(n) { throw ValidationError("--guidance-steps must be 0...100 (got \(n))") }
         if let n = unguidedSteps, !(0...200).contains(n) { throw ValidationError("--unguided-steps must be 0...200 (got \(n))") }
+        if let n = guidanceCandidates, !GuidanceSettings.candidateRange.contains(n) {
+            throw ValidationError("--guidance-candidates must be \(GuidanceSettings.candidateRange.lowerBound)...\(GuidanceSettings.candidateRange.upperBound) (got \(n))")
+        }
     }
 
     /// The continuous-only options given on the command line, by name.
@@ -195,9 +200,13 @@ struct GuidanceOptions: ParsableArguments {
          (guidanceCombination != nil, "--guidance-combination")].filter(\.0).map(\.1)
     }
 
+    /// The masked-only options given on the command line, by name.
+    var maskedOnlyGiven: [String] { guidanceCandidates == nil ? [] : ["--guidance-candidates"] }
+
     func settings(for kind: ModelKind = .continuous) -> GuidanceSettings {
         var g = GuidanceSettings()
         g.weight = guidanceWeight ?? GuidanceSettings.defaultWeight(for: kind)
+        g.candidates = guidanceCandidates ?? GuidanceSettings.defaultCandidates(for: kind)
         if let v = guidanceSteps { g.iterations = v }
         if let v = guidanceStepSize { g.stepSize = v }
         if let v = guidanceLambda { g.lambda = v }

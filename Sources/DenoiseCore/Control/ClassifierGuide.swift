@@ -116,15 +116,37 @@ public final class ClassifierGuide {
         return out
     }
 
-    /// p of target i for sequence b: its span's, its sentence head's, or their product.
-    func probability(target i: Int, sequence b: Int, probs: UnsafePointer<Float>, total: Int) -> Float {
+    /// p of target i for sequence b: its span's, its sentence head's, or their product, read from
+    /// `workspace` (the guide's own unless given) after a forward pass.
+    func probability(target i: Int, sequence b: Int, probs: UnsafePointer<Float>, total: Int,
+                     workspace: Classifier.Workspace? = nil) -> Float {
         let target = targets[i]
         var p: Float = 1
-        if tagged[i], let span = classifier.bestSpan(field: target.field, value: target.classIndex, sequence: b, workspace: ws) {
+        if tagged[i], let span = classifier.bestSpan(field: target.field, value: target.classIndex, sequence: b,
+                                                     workspace: workspace ?? ws) {
             p = span.probability
         }
         if headed[i] { p *= probs[b * total + classifier.logitOffsets[target.field] + target.classIndex] }
         return p
+    }
+
+    /// sum_c log p(c | x_j) over the controls, for each of `count` sequences x [count, L, D] at
+    /// time index t, into `out`: the exact log-likelihood that guidance by reweighting
+    /// multiplies into a transition. Runs in the caller's `workspace` (made for at least `count`
+    /// sequences), so the guide's own scores stay as they were.
+    public func logLikelihoods(_ x: UnsafePointer<Float>, count: Int, t: Int, workspace: Classifier.Workspace,
+                               timesteps: UnsafeMutablePointer<Int32>, out: UnsafeMutablePointer<Float>) {
+        precondition(count <= workspace.batch, "workspace made for \(workspace.batch) sequences, asked \(count)")
+        for j in 0..<count { timesteps[j] = Int32(t) }
+        classifier.forward(x: x, timesteps: timesteps, batch: count, workspace: workspace)
+        let probs = UnsafePointer(workspace.probabilities.pointer), total = classifier.totalClasses
+        for j in 0..<count {
+            var sum: Float = 0
+            for i in targets.indices {
+                sum += logf(max(probability(target: i, sequence: j, probs: probs, total: total, workspace: workspace), 1e-30))
+            }
+            out[j] = sum
+        }
     }
 
     /// The most likely value ("none" included) of every field for sequence b, after `evaluate`.

@@ -32,6 +32,15 @@ public struct GuidanceSettings: Sendable, Equatable, Codable {
     /// w * (gain in log p(c)) to each word's logit; 1 for the others (docs/DECISIONS.md,
     /// "Discrete kinds: guidance weight").
     public static func defaultWeight(for kind: ModelKind) -> Float { kind == .uniform ? 4 : 1 }
+    /// Masked models: how many words of a position being committed are scored exactly by the
+    /// classifier (`CommitGuidance`); 0 uses the first-order reweighting of uniform models
+    /// instead. Settings saved before the choice existed read as 0.
+    public var candidates: Int = 0
+    /// The default number of candidates of a model's kind: 32 for masked models
+    /// (docs/DECISIONS.md, "Masked guidance"), 0 (not used) for the others.
+    public static func defaultCandidates(for kind: ModelKind) -> Int { kind == .masked ? 32 : 0 }
+    /// The accepted numbers of candidates.
+    public static let candidateRange = 0...256
     /// Gradient steps on the denoiser's prediction x0-hat (scored as clean text) before it is
     /// rounded, on top of the steps on x_{t-1}. 0 turns this stage off, which leaves values
     /// without words of their own (familyFriendly, "cheap", "high") under 0.5. Three rather than
@@ -57,11 +66,11 @@ public struct GuidanceSettings: Sendable, Equatable, Codable {
 extension GuidanceSettings {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case iterations, stepSize, lambda, unguidedFinalSteps, update, weight, predictionIterations,
-             predictionStepSize, saturating, combination, tagScore
+             predictionStepSize, saturating, combination, tagScore, candidates
     }
 
-    /// Every key is required but `combination` and `tagScore`, which settings saved before them
-    /// lack (they read as the defaults). Encoding is the synthesized one: every key.
+    /// Every key is required but `combination`, `tagScore` and `candidates`, which settings saved
+    /// before them lack (they read as the defaults, and 0 candidates). Encoding is the synthesized one: every key.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         iterations = try c.decode(Int.self, forKey: .iterations)
@@ -75,6 +84,7 @@ extension GuidanceSettings {
         saturating = try c.decode(Bool.self, forKey: .saturating)
         combination = try c.decodeIfPresent(ControlCombination.self, forKey: .combination) ?? .sum
         tagScore = try c.decodeIfPresent(TagScore.self, forKey: .tagScore) ?? .both
+        candidates = try c.decodeIfPresent(Int.self, forKey: .candidates) ?? 0
     }
 }
 

@@ -51,6 +51,14 @@ public final class DiscreteChain: DiffusionChain {
     /// Scratch of `unmask`: the masked positions of one sequence (capacity L, reused every step).
     var maskedPositions: [Int]
     let guide: ClassifierGuide?
+    /// Masked chains with controls and candidates: the exact guidance of committed words (then
+    /// the first-order term is not added to the logits).
+    let commitGuidance: CommitGuidance?
+    /// [batch * L, V] with `commitGuidance`: the logits plus the controls' first-order term,
+    /// from which half of the candidates of a committed position are taken.
+    let proposals: FloatBuffer?
+    /// Sum of squares of the change `commitGuidance` made to sequence 0's logits in this step.
+    var commitChange: Float = 0
     let maskID: Int32
     /// The settings' pins, checked: from its step on, a pinned position holds its word and is
     /// fixed (a masked chain has committed it).
@@ -75,6 +83,14 @@ public final class DiscreteChain: DiffusionChain {
         pins = setup.pins
         constraints = setup.constraints
         guide = setup.guide
+        if kind == .masked, let guide, !guide.targets.isEmpty, settings.guidance.weight > 0, settings.guidance.candidates > 0 {
+            commitGuidance = CommitGuidance(guide: guide, capacity: settings.guidance.candidates, length: c.sequenceLength,
+                                            width: c.embeddingDim)
+            proposals = FloatBuffer(count: batch * c.sequenceLength * c.vocabSize)
+        } else {
+            commitGuidance = nil
+            proposals = nil
+        }
         let l = c.sequenceLength, n = batch * l
         tokens = .allocate(capacity: n); tokens.initialize(repeating: 0, count: n)
         fixed = .allocate(capacity: n); fixed.initialize(repeating: false, count: n)
@@ -245,6 +261,13 @@ public final class DiscreteChain: DiffusionChain {
         guard let guide, !guide.targets.isEmpty, settings.guidance.weight > 0 else { return 0 }
         // -w * dLoss/dx . E_v per position and word: the first-order gain in log p(c) of each word.
         let gradient = guide.controlGradient(embedded.pointer, t: Int(schedule.index(t)))
+        if let proposals {
+            // Exact guidance scores the words; the first-order logits only propose some of them.
+            proposals.pointer.update(from: lg, count: n * v)
+            BLAS.gemm(transB: true, m: n, n: v, k: d, alpha: -settings.guidance.weight, a: gradient, lda: d, b: e, ldb: d,
+                      beta: 1, c: proposals.pointer, ldc: v)
+            return 0
+        }
         var sumSquares: Double = 0
         for r in 0..<c.sequenceLength { (shown.pointer + r * v).update(from: lg + r * v, count: v) }
         BLAS.gemm(transB: true, m: n, n: v, k: d, alpha: -settings.guidance.weight, a: gradient, lda: d, b: e, ldb: d,
@@ -323,7 +346,8 @@ public final class DiscreteChain: DiffusionChain {
     /// both kinds of step leave the same tokens).
     private func advance(record: Bool) -> Float {
         let t = times[stepsTaken], s = times[stepsTaken + 1]
-        let guidanceNorm = predict(t: t)
+        var guidanceNorm = predict(t: t)
+        commitChange = 0
         let l = length, v = vocabularySize, lg = logits.pointer, p = probabilities.pointer
         let temperature = settings.temperature
         if record {
@@ -347,6 +371,7 @@ public final class DiscreteChain: DiffusionChain {
         }
         stepsTaken += 1
         if !pins.isEmpty { applyPins() }
+        if commitGuidance != nil { guidanceNorm = commitChange.squareRoot() }
         return guidanceNorm
     }
 
@@ -366,6 +391,10 @@ public final class DiscreteChain: DiffusionChain {
             distribution(lg + r * v, temperature: temperature, words: wordsOnly[r], out: p)
             if rule == .random {
                 let commit = s <= 0 || rngs[b].uniform() < chance
+                if commit && commitGuidance != nil {
+                    tokens[r] = guidedWord(sequence: b, position: q, s: s)
+                    continue
+                }
                 let word = choose(p, temperature: temperature, sequence: b)
                 if commit { tokens[r] = word }
                 continue
@@ -391,7 +420,26 @@ public final class DiscreteChain: DiffusionChain {
         let commits = Swift.max(0, maskedPositions.count - keepMasked)
         let sure = certainty
         maskedPositions.sort { sure[$0] != sure[$1] ? sure[$0] > sure[$1] : $0 < $1 }
-        for q in maskedPositions.prefix(commits) { tokens[b * l + q] = drawn[q] }
+        for q in maskedPositions.prefix(commits) {
+            // Guided, the rule picks the positions and the controls pick their words, in turn, so
+            // each sees the words committed before it.
+            tokens[b * l + q] = commitGuidance == nil ? drawn[q] : guidedWord(sequence: b, position: q, s: s)
+        }
+    }
+
+    /// The word committed at position q of sequence b by `commitGuidance`, scored on the
+    /// sentence at time s; draws one uniform from the sequence's stream (none at temperature 0).
+    private func guidedWord(sequence b: Int, position q: Int, s: Double) -> Int32 {
+        guard let commitGuidance else { preconditionFailure("guidedWord without commit guidance") }
+        let l = length, v = vocabularySize, r = b * l + q, temperature = settings.temperature
+        let mask = Int(maskID), words = wordsOnly[r]
+        let u: Float = temperature > 0 ? rngs[b].uniform() : 0
+        let (word, change) = commitGuidance.choose(
+            row: logits.pointer + r * v, proposals: proposals.map { UnsafePointer($0.pointer) + r * v }, vocabularySize: v, allowed: { $0 != mask && !(words && $0 <= Int(Vocabulary.endID)) },
+            sentence: tokens + b * l, position: q, table: model.embedding(of: 0), timeIndex: Int(schedule.index(s)),
+            temperature: temperature, weight: settings.guidance.weight, u: u)
+        if b == 0 { commitChange += change * change }
+        return word
     }
 
     public func finalScores() -> [[String: Float]] {
