@@ -147,7 +147,7 @@ extension ReverseSampler: ExpressibleByArgument {}
 /// The guidance knobs of docs/DESIGN.md ("The method"), shared by `sample`, `play` and `eval`. Defaults are
 /// `GuidanceSettings()`; every value is checked here so a bad one is a one-line error.
 struct GuidanceOptions: ParsableArguments {
-    @Option(help: "Weight of the classifier term in guidance (every kind; default \(GuidanceSettings.defaultWeight(for: .uniform)) for uniform models, \(GuidanceSettings.defaultWeight(for: .masked)) for the others).")
+    @Option(help: "Weight of the classifier term in guidance (every kind; default \(GuidanceSettings.defaultWeight(for: .continuous)) for continuous models, \(GuidanceSettings.defaultWeight(for: .masked)) for masked, \(GuidanceSettings.defaultWeight(for: .uniform)) for uniform).")
     var guidanceWeight: Float?
     @Option(help: "Gradient steps on the latent after each reverse step (continuous models; default \(GuidanceSettings().iterations)).")
     var guidanceSteps: Int?
@@ -167,7 +167,7 @@ struct GuidanceOptions: ParsableArguments {
     var guidanceUpdate: GuidanceUpdate?
     @Option(help: "How several controls share a step: sum (of -log p, the reference), per-control (each weighted by its own 1 - p on the words), alternate (one control per gradient step) (continuous models; default sum).")
     var guidanceCombination: ControlCombination?
-    @Option(help: "Masked models: words of a position being committed that the classifier scores exactly, 0: the first-order reweighting (default \(GuidanceSettings.defaultCandidates(for: .masked))).")
+    @Option(help: "Masked models: words of a committing position that the classifier scores exactly, half the likeliest and half the first-order guidance's favourites; 0: the first-order reweighting alone (default \(GuidanceSettings.defaultCandidates(for: .masked))).")
     var guidanceCandidates: Int?
     @Option(help: "With a tagging classifier, how a tagged value is scored: span (its best run of adjacent words), both (span times sentence head), head (sentence head only).")
     var tagScore: TagScore = GuidanceSettings().tagScore

@@ -156,9 +156,11 @@ import Testing
                                                                               indices: indices, loss: loss)
         }
         let worst = worstByTensor.max { $0.value < $1.value }!
-        // The uniform ELBO sums a logarithm per word and position in float, so the finite
-        // differences of near-zero entries (the attention's key bias) carry more rounding noise,
-        // which differs between BLAS kernel sets; a wrong gradient is off by far more than either bound.
+        // The uniform ELBO's gradient is a difference of large terms per word and position
+        // (xbar_j / A_j against their mean), so the finite differences of entries whose true
+        // gradient is near zero (the attention's key bias) carry more rounding noise, which
+        // differs between BLAS kernel sets (0.05 to 0.11 seen); a wrong gradient is off by far
+        // more than either bound.
         let tolerance: Float = kind == .uniform ? 0.15 : 0.05
         #expect(worst.value < tolerance, "\(kind) worst tensor \(worst.key): relative error \(worst.value)")
     }

@@ -29,16 +29,24 @@ public struct GuidanceSettings: Sendable, Equatable, Codable {
     public var weight: Float = 1
 
     /// The default weight of a model's kind: 4 for uniform models, whose first-order term adds
-    /// w * (gain in log p(c)) to each word's logit; 1 for the others (docs/DECISIONS.md,
-    /// "Discrete kinds: guidance weight").
-    public static func defaultWeight(for kind: ModelKind) -> Float { kind == .uniform ? 4 : 1 }
+    /// w * (gain in log p(c)) to each word's logit; 3 for masked models, whose committed words are
+    /// drawn in proportion to p(word) * p(c | sentence with it)^w; 1 for continuous models
+    /// (docs/DECISIONS.md, "Discrete kinds: guidance weight" and "Masked guidance").
+    public static func defaultWeight(for kind: ModelKind) -> Float {
+        switch kind {
+        case .continuous: 1
+        case .masked: 3
+        case .uniform: 4
+        }
+    }
     /// Masked models: how many words of a position being committed are scored exactly by the
     /// classifier (`CommitGuidance`); 0 uses the first-order reweighting of uniform models
     /// instead. Settings saved before the choice existed read as 0.
     public var candidates: Int = 0
-    /// The default number of candidates of a model's kind: 32 for masked models
-    /// (docs/DECISIONS.md, "Masked guidance"), 0 (not used) for the others.
-    public static func defaultCandidates(for kind: ModelKind) -> Int { kind == .masked ? 32 : 0 }
+    /// The default number of candidates of a model's kind: 64 for masked models, half the best
+    /// logits and half the best first-order proposals (docs/DECISIONS.md, "Masked guidance");
+    /// 0 (not used) for the others.
+    public static func defaultCandidates(for kind: ModelKind) -> Int { kind == .masked ? 64 : 0 }
     /// The accepted numbers of candidates.
     public static let candidateRange = 0...256
     /// Gradient steps on the denoiser's prediction x0-hat (scored as clean text) before it is

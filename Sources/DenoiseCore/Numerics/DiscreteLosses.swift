@@ -72,6 +72,21 @@ public enum MaskedDiffusionLoss {
 /// which is zero when p is the one-hot of y and equals the limit of
 /// KL(q(z_s | z_t, x) || p_theta(z_s | z_t)) / (t - s) as s -> t (a unit test checks both).
 public enum UniformDiffusionLoss {
+    /// sum_j log(scale * p_j + shift) in doubles, as the log of products of 16 factors: one
+    /// logarithm per 16 classes instead of one per class. Each factor is at least `shift`
+    /// (1 - alpha >= the smallest 1 - alpha training draws), so a product stays far from
+    /// underflow.
+    static func sumOfLogs(_ p: UnsafePointer<Float>, count v: Int, scale: Double, shift: Double) -> Double {
+        var total: Double = 0, j = 0
+        while j < v {
+            var product: Double = 1
+            let end = Swift.min(v, j + 16)
+            while j < end { product *= scale * Double(p[j]) + shift; j += 1 }
+            total += Foundation.log(product)
+        }
+        return total
+    }
+
     /// Returns scale * sum_r w_r * loss_r with the loss above (alpha' = `alphaDerivative`,
     /// alpha = alphas[r]); writes dlogits_r = scale * w_r * d loss_r / d logits_r. `probabilities`
     /// [V] is scratch. dlogits may alias logits.
@@ -89,30 +104,40 @@ public enum UniformDiffusionLoss {
             _ = softmaxRow(logits + r * v, p, classes: v, excluded: -1)
             let y = Int(targets[r]), i = Int(current[r])
             let alpha = Double(alphas[r]), off = 1 - alpha, na = n * alpha
-            func xbar(_ j: Int) -> Double { j == y ? na + off : off }
-            let xbarI = xbar(i), aI = na * Double(p[i]) + off
-            // sum over j != i of (xbar_j / xbar_i) log(A_i xbar_j / (A_j xbar_i))
-            var sum: Double = 0
-            for j in 0..<v where j != i {
-                let xj = xbar(j)
-                sum += xj / xbarI * log(aI * xj / ((na * Double(p[j]) + off) * xbarI))
-            }
+            // xbar takes two values, na + off at y and off elsewhere, so the sum over j != i
+            // splits into closed forms and one sum of log A_j over every class:
+            //   sum = [ (N - xbar_i) log(A_i / xbar_i) + sum_{j != i} xbar_j log xbar_j
+            //           - off * (sum_j log A_j - log A_i) - [y != i] na log A_y ] / xbar_i.
+            let xbarI = i == y ? na + off : off, aI = na * Double(p[i]) + off
+            func xLogX(_ x: Double) -> Double { x > 0 ? x * Foundation.log(x) : 0 }
+            let others = Double(v - 1)
+            let xLogXSum = i == y ? others * xLogX(off) : (others - 1) * xLogX(off) + xLogX(na + off)
+            let logAY = i == y ? 0 : Foundation.log(na * Double(p[y]) + off)
+            let sum = ((n - xbarI) * Foundation.log(aI / xbarI) + xLogXSum
+                       - off * (sumOfLogs(p, count: v, scale: na, shift: off) - Foundation.log(aI))
+                       - (i == y ? 0 : na * logAY)) / xbarI
             let bracket = n / xbarI - n / aI - sum
             total += Double(w) * Double(alphaDerivative) / na * bracket
             // d loss / d p_k = alpha' * d bracket / d A_k (since dA_k/dp_k = N alpha), with
             // d bracket / d A_i = N / A_i^2 - (N - xbar_i) / (xbar_i A_i) (the xbar_j sum to N) and
             // d bracket / d A_j = xbar_j / (xbar_i A_j); then the softmax's Jacobian:
-            // d / d logit_k = p_k (g_k - sum_m p_m g_m).
+            // d / d logit_k = p_k (g_k - sum_m p_m g_m). In floats, eight classes at a time.
             let k = Double(scale * w) * Double(alphaDerivative)
-            var mean: Double = 0
-            for j in 0..<v {
-                let gj = j == i
-                    ? k * (n / (aI * aI) - (n - xbarI) / (xbarI * aI))
-                    : k * xbar(j) / (xbarI * (na * Double(p[j]) + off))
-                g[j] = Float(gj)
-                mean += Double(p[j]) * gj
-            }
-            for j in 0..<v { g[j] = p[j] * (g[j] - Float(mean)) }
+            let kOff = F8(repeating: Float(k * off / xbarI)), naF = F8(repeating: Float(na)), offF = F8(repeating: Float(off))
+            var j = 0
+            while j + 8 <= v { store8(kOff / (naF * load8(p + j) + offF), g + j); j += 8 }
+            while j < v { g[j] = Float(k * off / xbarI) / (Float(na) * p[j] + Float(off)); j += 1 }
+            if y != i { g[y] = Float(k * (na + off) / (xbarI * (na * Double(p[y]) + off))) }
+            g[i] = Float(k * (n / (aI * aI) - (n - xbarI) / (xbarI * aI)))
+            var acc = F8()
+            j = 0
+            while j + 8 <= v { acc += load8(p + j) * load8(g + j); j += 8 }
+            var mean = sum8(acc)
+            while j < v { mean += p[j] * g[j]; j += 1 }
+            let m8 = F8(repeating: mean)
+            j = 0
+            while j + 8 <= v { store8(load8(p + j) * (load8(g + j) - m8), g + j); j += 8 }
+            while j < v { g[j] = p[j] * (g[j] - mean); j += 1 }
         }
         return scale * Float(total)
     }

@@ -94,7 +94,7 @@ extension Evaluation {
                          events: (EvaluationEvent) -> Void) throws -> ControlEvaluation {
         let perTarget = settings.perTarget
         events(.controlBegan(values: values.count, minimumExamples: settings.minimumExamples, perTarget: perTarget,
-                             guidance: settings.chain.guidance))
+                             guidance: settings.chain.guidance, kind: settings.model.config.modelKind))
         var next = 0
         let measured = try ControlSets.measure(model: settings.model, base: settings.chain, sets: values.map { [$0] }, perSet: perTarget) {
             events(.target(TargetEvaluation(values[next], $0)))
@@ -120,7 +120,8 @@ extension Evaluation {
                       events: (EvaluationEvent) -> Void) throws -> ControlSetEvaluation {
         let seed = settings.chain.seed, perSet = settings.perTarget
         let sets = ControlSets.combinations(of: values, size: size, count: settings.combinations, seed: seed)
-        events(.setsBegan(size: size, sets: sets.count, seed: seed, perSet: perSet, guidance: settings.chain.guidance))
+        events(.setsBegan(size: size, sets: sets.count, seed: seed, perSet: perSet, guidance: settings.chain.guidance,
+                          kind: settings.model.config.modelKind))
         let measured = try ControlSets.measure(model: settings.model, base: settings.chain, sets: sets, perSet: perSet) { events(.set($0)) }
         let outcomes = measured.outcomes, some = !outcomes.isEmpty
         let worst = outcomes.min { $0.rate < $1.rate }

@@ -95,16 +95,19 @@ public struct EvaluationHeader: Codable, Sendable, Equatable {
     public var temperature: Float
     /// The sampler of every part but steps ("DDPM", "DDIM η 0"); results written before it read as DDPM.
     public var sampler: String
+    /// The model's kind, which says how its guidance reads; results written before kinds read as continuous.
+    public var kind: ModelKind
 
     public init(model: String, steps: Int, seed: UInt64, trainingSentences: Int, heldOutSentences: Int,
-                meanLength: Double, temperature: Float, sampler: String = ChainSettings().samplerDescription) {
+                meanLength: Double, temperature: Float, sampler: String = ChainSettings().samplerDescription,
+                kind: ModelKind = .continuous) {
         self.model = model; self.steps = steps; self.seed = seed; self.trainingSentences = trainingSentences
         self.heldOutSentences = heldOutSentences; self.meanLength = meanLength; self.temperature = temperature
-        self.sampler = sampler
+        self.sampler = sampler; self.kind = kind
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, steps, seed, trainingSentences, heldOutSentences, meanLength, temperature, sampler
+        case model, steps, seed, trainingSentences, heldOutSentences, meanLength, temperature, sampler, kind
     }
 
     public init(from decoder: Decoder) throws {
@@ -117,6 +120,7 @@ public struct EvaluationHeader: Codable, Sendable, Equatable {
         meanLength = try c.decode(Double.self, forKey: .meanLength)
         temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? 1
         sampler = try c.decodeIfPresent(String.self, forKey: .sampler) ?? ChainSettings().samplerDescription
+        kind = try c.decodeIfPresent(ModelKind.self, forKey: .kind) ?? .continuous
     }
 }
 
@@ -150,10 +154,10 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
 public enum EvaluationEvent: Sendable {
     case began(EvaluationHeader)
     case unguided(UnguidedEvaluation)
-    case controlBegan(values: Int, minimumExamples: Int, perTarget: Int, guidance: GuidanceSettings)
+    case controlBegan(values: Int, minimumExamples: Int, perTarget: Int, guidance: GuidanceSettings, kind: ModelKind)
     case target(TargetEvaluation)
     case control(ControlEvaluation)
-    case setsBegan(size: Int, sets: Int, seed: UInt64, perSet: Int, guidance: GuidanceSettings)
+    case setsBegan(size: Int, sets: Int, seed: UInt64, perSet: Int, guidance: GuidanceSettings, kind: ModelKind)
     case set(ControlOutcome)
     case sets(ControlSetEvaluation)
     case controlSkipped(String)
@@ -194,7 +198,8 @@ public struct Evaluation {
         var result = EvaluationResult(header: EvaluationHeader(
             model: settings.modelPath, steps: settings.chain.steps, seed: settings.chain.seed,
             trainingSentences: train.count, heldOutSentences: heldOut.count, meanLength: index.meanLength,
-            temperature: settings.chain.temperature, sampler: settings.chain.samplerDescription))
+            temperature: settings.chain.temperature, sampler: settings.chain.samplerDescription,
+            kind: settings.model.config.modelKind))
         events(.began(result.header))
         if settings.parts.contains(.unguided) {
             let unguided = try evaluateUnguided(index: index, heldOut: heldOut)

@@ -12,17 +12,17 @@ public enum EvaluationReport {
                     "corpus: \(h.trainingSentences) training sentences (trigram reference), \(h.heldOutSentences) held out; mean length \(String(format: "%.1f", h.meanLength)) tokens"]
         case let .unguided(u):
             return unguided(u)
-        case let .controlBegan(values, minimumExamples, perTarget, g):
+        case let .controlBegan(values, minimumExamples, perTarget, g, kind):
             let which = minimumExamples > 0 ? " with at least \(minimumExamples) training examples" : ""
-            return ["\n== control (\(values) values\(which), \(perTarget) samples each)"] + guidanceLines(g)
+            return ["\n== control (\(values) values\(which), \(perTarget) samples each)"] + guidanceLines(g, kind: kind)
         case let .target(t):
             return ["  " + padded("\(t.field)=\(t.value)", 40) + String(format: " %.2f", t.successRate)]
         case let .control(c):
             return controlSummary(c)
-        case let .setsBegan(size, sets, seed, perSet, g):
+        case let .setsBegan(size, sets, seed, perSet, g, kind):
             let name = ControlSetEvaluation.name(size: size)
             return ["\n== \(name) (\(sets) random cross-field sets, seed \(seed), \(perSet) samples each; success = every control met)"]
-                + guidanceLines(g)
+                + guidanceLines(g, kind: kind)
         case let .set(o):
             let detail = "  (" + o.controls.map { String(format: "%.2f", o.perControl[$0] ?? 0) }.joined(separator: " ") + ")"
             return ["  " + padded(o.controls.joined(separator: " + "), 60) + String(format: " %.2f", o.rate) + detail]
@@ -79,8 +79,17 @@ public enum EvaluationReport {
         text.count >= width ? text : text.padding(toLength: width, withPad: " ", startingAt: 0)
     }
 
-    /// The guidance settings every control part runs with.
-    static func guidanceLines(_ g: GuidanceSettings) -> [String] {
+    /// The guidance settings every control part runs with, as the model's kind reads them.
+    static func guidanceLines(_ g: GuidanceSettings, kind: ModelKind) -> [String] {
+        switch kind {
+        case .masked where g.candidates > 0:
+            return [String(format: "guidance: weight %.3g; each committed word drawn among %d candidates, reweighted by p(control)^w",
+                           g.weight, g.candidates)]
+        case .masked, .uniform:
+            return [String(format: "guidance: weight %.3g, first-order reweighting of every position's words", g.weight)]
+        case .continuous:
+            break
+        }
         var lines = [String(format: "guidance: %d steps of %.3g (%@), weight %.3g, lambda %.3g, last %d of 200 steps unguided",
                             g.iterations, g.stepSize, g.update.rawValue as NSString, g.weight, g.lambda, g.unguidedFinalSteps),
                      "          saturation \(g.saturating ? "on" : "off")"]
@@ -123,12 +132,13 @@ extension EvaluationResult {
         if let unguided { events.append(.unguided(unguided)) }
         if let control {
             events.append(.controlBegan(values: control.targets.count, minimumExamples: control.minimumExamples,
-                                        perTarget: control.perTarget, guidance: control.guidance))
+                                        perTarget: control.perTarget, guidance: control.guidance, kind: header.kind))
             events += control.targets.map(EvaluationEvent.target)
             events.append(.control(control))
         }
         for sets in [pairs, triples].compactMap({ $0 }) {
-            events.append(.setsBegan(size: sets.size, sets: sets.outcomes.count, seed: sets.seed, perSet: sets.perSet, guidance: sets.guidance))
+            events.append(.setsBegan(size: sets.size, sets: sets.outcomes.count, seed: sets.seed, perSet: sets.perSet, guidance: sets.guidance,
+                                     kind: header.kind))
             events += sets.outcomes.map(EvaluationEvent.set)
             events.append(.sets(sets))
         }
