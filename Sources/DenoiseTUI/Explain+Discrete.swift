@@ -3,7 +3,7 @@ import DenoiseCore
 
 /// `E` on a masked or uniform chain: the same topics as for the continuous chain, told for
 /// tokens instead of vectors, with the numbers of the step on screen as the panels print them.
-/// The controls topic is shared with the continuous chain (nil here).
+/// Without controls, the controls topic is the continuous chain's (nil here).
 extension Explain {
     static func discretePage(_ topic: ExplainTopic, _ f: Facts) -> Page? {
         let d = DiscreteDigest(f.engine)
@@ -19,8 +19,33 @@ extension Explain {
                 "A \(f.summary.kind.label) chain moves between words: every state is a row of token ids (and MASK), never a vector, so there is no latent x_t to place on the embedding map and nothing to round.",
                 "The timeline (v) shows this chain's course instead: positions across, steps down, shaded by how sure the prediction was.",
             ])
-        case .controls: return nil
+        case .controls: return f.engine.settings.controls.isEmpty ? nil : discreteControls(f)
         }
+    }
+
+    /// The controls and how guidance acts on this kind of chain, with this step's scores and nudge.
+    static func discreteControls(_ f: Facts) -> Page {
+        let s = f.snapshot, settings = f.engine.settings, g = settings.guidance
+        let masked = f.summary.kind == .masked, exact = masked && g.candidates > 0
+        var paragraphs: [String] = []
+        for control in settings.controls.prefix(2) {
+            let key = control.description
+            let p = s.scores[key].map { fixed($0, 2) } ?? "--"
+            let state = masked ? "the partly masked sentence x_t" : "the partly replaced sentence x_t"
+            paragraphs.append("p(\(key) | x_t) = \(p): the classifier reads \(state) at t = \(s.t) and gives the probability that the finished sentence says \(key).")
+        }
+        let w = Describe.trimmed(Double(g.weight))
+        if exact {
+            let likeliest = (g.candidates + 1) / 2
+            paragraphs.append("Guidance acts where a masked chain decides: when a position commits, its word is drawn among \(g.candidates) candidates (the \(likeliest) likeliest and the \(g.candidates - likeliest) the classifier's gradient favours), each weighted by p(word)^(1/T) · p(controls | the sentence with it)^w, w = \(w). The classifier scores every candidate sentence. Which positions commit is the unguided draw.")
+            paragraphs.append(s.guidanceNorm > 0
+                ? "nudge \(fixed(s.guidanceNorm, 2)): how much guidance changed the committed positions' word scores at this step (L2 norm, centred)."
+                : "nudge 0: no position committed at this step, so guidance had nothing to choose.")
+        } else {
+            paragraphs.append("Guidance adds w · (the first-order gain in log p(controls)) to every word's logit at every position, from one classifier gradient per step, w = \(w): cheap, but only as good as a straight line through the classifier.")
+            paragraphs.append("nudge \(fixed(s.guidanceNorm, 2)): the L2 norm of that change to the logits at this step.")
+        }
+        return Page(title: "controls: classifier and guidance", paragraphs: paragraphs)
     }
 
     /// "α = 0.37: each word is still masked with probability 0.63; 30 of 48 are".

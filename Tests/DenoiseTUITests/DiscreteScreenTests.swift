@@ -101,6 +101,29 @@ import Testing
         #expect(render(.uniform, 120, 40, state: state).text.contains("The geometry view is for continuous models."))
     }
 
+    /// With a control, E on the controls tells how this kind's guidance acts, with the step's
+    /// own score and nudge: exact scores at commits on masked chains, first-order on uniform ones.
+    @Test(arguments: [ModelKind.masked, .uniform]) func controlsPageTellsThisKindsGuidance(kind: ModelKind) throws {
+        var engine = DiscreteFixtures.engineState(kind)
+        engine.settings.controls = [ControlTarget(field: "food", value: "Italian")]
+        engine.settings.guidance.candidates = GuidanceSettings.defaultCandidates(for: kind)
+        engine.settings.guidance.weight = GuidanceSettings.defaultWeight(for: kind)
+        var snapshot = engine.history[engine.current]
+        snapshot.scores = ["food=Italian": 0.83]
+        snapshot.guidanceNorm = kind == .masked ? 0 : 1.25
+        engine.history[engine.current] = snapshot
+        let page = try #require(Explain.page(.controls, state: Fixtures.appState(), engine: engine, summary: DiscreteFixtures.summary(kind)))
+        let text = page.paragraphs.joined(separator: " ")
+        #expect(text.contains("p(food=Italian | x_t) = 0.83"))
+        #expect(!text.contains("latent"), "no latent on a \(kind) chain")
+        if kind == .masked {
+            #expect(text.contains("among 64 candidates") && text.contains("w = 3"))
+            #expect(text.contains("nudge 0: no position committed"))
+        } else {
+            #expect(text.contains("first-order") && text.contains("w = 4") && text.contains("nudge 1.25"))
+        }
+    }
+
     @Test func lockstepFollowsTheFractionOfTheChain() {
         #expect(CompareScreen.lockstep(100, of: 200, to: 48) == 24)
         #expect(CompareScreen.lockstep(200, of: 200, to: 48) == 48)

@@ -1,10 +1,12 @@
-# Shared by debian13.sh and arm64.sh (sourced, not run): build a Debian 13 ("trixie") chroot with
-# debootstrap from this machine's own apt mirror, copy the working tree and SwiftPM's caches in,
-# and run a command inside it as root. Chroots reach the apt mirror but may reach no code host,
+# Shared by debian13.sh, arm64.sh and ubuntu.sh (sourced, not run): build a Debian 13 ("trixie")
+# chroot with debootstrap from this machine's own apt mirror (or an Ubuntu one from Ubuntu's
+# archive), copy the working tree and SwiftPM's caches in, and run a command inside it as root. Chroots reach the apt mirror but may reach no code host,
 # so swift-argument-parser is resolved from the copied caches.
 #
 # Settings (environment): CHROOT_DIR (where the chroot lives; kept between runs, so a second run
-# skips debootstrap), MIRROR (default: the first Debian mirror in /etc/apt/sources.list*).
+# skips debootstrap), MIRROR (default: the first Debian mirror in /etc/apt/sources.list*),
+# DEBOOTSTRAP_SCRIPT (debootstrap's script for a suite it does not know yet), EXTRA_PACKAGES
+# (comma-separated, beyond make, git and CA certificates).
 
 set -euo pipefail
 
@@ -34,14 +36,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# make_chroot DIR ARCH: a minimal trixie with only make, git and CA certificates, as a new user has.
+# make_chroot DIR ARCH [SUITE [EXTRA DEBOOTSTRAP OPTIONS...]]: a minimal system (Debian 13,
+# "trixie", unless SUITE says otherwise) with only make, git and CA certificates, as a new user has.
 make_chroot() {
-  local dir=$1 arch=$2
+  local dir=$1 arch=$2 suite=${3:-trixie}
+  shift 2
+  if [ $# -gt 0 ]; then shift; fi
   if [ ! -x "$dir/usr/bin/make" ]; then
-    echo "platforms: debootstrap trixie ($arch) from $MIRROR into $dir"
+    echo "platforms: debootstrap $suite ($arch) from $MIRROR into $dir"
     mkdir -p "$dir"
-    debootstrap --arch="$arch" --variant=minbase --include=make,git,ca-certificates \
-      trixie "$dir" "$MIRROR"
+    debootstrap --arch="$arch" --variant=minbase --include="make,git,ca-certificates${EXTRA_PACKAGES:+,$EXTRA_PACKAGES}" "$@" \
+      "$suite" "$dir" "$MIRROR" ${DEBOOTSTRAP_SCRIPT:-}
   fi
   cp /etc/resolv.conf "$dir/etc/resolv.conf"
   local m
