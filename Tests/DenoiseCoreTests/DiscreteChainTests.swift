@@ -27,6 +27,26 @@ import Testing
         #expect(other.tokenIDs(sequence: 0) != a.tokenIDs(sequence: 0), "another seed draws otherwise")
     }
 
+    /// The sentence a snapshot reads as: after the last step the chain's output (what `sample`
+    /// prints), before it the prediction with a masked chain's committed words in place.
+    @Test(arguments: kinds) func theLastSnapshotReadsAsTheOutput(kind: ModelKind) throws {
+        let m = try Self.model(kind)
+        let chain = try m.makeChain(settings: ChainSettings(seed: 6, steps: 10))
+        var last: StepSnapshot?
+        while let snapshot = chain.next() {
+            if !chain.isFinished && kind == .masked {
+                for (p, token) in snapshot.xt.enumerated() where token.text != Vocabulary.mask {
+                    #expect(snapshot.sentenceTokens[p].id == token.id, "committed position \(p)")
+                }
+                #expect(snapshot.discrete?.isOutput == false)
+            }
+            last = snapshot
+        }
+        let final = try #require(last)
+        #expect(final.discrete?.isOutput == true)
+        #expect(final.sentenceTokens.map(\.id) == chain.tokenIDs(sequence: 0))
+    }
+
     @Test(arguments: kinds) func restoredStateReplays(kind: ModelKind) throws {
         let m = try Self.model(kind)
         let chain = try m.makeChain(settings: ChainSettings(seed: 2, steps: 16))

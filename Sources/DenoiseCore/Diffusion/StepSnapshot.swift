@@ -55,9 +55,22 @@ public struct DiscreteStepDetail: Sendable, Codable, Equatable {
     public var entropy: [Float]
     /// The unmasking rule of a masked chain (nil for uniform).
     public var unmask: UnmaskRule?
+    /// The step is a reverse chain's last: its tokens are the chain's output.
+    public var isOutput: Bool
 
-    public init(maskedCount: Int, entropy: [Float], unmask: UnmaskRule?) {
-        self.maskedCount = maskedCount; self.entropy = entropy; self.unmask = unmask
+    public init(maskedCount: Int, entropy: [Float], unmask: UnmaskRule?, isOutput: Bool = false) {
+        self.maskedCount = maskedCount; self.entropy = entropy; self.unmask = unmask; self.isOutput = isOutput
+    }
+
+    enum CodingKeys: String, CodingKey { case maskedCount, entropy, unmask, isOutput }
+
+    /// `isOutput` is absent in details encoded before it existed (read as false).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maskedCount = try c.decode(Int.self, forKey: .maskedCount)
+        entropy = try c.decode([Float].self, forKey: .entropy)
+        unmask = try c.decodeIfPresent(UnmaskRule.self, forKey: .unmask)
+        isOutput = try c.decodeIfPresent(Bool.self, forKey: .isOutput) ?? false
     }
 
     /// Mean entropy over positions.
@@ -143,8 +156,17 @@ public struct StepSnapshot: Sendable, Codable {
         self.latent = latent
     }
 
-    /// The tokens that read as the current sentence: the prediction, or the latent at step 0.
-    public var sentenceTokens: [RoundedToken] { x0.isEmpty ? xt : x0 }
+    /// The tokens that read as the current sentence. Continuous: the prediction, or the latent
+    /// at step 0. Masked: the committed words, and the prediction where MASK still stands (so
+    /// after the last step, the chain's output). Uniform: the prediction, and after a reverse
+    /// chain's last step its tokens (the prediction is the one that step started from).
+    public var sentenceTokens: [RoundedToken] {
+        guard !x0.isEmpty else { return xt }
+        guard let kind, kind.isDiscrete else { return x0 }
+        if discrete?.isOutput == true { return xt }
+        guard kind == .masked, xt.count == x0.count else { return x0 }
+        return zip(xt, x0).map { state, guess in state.text == Vocabulary.mask ? guess : state }
+    }
 
     /// The sentence the tokens read as: words joined by spaces, PAD, START and END left out
     /// (told apart by id).

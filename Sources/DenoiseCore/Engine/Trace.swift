@@ -369,7 +369,8 @@ struct TraceStep: Codable {
                                     guidanceNorm: Float(guidanceNorm), clamped: clamped)
         if discrete {
             snapshot.discrete = DiscreteStepDetail(maskedCount: maskedCount ?? xt.filter { $0 == Vocabulary.mask }.count,
-                                                   entropy: entropy.map { $0.map(Float.init) } ?? [], unmask: nil)
+                                                   entropy: entropy.map { $0.map(Float.init) } ?? [], unmask: nil,
+                                                   isOutput: step == totalSteps)
         }
         return snapshot
     }

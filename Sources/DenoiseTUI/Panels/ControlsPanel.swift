@@ -23,7 +23,12 @@ enum ControlsPanel {
         }
         if let length = settings.lengthMode.exactLength { extras.append(("length \(length) tokens", .guided)) }
         if let infill = settings.lengthMode.template { extras.append(("infill \(infill)", .guided)) }
-        if !settings.controls.isEmpty {
+        if !settings.controls.isEmpty && c.summary.kind.isDiscrete {
+            // A discrete chain's guidance: exact scores of committed words, or the first-order term.
+            let gs = settings.guidance, sep = c.glyphs.separator
+            let how = c.summary.kind == .masked && gs.candidates > 0 ? "\(gs.candidates) candidates per commit" : "first-order"
+            extras.append(("\(how) \(sep) nudge \(Describe.fixed(Double(s.guidanceNorm), 2))", .dim))
+        } else if !settings.controls.isEmpty {
             let gs = settings.guidance, sep = c.glyphs.separator
             let latentSteps = "\u{3bb} \(Describe.trimmed(Double(gs.lambda))) \(sep) \(gs.iterations)x\(Describe.trimmed(Double(gs.stepSize)))"
             let nudge = "nudge \(Describe.fixed(Double(s.guidanceNorm), 2))"

@@ -214,7 +214,7 @@ public final class DiscreteChain: DiffusionChain {
                                     scores: scores, fieldGuesses: guesses, guidanceNorm: guidanceNorm, clamped: false)
         snapshot.kind = kind
         snapshot.discrete = DiscreteStepDetail(maskedCount: maskedCount(sequence: 0), entropy: entropy,
-                                               unmask: kind == .masked ? settings.unmaskRule : nil)
+                                               unmask: kind == .masked ? settings.unmaskRule : nil, isOutput: isFinished)
         snapshot.controlSpans = lastSpans
         return snapshot
     }
