@@ -7,10 +7,11 @@ import Foundation
 /// Guided, the word of a committed position q is drawn from
 ///   p(v | z_t)^(1/T) * p(c | z with v at q, s)^w,
 /// where the second factor is the classifier on the sentence as it would read after the commit
-/// (time s). The candidates are the `capacity` words of highest logit at q (MASK, and PAD, START
-/// and END where a word must stand, excluded), all scored in one batched classifier pass; the
-/// rest of the vocabulary is left out, as top-k sampling leaves it out. Which positions commit
-/// at a step is not guided: only the word that fills one.
+/// (time s). The candidates are `capacity` words allowed at q (never MASK, nor PAD, START and END
+/// where a word must stand): half of highest logit and half of highest first-order guided logit
+/// (the proposals; without them, all of highest logit), all scored in one batched classifier
+/// pass. The rest of the vocabulary is left out, as top-k sampling leaves it out. Which positions
+/// commit at a step is not guided: only the word that fills one.
 ///
 /// Why exact rather than the first-order reweighting that uniform models use: in a masked
 /// sentence one word decides a control ("Chinese" either stands or not), which is far from the
@@ -57,13 +58,15 @@ final class CommitGuidance {
         var k = selectCandidates(row: row, limit: proposals == nil ? capacity : (capacity + 1) / 2, vocabularySize: v,
                                  allowed: allowed)
         if let proposals { k = addProposals(proposals, row: row, from: k, vocabularySize: v, allowed: allowed) }
+        precondition(k > 0, "no word may stand at position \(q)")
         if k == 1 { return (words[0], 0) }
         // Every candidate sentence is the current one with its word at q.
         let l = length, d = width, x = sentences.pointer
         Embedding.forward(out: x, table: table, ids: sentence, count: l, width: d)
         for j in 1..<k { (x + j * l * d).update(from: x, count: l * d) }
         for j in 0..<k { (x + (j * l + q) * d).update(from: table + Int(words[j]) * d, count: d) }
-        guide.logLikelihoods(UnsafePointer(x), count: k, t: timeIndex, workspace: workspace, timesteps: timesteps, out: scores)
+        guide.logLikelihoods(UnsafePointer(x), count: k, t: timeIndex, workspace: workspace, timesteps: timesteps,
+                             out: scores)
         var meanScore: Float = 0
         for j in 0..<k { meanScore += scores[j] }
         meanScore /= Float(k)

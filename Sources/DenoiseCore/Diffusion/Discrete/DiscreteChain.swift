@@ -6,11 +6,12 @@ import Foundation
 /// The state is a token per position. A K-step chain visits the times 1, (K-1)/K, ..., 0; the
 /// step from t to s reads the tokens' embeddings, runs the denoiser at t, and turns its output
 /// through the tied head into a distribution over the vocabulary at every position
-/// (logits / temperature; MASK never predicted). With controls, each position's logits gain
-/// the first-order change of log p(control | tokens) for each word,
-/// -w * grad_x(-log p(c | x, t)) . E_v, from one classifier backward pass (a first-order
-/// approximation of Schiff et al.'s classifier guidance, which would need a classifier call
-/// per word and position). Then:
+/// (logits / temperature; MASK never predicted). With controls on a uniform chain (or a masked
+/// one with no candidates), each position's logits gain the first-order change of
+/// log p(control | tokens) for each word, -w * grad_x(-log p(c | x, t)) . E_v, from one
+/// classifier backward pass (a first-order approximation of Schiff et al.'s classifier
+/// guidance). A masked chain instead scores the words of each position it commits exactly
+/// (`CommitGuidance`), the first-order logits proposing half of the candidates. Then:
 ///
 /// - masked: only MASK positions change. `UnmaskRule.random` commits each with probability
 ///   (alpha_s - alpha_t) / (1 - alpha_t) (MDLM's ancestral update); the other rules draw a word
@@ -435,9 +436,10 @@ public final class DiscreteChain: DiffusionChain {
         let mask = Int(maskID), words = wordsOnly[r]
         let u: Float = temperature > 0 ? rngs[b].uniform() : 0
         let (word, change) = commitGuidance.choose(
-            row: logits.pointer + r * v, proposals: proposals.map { UnsafePointer($0.pointer) + r * v }, vocabularySize: v, allowed: { $0 != mask && !(words && $0 <= Int(Vocabulary.endID)) },
-            sentence: tokens + b * l, position: q, table: model.embedding(of: 0), timeIndex: Int(schedule.index(s)),
-            temperature: temperature, weight: settings.guidance.weight, u: u)
+            row: logits.pointer + r * v, proposals: proposals.map { UnsafePointer($0.pointer) + r * v }, vocabularySize: v,
+            allowed: { $0 != mask && !(words && $0 <= Int(Vocabulary.endID)) }, sentence: tokens + b * l, position: q,
+            table: model.embedding(of: 0), timeIndex: Int(schedule.index(s)), temperature: temperature,
+            weight: settings.guidance.weight, u: u)
         if b == 0 { commitChange += change * change }
         return word
     }
