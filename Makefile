@@ -24,7 +24,7 @@ all: release
 
 # The package needs Swift 6 (tools version 6.0); an older toolchain fails with a long message.
 SWIFT_CHECK = $(SWIFT) --version 2>/dev/null | grep -Eq 'Swift version ([6-9]|[1-9][0-9])\.' || \
-	{ echo "make: Swift 6 or later is needed; '$(SWIFT) --version' says: $$($(SWIFT) --version 2>&1 | head -n 1)" >&2; exit 1; }
+	{ echo "make: Swift 6 or later is needed (swift.org/install); '$(SWIFT) --version' says: $$($(SWIFT) --version 2>&1 | head -n 1)" >&2; exit 1; }
 
 ifeq ($(UNAME_S),Darwin)
 # macOS: the Xcode toolchain, Accelerate and the system's ncurses are all there is to it; tmux
