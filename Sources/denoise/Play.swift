@@ -78,13 +78,16 @@ struct Play: ParsableCommand {
 
     /// The compare screen's second engine: the model in `path` run with the first chain's seed,
     /// steps, controls, length and infill. Settings its kind does not take are dropped (clamping
-    /// off for a discrete model, the unmasking rule and sampler back to the defaults), and
-    /// controls are dropped when it has no classifier to steer with.
+    /// off for a discrete model, the unmasking rule and sampler back to the defaults), guidance
+    /// and temperature are its kind's defaults, and controls are dropped when it has no
+    /// classifier to steer with.
     static func compareEngine(path: String, settings: ChainSettings) throws -> any EngineHandle {
         let model = try DiffusionModel.load(path: path)
-        let s = ChainSettings(seed: settings.seed, steps: settings.steps, clamp: model.config.modelKind == .continuous,
+        let kind = model.config.modelKind
+        let s = ChainSettings(seed: settings.seed, steps: settings.steps, clamp: kind == .continuous,
                               controls: model.classifier == nil ? [] : settings.controls, lengthMode: settings.lengthMode,
-                              temperature: ChainSettings.defaultTemperature(for: model.config.modelKind))
+                              guidance: GuidanceSettings.defaults(for: kind),
+                              temperature: ChainSettings.defaultTemperature(for: kind))
         return try PlaygroundEngine(model: model, settings: s)
     }
 

@@ -204,9 +204,9 @@ struct GuidanceOptions: ParsableArguments {
     var maskedOnlyGiven: [String] { guidanceCandidates == nil ? [] : ["--guidance-candidates"] }
 
     func settings(for kind: ModelKind = .continuous) -> GuidanceSettings {
-        var g = GuidanceSettings()
-        g.weight = guidanceWeight ?? GuidanceSettings.defaultWeight(for: kind)
-        g.candidates = guidanceCandidates ?? GuidanceSettings.defaultCandidates(for: kind)
+        var g = GuidanceSettings.defaults(for: kind)
+        if let v = guidanceWeight { g.weight = v }
+        if let v = guidanceCandidates { g.candidates = v }
         if let v = guidanceSteps { g.iterations = v }
         if let v = guidanceStepSize { g.stepSize = v }
         if let v = guidanceLambda { g.lambda = v }

@@ -49,6 +49,15 @@ public struct GuidanceSettings: Sendable, Equatable, Codable {
     public static func defaultCandidates(for kind: ModelKind) -> Int { kind == .masked ? 64 : 0 }
     /// The accepted numbers of candidates.
     public static let candidateRange = 0...256
+
+    /// The default settings of a model's kind (its weight and candidates; the rest are the
+    /// continuous model's knobs, which discrete chains do not read).
+    public static func defaults(for kind: ModelKind) -> GuidanceSettings {
+        var g = GuidanceSettings()
+        g.weight = defaultWeight(for: kind)
+        g.candidates = defaultCandidates(for: kind)
+        return g
+    }
     /// Gradient steps on the denoiser's prediction x0-hat (scored as clean text) before it is
     /// rounded, on top of the steps on x_{t-1}. 0 turns this stage off, which leaves values
     /// without words of their own (familyFriendly, "cheap", "high") under 0.5. Three rather than
