@@ -12,11 +12,6 @@ if [ "$(uname -m)" != aarch64 ]; then
     die "no binfmt_misc entry for qemu-aarch64 (apt-get install qemu-user-static binfmt-support)"
 fi
 DIR=${CHROOT_DIR:-/var/tmp/denoise-trixie-arm64}
-start=$(date +%s)
 make_chroot "$DIR" arm64
 [ "${1:-}" = prepare ] && exit 0
-copy_tree "$DIR"
-status=0
-in_chroot "$DIR" "uname -m && make setup && swift build --build-tests && swift test --skip-build" || status=$?
-echo "platforms: arm64 build and unit tests exited $status after $(( $(date +%s) - start )) s"
-exit $status
+check "arm64 build and unit tests" "$DIR" "uname -m && make setup && swift build --build-tests && swift test --skip-build"

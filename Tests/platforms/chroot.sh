@@ -85,3 +85,14 @@ in_chroot() {
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     bash -c "cd /root/denoise && $*"
 }
+
+# check LABEL DIR COMMAND: copies the working tree into the chroot at DIR, runs COMMAND there and
+# exits with its status, saying how long the script took (from START, set when sourced).
+START=$(date +%s)
+check() {
+  local label=$1 dir=$2 command=$3 status=0
+  copy_tree "$dir"
+  in_chroot "$dir" "$command" || status=$?
+  echo "platforms: $label exited $status after $(( $(date +%s) - START )) s"
+  exit $status
+}

@@ -8,11 +8,6 @@ source "$(dirname "$0")/chroot.sh"
 
 ARCH=$(dpkg --print-architecture)
 DIR=${CHROOT_DIR:-/var/tmp/denoise-trixie-$ARCH}
-start=$(date +%s)
 make_chroot "$DIR" "$ARCH"
 [ "${1:-}" = prepare ] && exit 0
-copy_tree "$DIR"
-status=0
-in_chroot "$DIR" "make test" || status=$?
-echo "platforms: debian13 ($ARCH) make test exited $status after $(( $(date +%s) - start )) s"
-exit $status
+check "debian13 ($ARCH) make test" "$DIR" "make test"

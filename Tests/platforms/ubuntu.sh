@@ -26,11 +26,6 @@ else
 fi
 # The archive's keys inside the chroot, for apt-get there.
 export EXTRA_PACKAGES=ubuntu-keyring
-start=$(date +%s)
 make_chroot "$DIR" "$ARCH" "$SUITE" --components=main,universe "${verify[@]}"
 [ "${1:-}" = prepare ] && exit 0
-copy_tree "$DIR"
-status=0
-in_chroot "$DIR" "make test" || status=$?
-echo "platforms: ubuntu $SUITE ($ARCH) make test exited $status after $(( $(date +%s) - start )) s"
-exit $status
+check "ubuntu $SUITE ($ARCH) make test" "$DIR" "make test"
