@@ -87,7 +87,8 @@ extension GuidanceSettings {
     }
 
     /// Every key is required but `combination`, `tagScore` and `candidates`, which settings saved
-    /// before them lack (they read as the defaults, and 0 candidates). Encoding is the synthesized one: every key.
+    /// before them lack (they read as the defaults, and 0 candidates). Encoding is the
+    /// synthesized one: every key.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         iterations = try c.decode(Int.self, forKey: .iterations)

@@ -74,8 +74,8 @@ public enum MaskedDiffusionLoss {
 public enum UniformDiffusionLoss {
     /// sum_j log(scale * p_j + shift) in doubles, as the log of products of 16 factors: one
     /// logarithm per 16 classes instead of one per class. Each factor is at least `shift`
-    /// (1 - alpha >= the smallest 1 - alpha training draws), so a product stays far from
-    /// underflow.
+    /// (1 - alpha = t, and training draws t >= 0.001), so a product stays above 1e-48, far from
+    /// a double's underflow.
     static func sumOfLogs(_ p: UnsafePointer<Float>, count v: Int, scale: Double, shift: Double) -> Double {
         var total: Double = 0, j = 0
         while j < v {
