@@ -448,6 +448,32 @@ final class Counter: @unchecked Sendable {
             try JSONDecoder().decode(EvaluationHeader.self, from: JSONSerialization.data(withJSONObject: object))
         }
     }
+
+    /// Results written before kinds read as continuous; a masked model's header keeps its kind.
+    @Test func headerWithoutAKindReadsAsContinuous() throws {
+        let header = EvaluationHeader(model: "m", steps: 10, seed: 2, trainingSentences: 5, heldOutSentences: 1,
+                                      meanLength: 9.5, temperature: 0.5, kind: .masked)
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(header)) as? [String: Any])
+        #expect(try JSONDecoder().decode(EvaluationHeader.self, from: JSONSerialization.data(withJSONObject: object)).kind == .masked)
+        object.removeValue(forKey: "kind")
+        #expect(try JSONDecoder().decode(EvaluationHeader.self, from: JSONSerialization.data(withJSONObject: object)).kind == .continuous)
+    }
+
+    /// The report states the guidance each kind runs: the continuous knobs, exact scores of
+    /// committed words (masked), or the first-order reweighting (uniform, and masked without candidates).
+    @Test func theReportStatesEachKindsGuidance() {
+        func lines(_ kind: ModelKind, candidates: Int? = nil) -> String {
+            var g = GuidanceSettings.defaults(for: kind)
+            if let candidates { g.candidates = candidates }
+            return EvaluationReport.lines(for: .controlBegan(values: 3, minimumExamples: 0, perTarget: 2, guidance: g, kind: kind))
+                .joined(separator: "\n")
+        }
+        #expect(lines(.continuous).contains("3 steps of 0.1 (normalized), weight 1"))
+        #expect(lines(.masked).contains("weight 3; each committed word drawn among 64 candidates"))
+        #expect(lines(.masked, candidates: 0).contains("weight 3, first-order reweighting"))
+        #expect(lines(.uniform).contains("weight 4, first-order reweighting"))
+        #expect(!lines(.uniform).contains("lambda"))
+    }
 }
 
 /// `denoise info`: one value behind the text report and the JSON.
