@@ -138,16 +138,17 @@ refused "init: unknown --kind" "accepted: continuous, masked, uniform" "$BIN" in
 refused "train: unknown --kind" "accepted: continuous, masked, uniform" "$BIN" train --kind absorbing --data corpus.csv --out "$TMP/y" --iterations 1
 refused "train: --embedding-norm on a masked run" "continuous models" "$BIN" train --kind masked --embedding-norm 4 --data corpus.csv --out "$TMP/y" --iterations 1
 refused "--unmask bogus" "accepted: random, confidence, margin, entropy" "$BIN" sample --model "$TMP/masked" --unmask bogus
-refused "uniform: --guidance-candidates refused" "masked models" "$BIN" sample --model "$TMP/uniform" --control food=Italian --guidance-candidates 8
-refused "continuous: --guidance-candidates refused" "masked models" "$BIN" sample --model "$TMP/cont" --guidance-candidates 8
+refused "continuous: --guidance-candidates refused" "masked and uniform models" "$BIN" sample --model "$TMP/cont" --guidance-candidates 8
 # A value out of range is ArgumentParser's usage error: its Error line, the usage, exit 64.
 status=0; "$BIN" sample --model "$TMP/masked" --guidance-candidates 999 >/dev/null 2>"$TMP/err" || status=$?
 if [ "$status" = 64 ] && head -n 1 "$TMP/err" | grep -q "^Error: --guidance-candidates must be 0...256 (got 999)"; then
   ok "--guidance-candidates out of range"
 else not_ok "--guidance-candidates out of range" "exit $status; stderr: $(cat "$TMP/err")"; fi
-for n in 0 8; do
-  check "masked: --guidance-candidates $n with a control" "$BIN" sample --model "$TMP/masked" --control food=Italian --steps 6 \
-    --guidance-candidates $n --format jsonl
+for kind in masked uniform; do
+  for n in 0 8; do
+    check "$kind: --guidance-candidates $n with a control" "$BIN" sample --model "$TMP/$kind" --control food=Italian --steps 6 \
+      --guidance-candidates $n --format jsonl
+  done
 done
 
 for kind in masked uniform; do

@@ -26,7 +26,7 @@ extension Explain {
     /// The controls and how guidance acts on this kind of chain, with this step's scores and nudge.
     static func discreteControls(_ f: Facts) -> Page {
         let s = f.snapshot, settings = f.engine.settings, g = settings.guidance
-        let masked = f.summary.kind == .masked, exact = masked && g.candidates > 0
+        let masked = f.summary.kind == .masked, exact = g.candidates > 0
         var paragraphs: [String] = []
         for control in settings.controls.prefix(2) {
             let key = control.description
@@ -35,12 +35,17 @@ extension Explain {
             paragraphs.append("p(\(key) | x_t) = \(p): the classifier reads \(state) at t = \(s.t) and gives the probability that the finished sentence says \(key).")
         }
         let w = Describe.trimmed(Double(g.weight))
-        if exact {
+        if exact && masked {
             let likeliest = (g.candidates + 1) / 2
             paragraphs.append("Guidance acts where a masked chain decides: when a position commits, its word is drawn among \(g.candidates) candidates (the \(likeliest) likeliest and the \(g.candidates - likeliest) the classifier's gradient favours), each weighted by p(word)^(1/T) · p(controls | the sentence with it)^w, w = \(w). The classifier scores every candidate sentence. Which positions commit is the unguided draw.")
             paragraphs.append(s.guidanceNorm > 0
                 ? "nudge \(fixed(s.guidanceNorm, 2)): how much guidance changed the committed positions' word scores at this step (L2 norm, centred)."
                 : "nudge 0: no position committed at this step, so guidance had nothing to choose.")
+        } else if exact {
+            paragraphs.append("Guidance acts where a uniform chain changes a word: when the posterior draw replaces a position's word, the new one is drawn among the \(g.candidates) likeliest others, each weighted by q(word) · p(controls | the sentence with it)^w, w = \(w). The classifier scores every candidate sentence. Which positions change is the unguided draw.")
+            paragraphs.append(s.guidanceNorm > 0
+                ? "nudge \(fixed(s.guidanceNorm, 2)): how much guidance changed the changed positions' word scores at this step (L2 norm, centred)."
+                : "nudge 0: no word changed at this step, so guidance had nothing to choose.")
         } else {
             paragraphs.append("Guidance adds w · (the first-order gain in log p(controls)) to every word's logit at every position, from one classifier gradient per step, w = \(w): cheap, but only as good as a straight line through the classifier.")
             paragraphs.append("nudge \(fixed(s.guidanceNorm, 2)): the L2 norm of that change to the logits at this step.")

@@ -86,7 +86,7 @@ struct Eval: ParsableCommand {
     func settings() throws -> EvaluationSettings {
         let m = try model.load()
         try KindCheck.refuse(continuousOnly: guidance.continuousOnlyGiven + samplerOption.given,
-                             maskedOnly: guidance.maskedOnlyGiven, discrete: discrete, for: m.config.modelKind)
+                             discreteOnly: guidance.discreteOnlyGiven, discrete: discrete, for: m.config.modelKind)
         let trainingFiles = !data.isEmpty ? data : try DefaultData.paths(m.config.training?.data ?? DefaultData.training, replacedBy: "--data")
         // The labels are read only to count examples for --min-examples.
         let labelFiles = !labels.isEmpty || minExamples == 0 ? labels : try DefaultData.paths(DefaultData.labels, replacedBy: "--labels")

@@ -72,7 +72,7 @@ struct ChainOptions: ParsableArguments {
     func checkKind(_ kind: ModelKind) throws {
         var continuousOnly = guidance.continuousOnlyGiven + samplerOption.given
         if noClamp { continuousOnly.insert("--no-clamp", at: 0) }
-        try KindCheck.refuse(continuousOnly: continuousOnly, maskedOnly: guidance.maskedOnlyGiven, discrete: discrete, for: kind)
+        try KindCheck.refuse(continuousOnly: continuousOnly, discreteOnly: guidance.discreteOnlyGiven, discrete: discrete, for: kind)
     }
 }
 
@@ -96,14 +96,17 @@ struct DiscreteOptions: ParsableArguments {
 
 /// Refuses options given for a model of a kind that does not take them.
 enum KindCheck {
-    /// `discrete` and `maskedOnly`: the options of masked models (`--unmask`, `--guidance-candidates`).
-    static func refuse(continuousOnly: [String], maskedOnly: [String] = [], discrete: DiscreteOptions, for kind: ModelKind) throws {
+    /// `discrete`: the options of masked models (`--unmask`); `discreteOnly`: those of masked
+    /// and uniform models (`--guidance-candidates`).
+    static func refuse(continuousOnly: [String], discreteOnly: [String] = [], discrete: DiscreteOptions, for kind: ModelKind) throws {
         try discrete.check()
-        let discreteOnly = discrete.given + maskedOnly
         if kind.isDiscrete, let first = continuousOnly.first {
             throw DenoiseError.invalid("\(first) is for continuous models; this model is \(kind.rawValue) (accepted with a continuous model such as Models/e2e)")
         }
-        if kind != .masked, let first = discreteOnly.first {
+        if !kind.isDiscrete, let first = discreteOnly.first {
+            throw DenoiseError.invalid("\(first) is for masked and uniform models; this model is \(kind.rawValue) (accepted with a model such as Models/e2e-masked)")
+        }
+        if kind != .masked, let first = discrete.given.first {
             throw DenoiseError.invalid("\(first) is for masked models; this model is \(kind.rawValue) (accepted with a masked model such as Models/e2e-masked)")
         }
     }
@@ -167,7 +170,7 @@ struct GuidanceOptions: ParsableArguments {
     var guidanceUpdate: GuidanceUpdate?
     @Option(help: "How several controls share a step: sum (of -log p, the reference), per-control (each weighted by its own 1 - p on the words), alternate (one control per gradient step) (continuous models; default sum).")
     var guidanceCombination: ControlCombination?
-    @Option(help: "Masked models: words of a committing position that the classifier scores exactly, half the likeliest and half the first-order guidance's favourites; 0: the first-order reweighting alone (default \(GuidanceSettings.defaultCandidates(for: .masked))).")
+    @Option(help: "Masked and uniform models: words that the classifier scores exactly where a position commits (masked: half the likeliest, half the first-order guidance's favourites) or changes (uniform: the likeliest); 0: the first-order reweighting alone (default \(GuidanceSettings.defaultCandidates(for: .masked))).")
     var guidanceCandidates: Int?
     @Option(help: "With a tagging classifier, how a tagged value is scored: span (its best run of adjacent words), both (span times sentence head), head (sentence head only).")
     var tagScore: TagScore = GuidanceSettings().tagScore
@@ -200,8 +203,8 @@ struct GuidanceOptions: ParsableArguments {
          (guidanceCombination != nil, "--guidance-combination")].filter(\.0).map(\.1)
     }
 
-    /// The masked-only options given on the command line, by name.
-    var maskedOnlyGiven: [String] { guidanceCandidates == nil ? [] : ["--guidance-candidates"] }
+    /// The options of the discrete kinds given on the command line, by name.
+    var discreteOnlyGiven: [String] { guidanceCandidates == nil ? [] : ["--guidance-candidates"] }
 
     func settings(for kind: ModelKind = .continuous) -> GuidanceSettings {
         var g = GuidanceSettings.defaults(for: kind)

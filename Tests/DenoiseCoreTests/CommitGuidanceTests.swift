@@ -139,4 +139,33 @@ import Foundation
         #expect(Set(unguided).count > 1, "the unguided chains wrote different words")
         for p in best { #expect(p >= unguided.max()! - 1e-5, "guided \(p), best unguided \(unguided.max()!)") }
     }
+
+    /// A one-step uniform chain with one free word: where the posterior draw replaces the
+    /// current word (the same draw with or without guidance), guidance (every word a candidate,
+    /// a weight that drowns the denoiser) writes the word the classifier prefers instead, so no
+    /// sequence ends with a lower probability of the control than without guidance.
+    @Test func uniformGuidanceChoosesTheWordAChangeWrites() throws {
+        let base = try DiscreteChainTests.model(.uniform)
+        let m = DiffusionModel(name: base.name, denoiser: base.denoiser, vocabulary: base.vocabulary,
+                               classifier: try Self.model().classifier)
+        var plain = ChainSettings(seed: 5, steps: 1, temperature: 1)
+        plain.lengthMode = .template("the golden palace is a cheap _ restaurant .")
+        plain.controls = [ControlTarget(field: "food", value: "italian")]
+        plain.guidance.weight = 0
+        var guided = plain
+        guided.guidance.weight = 100_000
+        guided.guidance.candidates = m.config.vocabSize
+        let a = try DiscreteChain(model: m, settings: plain, batch: 24), b = try DiscreteChain(model: m, settings: guided, batch: 24)
+        #expect(b.commitGuidance != nil)
+        let start = (0..<24).map { b.tokenIDs(sequence: $0) }
+        a.runToEnd(); b.runToEnd()
+        let unguided = a.finalScores().map { $0["food=italian"] ?? 0 }, steered = b.finalScores().map { $0["food=italian"] ?? 0 }
+        var changed = 0, better = 0
+        for s in 0..<24 {
+            #expect(steered[s] >= unguided[s] - 1e-5, "sequence \(s): guided \(steered[s]), unguided \(unguided[s])")
+            if a.tokenIDs(sequence: s) != start[s] { changed += 1 }
+            if steered[s] > unguided[s] + 1e-5 { better += 1 }
+        }
+        #expect(changed > 0 && better > 0, "\(changed) sequences changed their free word, \(better) for a likelier control")
+    }
 }

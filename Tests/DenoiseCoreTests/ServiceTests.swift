@@ -460,7 +460,7 @@ final class Counter: @unchecked Sendable {
     }
 
     /// The report states the guidance each kind runs: the continuous knobs, exact scores of
-    /// committed words (masked), or the first-order reweighting (uniform, and masked without candidates).
+    /// committed (masked) or changed (uniform) words, or the first-order reweighting without candidates.
     @Test func theReportStatesEachKindsGuidance() {
         func lines(_ kind: ModelKind, candidates: Int? = nil) -> String {
             var g = GuidanceSettings.defaults(for: kind)
@@ -471,7 +471,8 @@ final class Counter: @unchecked Sendable {
         #expect(lines(.continuous).contains("3 steps of 0.1 (normalized), weight 1"))
         #expect(lines(.masked).contains("weight 3; each committed word drawn among 64 candidates"))
         #expect(lines(.masked, candidates: 0).contains("weight 3, first-order reweighting"))
-        #expect(lines(.uniform).contains("weight 4, first-order reweighting"))
+        #expect(lines(.uniform).contains("weight 8; each changed word drawn among 64 candidates"))
+        #expect(lines(.uniform, candidates: 0).contains("weight 8, first-order reweighting"))
         #expect(!lines(.uniform).contains("lambda"))
     }
 }

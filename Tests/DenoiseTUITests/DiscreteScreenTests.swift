@@ -102,7 +102,7 @@ import Testing
     }
 
     /// With a control, E on the controls tells how this kind's guidance acts, with the step's
-    /// own score and nudge: exact scores at commits on masked chains, first-order on uniform ones.
+    /// own score and nudge: exact scores at commits (masked) or changes (uniform), or first-order.
     @Test(arguments: [ModelKind.masked, .uniform]) func controlsPageTellsThisKindsGuidance(kind: ModelKind) throws {
         var engine = DiscreteFixtures.engineState(kind)
         engine.settings.controls = [ControlTarget(field: "food", value: "Italian")]
@@ -120,8 +120,11 @@ import Testing
             #expect(text.contains("among 64 candidates") && text.contains("w = 3"))
             #expect(text.contains("nudge 0: no position committed"))
         } else {
-            #expect(text.contains("first-order") && text.contains("w = 4") && text.contains("nudge 1.25"))
+            #expect(text.contains("among the 64 likeliest others") && text.contains("w = 8") && text.contains("nudge 1.25"))
         }
+        engine.settings.guidance.candidates = 0
+        let firstOrder = try #require(Explain.page(.controls, state: Fixtures.appState(), engine: engine, summary: DiscreteFixtures.summary(kind)))
+        #expect(firstOrder.paragraphs.joined(separator: " ").contains("first-order gain"))
     }
 
     @Test func lockstepFollowsTheFractionOfTheChain() {

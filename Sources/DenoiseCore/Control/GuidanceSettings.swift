@@ -28,25 +28,27 @@ public struct GuidanceSettings: Sendable, Equatable, Codable {
     /// Multiplies the classifier term (the CLI's --guidance-weight).
     public var weight: Float = 1
 
-    /// The default weight of a model's kind: 4 for uniform models, whose first-order term adds
-    /// w * (gain in log p(c)) to each word's logit; 3 for masked models, whose committed words are
-    /// drawn in proportion to p(word) * p(c | sentence with it)^w; 1 for continuous models
-    /// (docs/DECISIONS.md, "Discrete kinds: guidance weight" and "Masked guidance").
+    /// The default weight of a model's kind. Discrete chains draw a committed (masked) or changed
+    /// (uniform) word in proportion to p(word) * p(c | sentence with it)^w: 3 for masked models,
+    /// 8 for uniform ones, whose words may still change and need the stronger pull; 1 for
+    /// continuous models (docs/DECISIONS.md, "Discrete kinds: guidance weight" and "Exact
+    /// guidance of discrete chains").
     public static func defaultWeight(for kind: ModelKind) -> Float {
         switch kind {
         case .continuous: 1
         case .masked: 3
-        case .uniform: 4
+        case .uniform: 8
         }
     }
-    /// Masked models: how many words of a position being committed are scored exactly by the
-    /// classifier (`CommitGuidance`); 0 uses the first-order reweighting of uniform models
-    /// instead. Settings saved before the choice existed read as 0.
+    /// Discrete models: how many words of a position being committed (masked) or changed
+    /// (uniform) are scored exactly by the classifier (`CommitGuidance`); 0 uses the
+    /// first-order reweighting of every position's logits instead. Settings saved before the
+    /// choice existed read as 0.
     public var candidates: Int = 0
-    /// The default number of candidates of a model's kind: 64 for masked models, half the best
-    /// logits and half the best first-order proposals (docs/DECISIONS.md, "Masked guidance");
-    /// 0 (not used) for the others.
-    public static func defaultCandidates(for kind: ModelKind) -> Int { kind == .masked ? 64 : 0 }
+    /// The default number of candidates of a model's kind: 64 for discrete models (masked: half
+    /// the best logits and half the best first-order proposals; docs/DECISIONS.md, "Exact
+    /// guidance of discrete chains"), 0 (not used) for continuous ones.
+    public static func defaultCandidates(for kind: ModelKind) -> Int { kind.isDiscrete ? 64 : 0 }
     /// The accepted numbers of candidates.
     public static let candidateRange = 0...256
 

@@ -102,11 +102,11 @@ extension Benchmark {
         guard let classifier = m.classifier else { return nil }
         let fields = classifier.fields.filter { $0.name == "food" } + classifier.fields.filter { $0.name != "food" }
         guard fields.count >= count else { return nil }
-        var s = ChainSettings(seed: 1, steps: 200)
+        var s = ChainSettings(seed: 1, steps: 200, guidance: GuidanceSettings.defaults(for: m.config.modelKind))
         s.controls = fields.prefix(count).map { ControlTarget(field: $0.name, value: $0.values[0]) }
-        if m.config.modelKind == .masked {
-            // Masked guidance runs where a position commits, a few steps of the 200 (all of
-            // them at the end), so a median step would miss it: the mean over whole chains.
+        if m.config.modelKind.isDiscrete {
+            // Discrete guidance runs where a position commits or changes, unevenly over the
+            // 200 steps, so a median step would miss it: the mean over whole chains.
             var failure: Error?
             let ms = Self.median(settings.repeats.chain, warmup: 1) {
                 do { try m.makeChain(settings: s).runToEnd() } catch { failure = error }

@@ -82,9 +82,10 @@ public enum EvaluationReport {
     /// The guidance settings every control part runs with, as the model's kind reads them.
     static func guidanceLines(_ g: GuidanceSettings, kind: ModelKind) -> [String] {
         switch kind {
-        case .masked where g.candidates > 0:
-            return [String(format: "guidance: weight %.3g; each committed word drawn among %d candidates, reweighted by p(control)^w",
-                           g.weight, g.candidates)]
+        case .masked where g.candidates > 0, .uniform where g.candidates > 0:
+            let event = kind == .masked ? "committed" : "changed"
+            return [String(format: "guidance: weight %.3g; each %@ word drawn among %d candidates, reweighted by p(control)^w",
+                           g.weight, event as NSString, g.candidates)]
         case .masked, .uniform:
             return [String(format: "guidance: weight %.3g, first-order reweighting of every position's words", g.weight)]
         case .continuous:

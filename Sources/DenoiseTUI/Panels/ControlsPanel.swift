@@ -24,9 +24,10 @@ enum ControlsPanel {
         if let length = settings.lengthMode.exactLength { extras.append(("length \(length) tokens", .guided)) }
         if let infill = settings.lengthMode.template { extras.append(("infill \(infill)", .guided)) }
         if !settings.controls.isEmpty && c.summary.kind.isDiscrete {
-            // A discrete chain's guidance: exact scores of committed words, or the first-order term.
+            // A discrete chain's guidance: exact scores of committed or changed words, or the first-order term.
             let gs = settings.guidance, sep = c.glyphs.separator
-            let how = c.summary.kind == .masked && gs.candidates > 0 ? "\(gs.candidates) candidates per commit" : "first-order"
+            let event = c.summary.kind == .masked ? "commit" : "change"
+            let how = gs.candidates > 0 ? "\(gs.candidates) candidates per \(event)" : "first-order"
             extras.append(("\(how) \(sep) nudge \(Describe.fixed(Double(s.guidanceNorm), 2))", .dim))
         } else if !settings.controls.isEmpty {
             let gs = settings.guidance, sep = c.glyphs.separator

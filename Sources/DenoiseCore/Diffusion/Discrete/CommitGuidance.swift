@@ -1,23 +1,25 @@
 import Foundation
 
-/// Classifier guidance for a masked position at the moment it is committed, computed exactly on
-/// the words the model finds plausible there (Schiff et al.'s discrete classifier guidance,
-/// truncated to candidates).
+/// Classifier guidance for the one word a discrete chain writes at a position, computed exactly
+/// on the words the model finds plausible there (Schiff et al.'s discrete classifier guidance,
+/// truncated to candidates): when a masked chain commits a position, or when a uniform chain's
+/// posterior draw changes one.
 ///
-/// Guided, the word of a committed position q is drawn from
-///   p(v | z_t)^(1/T) * p(c | z with v at q, s)^w,
-/// where the second factor is the classifier on the sentence as it would read after the commit
-/// (time s). The candidates are `capacity` words allowed at q (never MASK, nor PAD, START and END
-/// where a word must stand): half of highest logit and half of highest first-order guided logit
-/// (the proposals; without them, all of highest logit), all scored in one batched classifier
-/// pass. The rest of the vocabulary is left out, as top-k sampling leaves it out. Which positions
-/// commit at a step is not guided: only the word that fills one.
+/// Guided, that word is drawn from
+///   p(v)^(1/T) * p(c | z with v at q, s)^w,
+/// where p is the denoiser's distribution (masked) or the posterior without the current word
+/// (uniform, T = 1: the posterior already holds the temperature), and the second factor is the
+/// classifier on the sentence as it would read after the step (time s). The candidates are
+/// `capacity` words allowed at q (never MASK, nor PAD, START and END where a word must stand):
+/// half of highest logit and half of highest first-order guided logit (the proposals, masked
+/// chains), or all of highest logit, all scored in one batched classifier pass. The rest of the
+/// vocabulary is left out, as top-k sampling leaves it out. Which positions commit or change at
+/// a step is not guided: only the word written there.
 ///
-/// Why exact rather than the first-order reweighting that uniform models use: in a masked
-/// sentence one word decides a control ("Chinese" either stands or not), which is far from the
-/// linear regime of a gradient taken at MASK's embedding (docs/DECISIONS.md, "Masked
-/// guidance"). The cost is one classifier pass over `capacity` sentences per committed position,
-/// about one per word of the sentence over the whole chain, whatever the number of steps.
+/// Why exact rather than the first-order reweighting: one word decides a control ("Chinese"
+/// either stands or not), which is far from the linear regime of a gradient taken at the current
+/// word's embedding (docs/DECISIONS.md, "Exact guidance of discrete chains"). The cost is one
+/// classifier pass over `capacity` sentences per word written.
 final class CommitGuidance {
     let guide: ClassifierGuide
     let capacity: Int

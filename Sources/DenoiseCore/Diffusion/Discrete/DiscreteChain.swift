@@ -6,12 +6,12 @@ import Foundation
 /// The state is a token per position. A K-step chain visits the times 1, (K-1)/K, ..., 0; the
 /// step from t to s reads the tokens' embeddings, runs the denoiser at t, and turns its output
 /// through the tied head into a distribution over the vocabulary at every position
-/// (logits / temperature; MASK never predicted). With controls on a uniform chain (or a masked
-/// one with no candidates), each position's logits gain the first-order change of
-/// log p(control | tokens) for each word, -w * grad_x(-log p(c | x, t)) . E_v, from one
-/// classifier backward pass (a first-order approximation of Schiff et al.'s classifier
-/// guidance). A masked chain instead scores the words of each position it commits exactly
-/// (`CommitGuidance`), the first-order logits proposing half of the candidates. Then:
+/// (logits / temperature; MASK never predicted). With controls and candidates (the default),
+/// the word a step writes at a position, committed (masked) or changed (uniform), is scored
+/// exactly by the classifier among candidates (`CommitGuidance`; on masked chains the
+/// first-order logits propose half of them). With no candidates, each position's logits gain the
+/// first-order change of log p(control | tokens) for each word, -w * grad_x(-log p(c | x, t)) . E_v,
+/// from one classifier backward pass. Then:
 ///
 /// - masked: only MASK positions change. `UnmaskRule.random` commits each with probability
 ///   (alpha_s - alpha_t) / (1 - alpha_t) (MDLM's ancestral update); the other rules draw a word
@@ -52,12 +52,14 @@ public final class DiscreteChain: DiffusionChain {
     /// Scratch of `unmask`: the masked positions of one sequence (capacity L, reused every step).
     var maskedPositions: [Int]
     let guide: ClassifierGuide?
-    /// Masked chains with controls and candidates: the exact guidance of committed words (then
-    /// the first-order term is not added to the logits).
+    /// With controls and candidates: the exact guidance of committed or changed words (then the
+    /// first-order term is not added to the logits).
     let commitGuidance: CommitGuidance?
-    /// [batch * L, V] with `commitGuidance`: the logits plus the controls' first-order term,
-    /// from which half of the candidates of a committed position are taken.
+    /// [batch * L, V] with `commitGuidance` on a masked chain: the logits plus the controls'
+    /// first-order term, from which half of the candidates of a committed position are taken.
     let proposals: FloatBuffer?
+    /// [V]: a uniform chain's posterior in logs, the scores `commitGuidance` reweights.
+    let logPosterior: FloatBuffer
     /// Sum of squares of the change `commitGuidance` made to sequence 0's logits in this step.
     var commitChange: Float = 0
     let maskID: Int32
@@ -84,14 +86,15 @@ public final class DiscreteChain: DiffusionChain {
         pins = setup.pins
         constraints = setup.constraints
         guide = setup.guide
-        if kind == .masked, let guide, !guide.targets.isEmpty, settings.guidance.weight > 0, settings.guidance.candidates > 0 {
+        if let guide, !guide.targets.isEmpty, settings.guidance.weight > 0, settings.guidance.candidates > 0 {
             commitGuidance = CommitGuidance(guide: guide, capacity: settings.guidance.candidates, length: c.sequenceLength,
                                             width: c.embeddingDim)
-            proposals = FloatBuffer(count: batch * c.sequenceLength * c.vocabSize)
+            proposals = kind == .masked ? FloatBuffer(count: batch * c.sequenceLength * c.vocabSize) : nil
         } else {
             commitGuidance = nil
             proposals = nil
         }
+        logPosterior = FloatBuffer(count: c.vocabSize)
         let l = c.sequenceLength, n = batch * l
         tokens = .allocate(capacity: n); tokens.initialize(repeating: 0, count: n)
         fixed = .allocate(capacity: n); fixed.initialize(repeating: false, count: n)
@@ -259,7 +262,7 @@ public final class DiscreteChain: DiffusionChain {
         let e = model.embedding(of: 0), bias = w + model.denoiser.headBiasOffset, lg = logits.pointer
         for r in 0..<n { (lg + r * v).update(from: bias, count: v) }
         BLAS.gemm(transB: true, m: n, n: v, k: d, a: ws.output.pointer, lda: d, b: e, ldb: d, beta: 1, c: lg, ldc: v)
-        guard let guide, !guide.targets.isEmpty, settings.guidance.weight > 0 else { return 0 }
+        guard let guide, !guide.targets.isEmpty, settings.guidance.weight > 0, commitGuidance == nil || proposals != nil else { return 0 }
         // -w * dLoss/dx . E_v per position and word: the first-order gain in log p(c) of each word.
         let gradient = guide.controlGradient(embedded.pointer, t: Int(schedule.index(t)))
         if let proposals {
@@ -364,7 +367,9 @@ public final class DiscreteChain: DiffusionChain {
                     distribution(lg + r * v, temperature: temperature, words: wordsOnly[r], out: p)
                     UniformPosterior.probabilities(current: Int(tokens[r]), prediction: p, classes: v, alphaT: alphaT,
                                                    alphaS: alphaS, out: p)
-                    tokens[r] = choose(p, temperature: temperature, sequence: b)
+                    let next = choose(p, temperature: temperature, sequence: b)
+                    if next == tokens[r] || commitGuidance == nil { tokens[r] = next; continue }
+                    tokens[r] = guidedChange(sequence: b, position: q, s: s, posterior: p)
                 }
             case .continuous:
                 preconditionFailure("continuous models run on ReverseChain")
@@ -439,6 +444,23 @@ public final class DiscreteChain: DiffusionChain {
             row: logits.pointer + r * v, proposals: proposals.map { UnsafePointer($0.pointer) + r * v }, vocabularySize: v,
             allowed: { $0 != mask && !(words && $0 <= Int(Vocabulary.endID)) }, sentence: tokens + b * l, position: q,
             table: model.embedding(of: 0), timeIndex: Int(schedule.index(s)), temperature: temperature,
+            weight: settings.guidance.weight, u: u)
+        if b == 0 { commitChange += change * change }
+        return word
+    }
+
+    /// The word a uniform chain's position q changes to, once the posterior draw says it
+    /// changes: drawn among the candidates of highest posterior probability other than the
+    /// current word, reweighted by the controls as a masked commit is.
+    private func guidedChange(sequence b: Int, position q: Int, s: Double, posterior p: UnsafePointer<Float>) -> Int32 {
+        guard let commitGuidance else { preconditionFailure("guidedChange without commit guidance") }
+        let l = length, v = vocabularySize, r = b * l + q, current = Int(tokens[r]), lp = logPosterior.pointer
+        for j in 0..<v { lp[j] = p[j] > 0 ? logf(p[j]) : -.infinity }
+        let greedy = settings.temperature <= 0
+        let u: Float = greedy ? 0 : rngs[b].uniform()
+        let (word, change) = commitGuidance.choose(
+            row: lp, proposals: nil, vocabularySize: v, allowed: { $0 != current && p[$0] > 0 }, sentence: tokens + b * l,
+            position: q, table: model.embedding(of: 0), timeIndex: Int(schedule.index(s)), temperature: greedy ? 0 : 1,
             weight: settings.guidance.weight, u: u)
         if b == 0 { commitChange += change * change }
         return word
