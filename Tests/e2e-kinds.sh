@@ -39,15 +39,8 @@ refused() {
   else not_ok "$name" "exit $status; stderr: $(cat "$TMP/err")"; fi
 }
 
-cat > corpus.csv <<'CSV'
-mr,ref
-"name[The Eagle], food[Italian]","The Eagle serves Italian food ."
-"name[The Mill], food[French], area[riverside]","The Mill is a French restaurant by the riverside ."
-"name[Aromi], eatType[pub], food[Italian]","Aromi is an Italian pub , near the river ."
-"name[The Eagle], food[French]","The Eagle is a French coffee shop ."
-"name[Blue Spice], food[Italian], area[city centre]","Blue Spice is an Italian restaurant in the city centre ."
-"name[The Mill], food[French], area[city centre]","The Mill serves French food in the city centre ."
-CSV
+# Six labelled sentences, shared with Tests/e2e.sh.
+cp "$here/Fixtures/tiny-corpus.csv" corpus.csv
 tiny=(--hidden 32 --layers 1 --heads 2 --ffn 64 --length 16)
 
 for kind in masked uniform; do

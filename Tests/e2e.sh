@@ -43,15 +43,8 @@ skip() { echo "ok - $1 # skip $2"; passed=$((passed + 1)); }
 # Fixtures: a tiny random model, one with a classifier, and a few corpora.
 
 tiny_opts=(--hidden 32 --layers 1 --heads 2 --ffn 64 --length 16)
-cat > "$TMP/tiny.csv" <<'EOF'
-mr,ref
-"name[The Eagle], food[Italian]","The Eagle serves Italian food ."
-"name[The Mill], food[French], area[riverside]","The Mill is a French restaurant by the riverside ."
-"name[Aromi], eatType[pub], food[Italian]","Aromi is an Italian pub , near the river ."
-"name[The Eagle], food[French]","The Eagle is a French coffee shop ."
-"name[Blue Spice], food[Italian], area[city centre]","Blue Spice is an Italian restaurant in the city centre ."
-"name[The Mill], food[French], area[city centre]","The Mill serves French food in the city centre ."
-EOF
+# Six labelled sentences, shared with Tests/e2e-kinds.sh.
+cp "$here/Fixtures/tiny-corpus.csv" "$TMP/tiny.csv"
 printf 'the pub is near the river .\nthe cafe is cheap .\n' > "$TMP/ok.txt"
 printf '\xff\xfe bad' > "$TMP/latin1.txt"
 : > "$TMP/empty.txt"
